@@ -1,0 +1,103 @@
+"""Settings: where data, caches and indexes live and which model embeds text.
+
+Resolved in order: explicit arguments, environment variables, a `competencymap.toml`
+file (in the working directory or named by COMPETENCYMAP_CONFIG), then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from competencymap.errors import CompetencyMapError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def _default_home() -> Path:
+    if (PROJECT_ROOT / "indexes").is_dir():
+        return PROJECT_ROOT / "indexes"
+    return Path.home() / ".cache" / "competencymap"
+
+
+def _default_data() -> Path:
+    return PROJECT_ROOT / "data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live and which model to use. Every field can be overridden."""
+
+    home: Path = field(default_factory=_default_home)
+    data: Path = field(default_factory=_default_data)
+    model: str = DEFAULT_MODEL
+    language: str = "en"
+    device: str = "cpu"
+    batch_size: int = 64
+
+    @property
+    def framework_cache(self) -> Path:
+        return self.home / "frameworks"
+
+    @property
+    def database_url(self) -> str:
+        return os.environ.get("COMPETENCYMAP_DATABASE_URL", f"sqlite:///{self.home / 'competencymap.sqlite'}")
+
+    def with_(self, **changes: object) -> "Settings":
+        """A copy with the given fields changed (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+_ENV = {
+    "home": "COMPETENCYMAP_HOME",
+    "data": "COMPETENCYMAP_DATA",
+    "model": "COMPETENCYMAP_MODEL",
+    "language": "COMPETENCYMAP_LANGUAGE",
+    "device": "COMPETENCYMAP_DEVICE",
+    "batch_size": "COMPETENCYMAP_BATCH_SIZE",
+}
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get("COMPETENCYMAP_CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise CompetencyMapError(f"config file not found: {path}")
+        return path
+    local = Path.cwd() / "competencymap.toml"
+    return local if local.is_file() else None
+
+
+def _coerce(name: str, value: object) -> object:
+    if name in ("home", "data"):
+        return Path(str(value)).expanduser()
+    if name == "batch_size":
+        try:
+            return int(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise CompetencyMapError(f"batch_size must be a whole number, not {value!r}") from None
+    return str(value)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the config file, then the environment, then explicit overrides."""
+    values: dict[str, object] = {}
+    path = _config_file()
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise CompetencyMapError(f"config file is not valid TOML: {exc}", path=str(path)) from None
+        unknown = set(raw) - set(_ENV)
+        if unknown:
+            raise CompetencyMapError(f"unknown setting(s): {', '.join(sorted(unknown))}", path=str(path))
+        values.update(raw)
+    for name, env in _ENV.items():
+        if os.environ.get(env):
+            values[name] = os.environ[env]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**{k: _coerce(k, v) for k, v in values.items()})
