@@ -2,9 +2,386 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+from pathlib import Path
+
 import click
+import orjson
+
+from competencymap.config import Settings, load_settings
+from competencymap.errors import CompetencyMapError
+from competencymap.frameworks.store import FrameworkStore
+from competencymap.model import (
+    KIND_COMPONENT,
+    KIND_GROUP,
+    MAPPING_TYPES,
+    REL_ESSENTIAL,
+    REL_OPTIONAL,
+    REL_SKILL_ESSENTIAL,
+    REL_SKILL_OPTIONAL,
+    Competency,
+    Framework,
+    Occupation,
+)
+
+EXPORT_SUFFIXES = {"turtle": ".ttl", "ntriples": ".nt", "rdfxml": ".rdf"}
+
+
+class _State:
+    """Settings and store for one command, made only when a command needs them."""
+
+    def __init__(self, **overrides: object) -> None:
+        self.overrides = overrides
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(**self.overrides)
+
+    @cached_property
+    def store(self) -> FrameworkStore:
+        return FrameworkStore(self.settings, on_load=lambda message: click.echo(message, err=True))
+
+
+pass_state = click.make_pass_decorator(_State)
 
 
 @click.group()
-def frameworks() -> None:
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for caches and indexes (default: settings / COMPETENCYMAP_HOME).")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the bundled data (default: settings / COMPETENCYMAP_DATA).")
+@click.option("--language", help="Label language (default: settings, usually en).")
+@click.pass_context
+def frameworks(ctx: click.Context, home: Path | None, data: Path | None, language: str | None) -> None:
     """Load and inspect competency frameworks."""
+    ctx.obj = _State(home=home, data=data, language=language)
+
+
+# -- list -------------------------------------------------------------------------------
+
+
+@frameworks.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def list_command(state: _State, as_json: bool) -> None:
+    """List bundled and registered frameworks (without loading them)."""
+    rows = state.store.describe()
+    if as_json:
+        _echo_json(rows)
+        return
+    header = ("NAME", "KIND", "LANG", "CACHED", "SKILLS", "GROUPS", "OCCUPATIONS", "RELATIONS", "SOURCE")
+    table = [header]
+    for row in rows:
+        counts = row["counts"] or {}
+        table.append((
+            row["name"],
+            "bundled" if row["bundled"] else "user",
+            row["language"],
+            "yes" if row["cached"] else ("no" if row["available"] else "missing"),
+            _count(counts.get("competencies")),
+            _count(counts.get("skill_groups")),
+            _count(counts.get("occupations")),
+            _count(counts.get("relations")),
+            row["path"],
+        ))
+    _echo_table(table)
+
+
+# -- load -------------------------------------------------------------------------------
+
+
+@frameworks.command("load")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--language", help="Label language to load (default: settings, usually en).")
+@click.option("--name", help="Name to register the framework under (default: from the file).")
+@pass_state
+def load_command(state: _State, path: Path, language: str | None, name: str | None) -> None:
+    """Load a framework file or folder, cache it and register it."""
+    framework = state.store.add(path, language=language, name=name)
+    counts = summary_counts(framework)
+    parts = [f"{counts['skills']:,} skills"]
+    if counts["components"]:
+        parts.append(f"{counts['components']:,} components")
+    parts += [
+        f"{counts['skill_groups']:,} skill groups",
+        f"{counts['occupations']:,} occupations",
+        f"{counts['relations']:,} relations",
+    ]
+    click.echo(f"{framework.id} ({framework.language}): {framework.title} — " + ", ".join(parts))
+
+
+# -- stats ------------------------------------------------------------------------------
+
+
+@frameworks.command("stats")
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON keyed by framework name.")
+@pass_state
+def stats_command(state: _State, names: tuple[str, ...], as_json: bool) -> None:
+    """Counts per framework (default: all bundled and registered frameworks)."""
+    store = state.store
+    chosen = list(names) or store.names()
+    for name in chosen:
+        store.entry(name)  # fail on an unknown name before loading anything
+    result = {name: summary_counts(store.get(name)) for name in chosen}
+    if as_json:
+        _echo_json(result)
+        return
+    for name, counts in result.items():
+        _echo_stats(name, counts)
+
+
+def summary_counts(framework: Framework) -> dict:
+    """Framework.stats() plus the plain headline numbers `frameworks stats` reports."""
+    counts = framework.stats()
+    kinds = counts["competencies_by_kind"]
+    relation_types = counts["relations_by_type"]
+    counts["skills"] = counts["competencies"] - kinds.get(KIND_COMPONENT, 0)
+    counts["components"] = kinds.get(KIND_COMPONENT, 0)
+    counts["occupation_skill_relations"] = (
+        relation_types.get(REL_ESSENTIAL, 0) + relation_types.get(REL_OPTIONAL, 0)
+    )
+    counts["skill_skill_relations"] = (
+        relation_types.get(REL_SKILL_ESSENTIAL, 0) + relation_types.get(REL_SKILL_OPTIONAL, 0)
+    )
+    counts["mappings"] = sum(relation_types.get(t, 0) for t in MAPPING_TYPES)
+    if counts["components"]:
+        counts["components_per_skill"] = _components_per_skill(framework)
+    return counts
+
+
+def _components_per_skill(framework: Framework) -> dict[str, int]:
+    skills = [c for c in framework.competencies.values() if c.kind not in (KIND_GROUP, KIND_COMPONENT)]
+    per_iri = {c.iri: 0 for c in skills}
+    for component in framework.competencies.values():
+        if component.kind == KIND_COMPONENT:
+            for parent in component.broader:
+                if parent in per_iri:
+                    per_iri[parent] += 1
+    labels = [c.pref_label for c in skills]
+    unique = len(set(labels)) == len(labels)
+    return {(c.pref_label if unique else c.iri): per_iri[c.iri] for c in skills}
+
+
+def _echo_stats(name: str, counts: dict) -> None:
+    click.echo(f"{name}: {counts['title']}" + (f" (version {counts['version']})" if counts["version"] else ""))
+    lines = [
+        ("skills", counts["skills"]),
+        ("components", counts["components"]),
+        ("skill groups", counts["skill_groups"]),
+        ("occupations", counts["occupations"]),
+        ("occupation-skill relations", counts["occupation_skill_relations"]),
+        ("skill-skill relations", counts["skill_skill_relations"]),
+        ("mappings", counts["mappings"]),
+        ("alternative labels", counts["alt_labels"]),
+        ("broader links", counts["broader_links"]),
+        ("levels", counts["levels"]),
+    ]
+    for label, value in lines:
+        click.echo(f"  {label + ':':<28}{value:>10,}")
+    for title, mapping in (
+        ("competencies by kind", counts["competencies_by_kind"]),
+        ("occupations by kind", counts["occupations_by_kind"]),
+        ("relations by type", counts["relations_by_type"]),
+        ("components per skill", counts.get("components_per_skill") or {}),
+    ):
+        if mapping:
+            click.echo(f"  {title}:")
+            for key, value in mapping.items():
+                click.echo(f"    {key + ':':<26}{value:>10,}")
+    click.echo(f"  {'languages:':<28}{', '.join(counts['languages']):>10}")
+
+
+# -- show -------------------------------------------------------------------------------
+
+
+@frameworks.command("show")
+@click.argument("iri")
+@click.option("--framework", "framework_name", help="Look only in this framework.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0),
+              help="Longest list to print in full (0 = no limit).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def show_command(state: _State, iri: str, framework_name: str | None, limit: int, as_json: bool) -> None:
+    """Show one competency or occupation by its IRI."""
+    store = state.store
+    names = [framework_name] if framework_name else store.names()
+    for name in names:
+        store.entry(name)
+    loaded = [store.get(name) for name in names]
+    home = next((f for f in loaded if f.concept(iri) is not None), None)
+    if home is None:
+        where = ", ".join(names)
+        raise CompetencyMapError(f"unknown IRI {iri}: not in {where}")
+    details = concept_details(home, iri, loaded, limit)
+    if as_json:
+        _echo_json(details)
+    else:
+        _echo_details(details)
+
+
+def concept_details(framework: Framework, iri: str, frameworks_: list[Framework], limit: int) -> dict:
+    """Everything `frameworks show` prints about one concept, lists capped at `limit`."""
+    concept = framework.concept(iri)
+    assert concept is not None
+    is_competency = isinstance(concept, Competency)
+    out: dict = {
+        "iri": concept.iri,
+        "framework": framework.id,
+        "type": "competency" if is_competency else "occupation",
+        "kind": concept.kind,
+        "status": concept.status,
+        "pref_label": concept.pref_label,
+        "alt_labels": list(concept.alt_labels),
+        "hidden_labels": list(concept.hidden_labels),
+        "description": concept.description,
+        "code": concept.code,
+    }
+    if is_competency:
+        out.update(scope_note=concept.scope_note, reuse_level=concept.reuse_level, schemes=list(concept.schemes))
+    else:
+        out["isco_group"] = concept.isco_group
+    out["broader"] = [_ref(framework, c.iri) for c in framework.broader_chain(iri)]
+    narrower = [
+        c.iri for c in list(framework.competencies.values()) + list(framework.occupations.values())
+        if iri in c.broader
+    ]
+    out["narrower"] = _capped([_ref(framework, n) for n in narrower], limit)
+    out["levels"] = [
+        {"rank": lv.rank, "label": lv.label, "description": lv.description, "iri": lv.iri}
+        for lv in sorted((lv for lv in framework.levels if lv.competency == iri), key=lambda lv: lv.rank)
+    ]
+    out.update(_relations(framework, iri, is_competency, limit))
+    out["mappings"] = _capped(_mappings(frameworks_, iri), limit)
+    return out
+
+
+def _relations(framework: Framework, iri: str, is_competency: bool, limit: int) -> dict:
+    groups: dict[str, list[dict]] = {}
+    if is_competency:
+        keys = {REL_ESSENTIAL: "essential_for", REL_OPTIONAL: "optional_for"}
+        for key in keys.values():
+            groups[key] = []
+        groups["skill_relations"] = []
+        for rel in framework.relations:
+            if rel.target == iri and rel.type in keys:
+                groups[keys[rel.type]].append(_ref(framework, rel.source))
+            elif rel.type in (REL_SKILL_ESSENTIAL, REL_SKILL_OPTIONAL) and iri in (rel.source, rel.target):
+                outgoing = rel.source == iri
+                other = rel.target if outgoing else rel.source
+                groups["skill_relations"].append(
+                    {"type": rel.type, "direction": "to" if outgoing else "from", **_ref(framework, other)}
+                )
+    else:
+        keys = {REL_ESSENTIAL: "essential_skills", REL_OPTIONAL: "optional_skills"}
+        for key in keys.values():
+            groups[key] = []
+        for rel in framework.relations:
+            if rel.source == iri and rel.type in keys:
+                groups[keys[rel.type]].append(_ref(framework, rel.target))
+    return {key: _capped(items, limit) for key, items in groups.items()}
+
+
+def _mappings(frameworks_: list[Framework], iri: str) -> list[dict]:
+    out = []
+    seen = set()
+    for framework in frameworks_:
+        for rel in framework.relations:
+            if rel.type not in MAPPING_TYPES or iri not in (rel.source, rel.target):
+                continue
+            outgoing = rel.source == iri
+            other = rel.target if outgoing else rel.source
+            key = (rel.type, outgoing, other)
+            if key in seen:
+                continue
+            seen.add(key)
+            target = next((f for f in frameworks_ if f.concept(other) is not None), None)
+            ref = _ref(target, other) if target else {"iri": other, "label": "", "framework": ""}
+            out.append({"type": rel.type, "direction": "to" if outgoing else "from", **ref})
+    return out
+
+
+def _ref(framework: Framework, iri: str) -> dict:
+    concept = framework.concept(iri)
+    return {
+        "iri": iri,
+        "label": concept.pref_label if concept else "",
+        "framework": concept.framework if concept else framework.id,
+    }
+
+
+def _capped(items: list[dict], limit: int) -> dict:
+    shown = items if limit == 0 else items[:limit]
+    return {"count": len(items), "items": shown}
+
+
+def _echo_details(d: dict) -> None:
+    click.echo(f"{d['pref_label']}  <{d['iri']}>")
+    click.echo(f"  framework: {d['framework']}   type: {d['type']}   kind: {d['kind']}   status: {d['status']}")
+    for key in ("code", "isco_group", "reuse_level"):
+        if d.get(key):
+            click.echo(f"  {key.replace('_', ' ')}: {d[key]}")
+    if d["alt_labels"]:
+        click.echo("  alternative labels: " + "; ".join(d["alt_labels"]))
+    if d["hidden_labels"]:
+        click.echo("  hidden labels: " + "; ".join(d["hidden_labels"]))
+    if d["description"]:
+        click.echo(f"  description: {d['description']}")
+    if d.get("scope_note"):
+        click.echo(f"  scope note: {d['scope_note']}")
+    if d.get("schemes"):
+        click.echo(f"  in schemes: {len(d['schemes'])}")
+    if d["broader"]:
+        click.echo("  broader: " + " < ".join(f"{b['label']} <{b['iri']}>" for b in d["broader"]))
+    for lv in d["levels"]:
+        click.echo(f"  level {lv['rank']}: {lv['label']}" + (f" — {lv['description']}" if lv["description"] else ""))
+    for key in ("narrower", "essential_for", "optional_for", "essential_skills", "optional_skills",
+                "skill_relations", "mappings"):
+        group = d.get(key)
+        if not group or not group["count"]:
+            continue
+        click.echo(f"  {key.replace('_', ' ')} ({group['count']:,}):")
+        for item in group["items"]:
+            prefix = f"{item['type']} {item['direction']} " if "type" in item else ""
+            where = f" [{item['framework']}]" if key == "mappings" and item["framework"] else ""
+            click.echo(f"    - {prefix}{item['label'] or '?'} <{item['iri']}>{where}")
+        hidden = group["count"] - len(group["items"])
+        if hidden:
+            click.echo(f"    ... and {hidden:,} more")
+
+
+# -- export -----------------------------------------------------------------------------
+
+
+@frameworks.command("export")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(list(EXPORT_SUFFIXES)), default="turtle",
+              show_default=True, help="RDF serialization.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: <name>-<language>.<ext> in the current folder).")
+@pass_state
+def export_command(state: _State, name: str, fmt: str, output: Path | None) -> None:
+    """Write a framework as SKOS RDF."""
+    from competencymap.frameworks.rdf_export import export_framework
+
+    framework = state.store.get(name)
+    output = output or Path(f"{framework.id}-{framework.language}{EXPORT_SUFFIXES[fmt]}")
+    written = export_framework(framework, output, format=fmt)
+    click.echo(f"wrote {written}")
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _echo_json(value: object) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+def _count(value: object) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def _echo_table(rows: list[tuple]) -> None:
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
