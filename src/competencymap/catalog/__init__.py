@@ -1,0 +1,43 @@
+"""The micro-credential catalog and stored job postings (SQLAlchemy; SQLite or PostgreSQL).
+
+    from competencymap.catalog import Catalog
+    catalog = Catalog("sqlite:///catalog.sqlite")        # or Catalog.from_settings(settings)
+    credential = catalog.create_credential({...})
+    catalog.add_suggested_tags(credential.id, credential.learning_outcomes[0].id, [...])
+"""
+
+from competencymap.catalog.db import CatalogError
+from competencymap.catalog.repository import (
+    Catalog,
+    InvalidValue,
+    NotFound,
+    read_credentials_file,
+    read_postings_file,
+)
+from competencymap.catalog.schemas import (
+    Credential,
+    CredentialIn,
+    CredentialUpdate,
+    Outcome,
+    Posting,
+    PostingIn,
+    Tag,
+    TagIn,
+)
+
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "Credential",
+    "CredentialIn",
+    "CredentialUpdate",
+    "InvalidValue",
+    "NotFound",
+    "Outcome",
+    "Posting",
+    "PostingIn",
+    "Tag",
+    "TagIn",
+    "read_credentials_file",
+    "read_postings_file",
+]
