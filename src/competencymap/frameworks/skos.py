@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import unicodedata
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -129,9 +130,9 @@ def load_skos(path: Path, language: str = "en", name: str | None = None) -> Fram
         raise FrameworkError("no language given", path=str(path))
     graph = read_graph(path, language)
     where = str(path)
-    scheme = _pick_scheme(graph, name, language, where)
+    scheme = _pick_scheme(graph, name, where)
     members = _members(graph, scheme, where)
-    framework_id = _framework_id(graph, scheme, name, language)
+    framework_id = _framework_id(graph, scheme, name)
     builder = _Builder(graph, language, where)
     competencies = {iri: builder.competency(iri, framework_id, scheme) for iri in sorted(members)}
     _check_language(builder, graph, language, where)
@@ -170,7 +171,7 @@ def read_graph(path: Path, language: str) -> Graph:
         except (OSError, EOFError, zipfile.BadZipFile, UnicodeDecodeError, ValueError) as exc:
             raise FrameworkError(f"cannot read RDF: {exc}", path=where) from None
     if graph.triples == 0:
-        raise FrameworkError("empty file: no RDF triples", path=where)
+        raise FrameworkError("no RDF triples in the file", path=where)
     return graph
 
 
@@ -270,7 +271,9 @@ def _keep(graph: Graph, quad: ox.Quad, language: str) -> None:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    """'Compétences de cuisine' -> 'competences-de-cuisine'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
 def _schemes(graph: Graph) -> list[str]:
@@ -282,7 +285,7 @@ def _schemes(graph: Graph) -> list[str]:
     return sorted(found)
 
 
-def _scheme_names(graph: Graph, scheme: str, language: str) -> set[str]:
+def _scheme_names(graph: Graph, scheme: str) -> set[str]:
     names = {scheme}
     names.update(v.value for v in graph.literals(scheme, CM + "shortName"))
     for predicate in (DCT + "title", SKOS + "prefLabel"):
@@ -290,29 +293,30 @@ def _scheme_names(graph: Graph, scheme: str, language: str) -> set[str]:
     return names
 
 
-def _pick_scheme(graph: Graph, name: str | None, language: str, where: str) -> str:
+def _pick_scheme(graph: Graph, name: str | None, where: str) -> str:
     schemes = _schemes(graph)
     if not schemes:
         raise FrameworkError("not a framework: no skos:ConceptScheme in the file", path=where)
     if len(schemes) == 1:
         return schemes[0]
-    listing = "; ".join(f"{_framework_id(graph, s, None, language)} <{s}>" for s in schemes)
+    listing = "; ".join(f"{_framework_id(graph, s, None)} <{s}>" for s in schemes)
     if name is None:
         raise FrameworkError(f"the file holds {len(schemes)} concept schemes, pick one by name: {listing}", path=where)
-    chosen = [s for s in schemes if name in _scheme_names(graph, s, language)]
+    chosen = [s for s in schemes if name in _scheme_names(graph, s)]
     if len(chosen) != 1:
         problem = "matches several" if chosen else "matches none"
         raise FrameworkError(f"scheme name {name!r} {problem} of the schemes: {listing}", path=where)
     return chosen[0]
 
 
-def _framework_id(graph: Graph, scheme: str, name: str | None, language: str) -> str:
+def _framework_id(graph: Graph, scheme: str, name: str | None) -> str:
     if name and name != scheme:
         return name
     short = graph.literals(scheme, CM + "shortName")
     if short:
         return short[0].value
-    title = _first_literal(graph, scheme, (DCT + "title", SKOS + "prefLabel"), language)
+    # The English title, so that the id does not change with the language loaded.
+    title = _first_literal(graph, scheme, (DCT + "title", SKOS + "prefLabel"), "en")
     return _slug(title) or _slug(scheme.rstrip("/#").rsplit("/", 1)[-1]) or "framework"
 
 
