@@ -194,11 +194,12 @@ def _zip_kind(path: Path, language: str) -> str:
 
 
 def _check_simple_csv_header(path: Path) -> None:
+    with path.open("rb") as handle:
+        first = handle.readline(65536)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), [])
+        header = next(csv.reader([first.decode("utf-8-sig")]), [])
     except UnicodeDecodeError:
-        raise FrameworkError("not UTF-8 text", path=str(path)) from None
+        raise FrameworkError("not UTF-8 text", path=str(path), line=1) from None
     except csv.Error as exc:
         raise FrameworkError(f"malformed CSV header ({exc})", path=str(path), line=1) from None
     columns = {column.strip().lower() for column in header}

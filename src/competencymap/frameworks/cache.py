@@ -17,7 +17,7 @@ import dataclasses
 import gc
 import hashlib
 import os
-import tempfile
+import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -45,7 +45,7 @@ def save_cached(framework: Framework, folder: Path, sources: list[Path]) -> None
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     data = orjson.dumps(_to_json(framework))
-    _write_atomic(folder / FRAMEWORK_FILE, data)
+    write_atomic(folder / FRAMEWORK_FILE, data)
     manifest = {
         "framework": framework.id,
         "iri": framework.iri,
@@ -60,7 +60,7 @@ def save_cached(framework: Framework, folder: Path, sources: list[Path]) -> None
         "cache_format": CACHE_FORMAT,
         "framework_sha256": hashlib.sha256(data).hexdigest(),
     }
-    _write_atomic(folder / MANIFEST_FILE, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    write_atomic(folder / MANIFEST_FILE, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
 
 
 def load_cached(folder: Path, sources: list[Path]) -> Framework | None:
@@ -251,17 +251,16 @@ def _describe_source(path: Path) -> dict:
     }
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
+def write_atomic(target: Path, data: bytes) -> None:
     """Write `data` to a temporary file beside `target`, then rename it over `target`."""
-    handle = tempfile.NamedTemporaryFile(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
-    )
+    temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        with handle:
+        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(handle.name, target)
+        os.replace(temp, target)
     except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise

@@ -7,7 +7,6 @@ recorded in `<home>/frameworks/registry.json` as name -> {path, language}.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,6 +228,4 @@ class FrameworkStore:
     def _write_registry(self, registry: dict[str, dict]) -> None:
         path = self.registry_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temp.write_bytes(orjson.dumps(registry, option=orjson.OPT_INDENT_2))
-        os.replace(temp, path)
+        cache.write_atomic(path, orjson.dumps(registry, option=orjson.OPT_INDENT_2))
