@@ -334,3 +334,26 @@ def test_mapping_node_with_bad_score(tmp_path: Path) -> None:
         [] a cm:Mapping ; cm:source ex:c ; cm:target ex:d ; cm:relation skos:closeMatch ; cm:score "high" .
     """)
     assert "not a number" in str(error_of(path))
+
+
+# -- the shape the project's RDF exporter writes -------------------------------------------
+
+
+def test_reads_the_exporter_shape() -> None:
+    fw = load_skos(DATA / "skos_export_style.ttl")
+    ex = "http://example.org/exp/"
+    assert (fw.id, fw.title, fw.version, fw.licence, fw.source) == (
+        "myfw", "My Framework", "3", "CC-BY-4.0", "https://example.org/src",
+    )
+    assert fw.competencies[ex + "group"].kind == model.KIND_GROUP
+    knife = fw.competencies[ex + "knife"]
+    assert (knife.kind, knife.status, knife.reuse_level) == (model.KIND_KNOWLEDGE, "obsolete", "cross-sector")
+    assert list(fw.occupations) == [ex + "cook"]
+    cook = fw.occupations[ex + "cook"]
+    assert (cook.kind, cook.pref_label, cook.alt_labels, cook.code, cook.isco_group) == (
+        model.KIND_OCCUPATION, "Cook", ("chef",), "5120.1", "5120",
+    )
+    assert fw.relations == [
+        Relation(ex + "cook", ex + "knife", model.REL_ESSENTIAL, None),
+        Relation(ex + "knife", ex + "other", "closeMatch", 0.5),  # plain triple and node are one
+    ]

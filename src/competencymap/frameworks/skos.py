@@ -6,8 +6,8 @@ needs are kept, and literals only in the requested language, language-less, or E
 
 How the RDF becomes a Framework:
 
-- the `skos:ConceptScheme` is the framework: `cm:shortName` (or a slug of its title) is its
-  id, `dct:title`/`skos:prefLabel` its title, `owl:versionInfo`/`dct:hasVersion` its version,
+- the `skos:ConceptScheme` is the framework: `cm:shortName` (or `dct:identifier`, or a slug
+  of its English title) is its id, `dct:title`/`skos:prefLabel` its title, `owl:versionInfo`/`dct:hasVersion` its version,
   `dct:source` and `dct:license` its source and licence. A file with several schemes needs
   `name` to pick one.
 - a concept (`skos:Concept`, or anything that is a top concept) belongs to the scheme when it
@@ -17,9 +17,14 @@ How the RDF becomes a Framework:
 - labels (plain and SKOS-XL) are taken in `language`; a concept without a preferred label in
   that language falls back to a language-less one, then English, then any.
 - `cm:kind` on a concept gives its kind (default: skill); `skos:notation` its code;
-  `skos:scopeNote` and `skos:example` its scope note.
-- SKOS mapping properties and `cm:Mapping` nodes (which carry a score) become Relations
-  of the framework that owns their source concept; `cm:ProficiencyLevel` nodes become Levels.
+  `skos:scopeNote` and `skos:example` its scope note; `cm:status`, `cm:reuseLevel` are read
+  when present. Concepts typed `cm:Occupation` (or of an occupation kind) become Occupations.
+- SKOS mapping properties and `cm:Mapping` nodes (`cm:source`, `cm:target`, `cm:relation
+  skos:closeMatch`, `cm:score`) become Relations of the framework that owns their source
+  concept; `cm:Relation` nodes with a `cm:relationType` literal (the exporter's form) too.
+  A plain mapping triple and a node for the same link are one Relation, with the score.
+- `cm:ProficiencyLevel` nodes (`cm:levelOf`, `cm:rank`, `skos:prefLabel`, `skos:definition`)
+  become Levels.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ import pyoxigraph as ox
 
 from competencymap import model
 from competencymap.errors import FrameworkError
-from competencymap.model import Competency, Framework, Level, Relation
+from competencymap.model import Competency, Framework, Level, Occupation, Relation
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -53,8 +58,10 @@ CONCEPT_SCHEME = SKOS + "ConceptScheme"
 CONCEPT = SKOS + "Concept"
 PROFICIENCY_LEVEL = CM + "ProficiencyLevel"
 MAPPING = CM + "Mapping"
+RELATION = CM + "Relation"  # a typed relation node, as frameworks/rdf_export.py writes them
+OCCUPATION = CM + "Occupation"
 XL_LABEL = SKOSXL + "Label"
-TYPES = {CONCEPT_SCHEME, CONCEPT, PROFICIENCY_LEVEL, MAPPING, XL_LABEL}
+TYPES = {CONCEPT_SCHEME, CONCEPT, PROFICIENCY_LEVEL, MAPPING, RELATION, OCCUPATION, XL_LABEL}
 
 LABELS = {"prefLabel", "altLabel", "hiddenLabel"}
 MAPPINGS = {SKOS + name: name for name in model.MAPPING_TYPES}
@@ -62,6 +69,7 @@ KINDS = {
     model.KIND_SKILL, model.KIND_KNOWLEDGE, model.KIND_UNTYPED, model.KIND_GROUP,
     model.KIND_COMPONENT,
 }
+OCCUPATION_KINDS = {model.KIND_OCCUPATION, model.KIND_ISCO_GROUP}
 KEPT = {
     *(SKOS + name for name in (
         "prefLabel", "altLabel", "hiddenLabel", "definition", "scopeNote", "example", "notation",
@@ -70,9 +78,10 @@ KEPT = {
     *(SKOSXL + name for name in ("prefLabel", "altLabel", "hiddenLabel", "literalForm")),
     *MAPPINGS,
     DCT + "title", DCT + "description", DCT + "source", DCT + "license", DCT + "hasVersion",
-    OWL + "versionInfo",
+    DCT + "identifier", OWL + "versionInfo",
     *(CM + name for name in (
         "shortName", "kind", "levelOf", "rank", "source", "target", "relation", "score",
+        "relationType", "status", "reuseLevel", "iscoGroup",
     )),
 }
 # Predicates whose literals must be in the chosen language; others keep any literal.
@@ -134,7 +143,12 @@ def load_skos(path: Path, language: str = "en", name: str | None = None) -> Fram
     members = _members(graph, scheme, where)
     framework_id = _framework_id(graph, scheme, name)
     builder = _Builder(graph, language, where)
-    competencies = {iri: builder.competency(iri, framework_id, scheme) for iri in sorted(members)}
+    competencies, occupations = {}, {}
+    for iri in sorted(members):
+        if builder.is_occupation(iri):
+            occupations[iri] = builder.occupation(iri, framework_id)
+        else:
+            competencies[iri] = builder.competency(iri, framework_id, scheme)
     _check_language(builder, graph, language, where)
     return Framework(
         id=framework_id,
@@ -145,6 +159,7 @@ def load_skos(path: Path, language: str = "en", name: str | None = None) -> Fram
         source=" ".join(sorted(_all_values(graph, scheme, DCT + "source"))),
         licence=" ".join(sorted(_all_values(graph, scheme, DCT + "license"))),
         competencies=competencies,
+        occupations=occupations,
         relations=_relations(graph, members, where),
         levels=_levels(graph, builder, members, where),
         languages=tuple(sorted(graph.label_languages)) or (language,),
@@ -288,6 +303,7 @@ def _schemes(graph: Graph) -> list[str]:
 def _scheme_names(graph: Graph, scheme: str) -> set[str]:
     names = {scheme}
     names.update(v.value for v in graph.literals(scheme, CM + "shortName"))
+    names.update(v.value for v in graph.literals(scheme, DCT + "identifier"))
     for predicate in (DCT + "title", SKOS + "prefLabel"):
         names.update(_slug(v.value) for v in graph.literals(scheme, predicate))
     return names
@@ -312,7 +328,7 @@ def _pick_scheme(graph: Graph, name: str | None, where: str) -> str:
 def _framework_id(graph: Graph, scheme: str, name: str | None) -> str:
     if name and name != scheme:
         return name
-    short = graph.literals(scheme, CM + "shortName")
+    short = graph.literals(scheme, CM + "shortName") or graph.literals(scheme, DCT + "identifier")
     if short:
         return short[0].value
     # The English title, so that the id does not change with the language loaded.
@@ -454,10 +470,37 @@ class _Builder:
             hidden_labels=tuple(hidden),
             description=self.text(iri, (SKOS + "definition", DCT + "description")),
             broader=self.broader(iri),
+            status=self.plain(iri, "status") or "released",
+            reuse_level=self.plain(iri, "reuseLevel"),
             code=notation[0].value if notation else "",
             schemes=tuple(sorted(_schemes_of(self.graph, iri) | {scheme})),
             scope_note=" ".join(notes),
         )
+
+    def is_occupation(self, iri: str) -> bool:
+        return OCCUPATION in self.graph.types.get(iri, ()) or self.plain(iri, "kind") in OCCUPATION_KINDS
+
+    def occupation(self, iri: str, framework_id: str) -> Occupation:
+        pref = self.pref_label(iri)
+        notation = self.graph.literals(iri, SKOS + "notation")
+        return Occupation(
+            iri=iri,
+            framework=framework_id,
+            pref_label=pref,
+            kind=self.plain(iri, "kind") or model.KIND_OCCUPATION,
+            code=notation[0].value if notation else "",
+            isco_group=self.plain(iri, "iscoGroup"),
+            alt_labels=tuple(v for v in self.pick(self.literals(iri, "altLabel")) if v != pref),
+            hidden_labels=tuple(self.pick(self.literals(iri, "hiddenLabel"))),
+            description=self.text(iri, (SKOS + "definition", DCT + "description")),
+            broader=self.broader(iri),
+            status=self.plain(iri, "status") or "released",
+        )
+
+    def plain(self, iri: str, local: str) -> str:
+        """The first literal of a cm: property, or ''."""
+        values = self.graph.literals(iri, CM + local)
+        return values[0].value if values else ""
 
     def kind(self, iri: str) -> str:
         kinds = [v.value for v in self.graph.literals(iri, CM + "kind")]
@@ -495,7 +538,7 @@ def _relations(graph: Graph, members: set[str], where: str) -> list[Relation]:
             for target in graph.nodes(source, predicate):
                 found.setdefault((source, target, kind), None)
     for node, types in graph.types.items():
-        if MAPPING in types:
+        if MAPPING in types or RELATION in types:
             key, score = _mapping_node(graph, node, where)
             if key[0] in members:
                 found[key] = score
@@ -509,9 +552,15 @@ def _mapping_node(graph: Graph, node: str, where: str) -> tuple[tuple[str, str, 
             raise FrameworkError(f"a cm:Mapping node needs exactly one cm:{local}, found {len(values)}", path=where)
         return values[0]
 
-    source, target, relation = one("source"), one("target"), one("relation")
-    if relation not in MAPPINGS:
-        raise FrameworkError(f"cm:Mapping from <{source}> has cm:relation <{relation}>, not a SKOS mapping property", path=where)
+    source, target = one("source"), one("target")
+    typed = graph.literals(node, CM + "relationType")
+    if RELATION in graph.types.get(node, ()) and typed:
+        kind = typed[0].value
+    else:
+        relation = one("relation")
+        if relation not in MAPPINGS:
+            raise FrameworkError(f"cm:Mapping from <{source}> has cm:relation <{relation}>, not a SKOS mapping property", path=where)
+        kind = MAPPINGS[relation]
     scores = graph.literals(node, CM + "score")
     score = None
     if scores:
@@ -519,7 +568,7 @@ def _mapping_node(graph: Graph, node: str, where: str) -> tuple[tuple[str, str, 
             score = float(scores[0].value)
         except ValueError:
             raise FrameworkError(f"cm:Mapping from <{source}> has a score that is not a number: {scores[0].value!r}", path=where) from None
-    return (source, target, MAPPINGS[relation]), score
+    return (source, target, kind), score
 
 
 def _levels(graph: Graph, builder: _Builder, members: set[str], where: str) -> list[Level]:
