@@ -122,5 +122,9 @@ def test_missing_file(tmp_path: Path) -> None:
     error_of(tmp_path / "absent.csv")
 
 
-def test_bad_name(tmp_path: Path) -> None:
-    assert "bad framework name" in str(error_of(write(tmp_path, GOOD), name="My Skills"))
+def test_bad_name_and_language(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    with pytest.raises(FrameworkError, match="bad framework name"):
+        load_simple_csv(path, name="My Skills")
+    with pytest.raises(FrameworkError, match="unknown language"):
+        load_simple_csv(path, name="mine", language="english please")

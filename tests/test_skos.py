@@ -275,6 +275,11 @@ def test_scheme_without_concepts(tmp_path: Path) -> None:
     assert "not a framework" in str(error_of(path))
 
 
+def test_malformed_language_code() -> None:
+    with pytest.raises(FrameworkError, match="unknown language"):
+        load_skos(SMALL, language="")
+
+
 def test_unknown_language() -> None:
     message = str(error_of(SMALL, language="de"))
     assert "'de'" in message and "en, fr" in message
@@ -316,6 +321,15 @@ def test_level_without_rank(tmp_path: Path) -> None:
         ex:l a cm:ProficiencyLevel ; cm:levelOf ex:c ; skos:prefLabel "L"@en .
     """)
     assert "cm:rank" in str(error_of(path))
+
+
+def test_level_without_label(tmp_path: Path) -> None:
+    path = turtle(tmp_path, """
+        ex:s a skos:ConceptScheme .
+        ex:c a skos:Concept ; skos:inScheme ex:s ; skos:prefLabel "C"@en .
+        ex:l a cm:ProficiencyLevel ; cm:levelOf ex:c ; cm:rank 1 .
+    """)
+    assert "has no skos:prefLabel" in str(error_of(path))
 
 
 def test_mapping_node_with_bad_relation(tmp_path: Path) -> None:

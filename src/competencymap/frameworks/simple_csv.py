@@ -22,14 +22,13 @@ from urllib.parse import quote
 
 from competencymap import model
 from competencymap.errors import FrameworkError
+from competencymap.frameworks import check_language, check_name
 from competencymap.model import Competency, Framework
 
 REQUIRED = ("id", "label")
 OPTIONAL = ("description", "broader", "alt_labels")
 SEPARATOR = "|"
 _IRI = re.compile(r"^(https?://|urn:)\S+$", re.IGNORECASE)
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -47,10 +46,8 @@ def load_simple_csv(path: Path, name: str, language: str = "en") -> Framework:
     """Load `path` (a CSV with an id,label header) as the framework `name`."""
     path = Path(path)
     where = str(path)
-    if not _NAME.match(name or ""):
-        raise FrameworkError(f"bad framework name {name!r}: use lowercase letters, digits, '-', '_' or '.'", path=where)
-    if not _LANGUAGE.match(language or ""):
-        raise FrameworkError(f"unknown language {language!r}: expected a code such as en or fr", path=where)
+    check_name(name)
+    check_language(language)
     rows = _read_rows(path, name)
     competencies = {}
     for row in rows:

@@ -7,9 +7,9 @@ needs are kept, and literals only in the requested language, language-less, or E
 How the RDF becomes a Framework:
 
 - the `skos:ConceptScheme` is the framework: `cm:shortName` (or `dct:identifier`, or a slug
-  of its English title) is its id, `dct:title`/`skos:prefLabel` its title, `owl:versionInfo`/`dct:hasVersion` its version,
-  `dct:source` and `dct:license` its source and licence. A file with several schemes needs
-  `name` to pick one.
+  of its English title) is its id, `dct:title`/`skos:prefLabel` its title,
+  `owl:versionInfo`/`dct:hasVersion` its version, `dct:source` and `dct:license` its source
+  and licence. A file with several schemes needs `name` to pick one.
 - a concept (`skos:Concept`, or anything that is a top concept) belongs to the scheme when it
   says so (`skos:inScheme`, `skos:topConceptOf`, `skos:hasTopConcept`), when it names no scheme
   but hangs below one of the scheme's concepts, or when the file holds one scheme only and the
@@ -44,6 +44,7 @@ import pyoxigraph as ox
 
 from competencymap import model
 from competencymap.errors import FrameworkError
+from competencymap.frameworks import check_language
 from competencymap.model import Competency, Framework, Level, Occupation, Relation
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -134,15 +135,15 @@ def load_skos(path: Path, language: str = "en", name: str | None = None) -> Fram
     several and becomes the framework id. Raises FrameworkError on any bad input.
     """
     path = Path(path)
-    language = language.strip().lower()
-    if not language:
-        raise FrameworkError("no language given", path=str(path))
+    check_language(language)
+    language = language.lower()
     graph = read_graph(path, language)
     where = str(path)
-    scheme = _pick_scheme(graph, name, where)
-    members = _members(graph, scheme, where)
+    schemes, concepts = _schemes(graph), _concepts(graph)
+    scheme = _pick_scheme(graph, schemes, name, where)
+    members = _members(graph, scheme, len(schemes), concepts, where)
     framework_id = _framework_id(graph, scheme, name)
-    builder = _Builder(graph, language, where)
+    builder = _Builder(graph, concepts, language, where)
     competencies, occupations = {}, {}
     for iri in sorted(members):
         if builder.is_occupation(iri):
@@ -309,8 +310,7 @@ def _scheme_names(graph: Graph, scheme: str) -> set[str]:
     return names
 
 
-def _pick_scheme(graph: Graph, name: str | None, where: str) -> str:
-    schemes = _schemes(graph)
+def _pick_scheme(graph: Graph, schemes: list[str], name: str | None, where: str) -> str:
     if not schemes:
         raise FrameworkError("not a framework: no skos:ConceptScheme in the file", path=where)
     if len(schemes) == 1:
@@ -345,14 +345,13 @@ def _concepts(graph: Graph) -> set[str]:
     return found
 
 
-def _members(graph: Graph, scheme: str, where: str) -> set[str]:
-    concepts = _concepts(graph)
+def _members(graph: Graph, scheme: str, scheme_count: int, concepts: set[str], where: str) -> set[str]:
     named: dict[str, set[str]] = {c: _schemes_of(graph, c) for c in concepts}
     for top in graph.nodes(scheme, SKOS + "hasTopConcept"):
         named.setdefault(top, set()).add(scheme)
     members = {c for c, schemes in named.items() if scheme in schemes}
     unplaced = {c for c, schemes in named.items() if not schemes}
-    if len(_schemes(graph)) == 1:
+    if scheme_count == 1:
         members |= unplaced
     else:
         members |= _reachable(graph, members, unplaced)
@@ -389,11 +388,11 @@ def _reachable(graph: Graph, members: set[str], candidates: set[str]) -> set[str
 class _Builder:
     """Turns kept triples about one subject into labels and texts in the chosen language."""
 
-    def __init__(self, graph: Graph, language: str, where: str) -> None:
+    def __init__(self, graph: Graph, concepts: set[str], language: str, where: str) -> None:
         self.graph = graph
         self.language = language
         self.where = where
-        self.concepts = _concepts(graph)
+        self.concepts = concepts
         self.narrower_of: dict[str, list[str]] = defaultdict(list)  # child -> parents
         for parent, props in graph.props.items():
             for child in props.get(SKOS + "narrower", ()):
@@ -581,11 +580,14 @@ def _levels(graph: Graph, builder: _Builder, members: set[str], where: str) -> l
             raise FrameworkError(f"proficiency level <{node}> needs exactly one cm:levelOf, found {len(owners)}", path=where)
         if owners[0] not in members:
             continue
+        label = builder.text(node, (SKOS + "prefLabel",), name=True)
+        if not label:
+            raise FrameworkError(f"proficiency level <{node}> has no skos:prefLabel", path=where)
         levels.append(Level(
             iri=node,
             competency=owners[0],
             rank=_rank(graph, node, where),
-            label=builder.text(node, (SKOS + "prefLabel",), name=True),
+            label=label,
             description=builder.text(node, (SKOS + "definition",)),
         ))
     return sorted(levels, key=lambda level: (level.competency, level.rank, level.iri))
