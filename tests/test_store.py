@@ -522,3 +522,31 @@ def test_describe_reports_cache_state_and_counts(settings: Settings, user_csv: P
     assert mine["bundled"] is False and mine["cached"] is True
     assert mine["path"] == str(user_csv.resolve())
     assert mine["counts"]["competencies"] == 3
+
+
+# -- the full bundled release -----------------------------------------------------------
+
+
+@pytest.mark.full
+def test_full_bundled_frameworks_load_cache_and_count(tmp_path: Path) -> None:
+    if not (REPO_DATA / "esco").is_dir():
+        pytest.skip("bundled ESCO data not present")
+    settings = Settings(home=tmp_path / "home", data=REPO_DATA)
+    esco = FrameworkStore(settings).get("esco")
+    stats = esco.stats()
+    assert stats["competencies"] == 13_896
+    assert stats["occupations"] == 3_007
+    assert stats["skill_groups"] == 640
+    # 123,855 rows in occupationSkillRelations.csv; the ESCO CSV loader skips the 67 that
+    # name an occupation the classification does not hold.
+    relations = stats["relations_by_type"]
+    assert relations["essential"] + relations["optional"] == 123_788
+
+    started = time.perf_counter()
+    cached = FrameworkStore(settings).get("esco")
+    seconds = time.perf_counter() - started
+    assert cached == esco
+    assert seconds < 3.0, f"cached ESCO took {seconds:.2f}s"
+
+    sfs = FrameworkStore(settings).get("sfs")
+    assert len([c for c in sfs.skills() if c.kind != KIND_COMPONENT]) == 9

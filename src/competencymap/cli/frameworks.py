@@ -69,16 +69,20 @@ def list_command(state: _State, as_json: bool) -> None:
     if as_json:
         _echo_json(rows)
         return
-    header = ("NAME", "KIND", "LANG", "CACHED", "SKILLS", "GROUPS", "OCCUPATIONS", "RELATIONS", "SOURCE")
+    header = ("NAME", "KIND", "LANG", "CACHED", "SKILLS", "COMPONENTS", "GROUPS", "OCCUPATIONS", "RELATIONS",
+              "SOURCE")
     table = [header]
     for row in rows:
         counts = row["counts"] or {}
+        components = (counts.get("competencies_by_kind") or {}).get(KIND_COMPONENT, 0) if counts else None
+        skills = counts["competencies"] - components if counts else None
         table.append((
             row["name"],
             "bundled" if row["bundled"] else "user",
             row["language"],
             "yes" if row["cached"] else ("no" if row["available"] else "missing"),
-            _count(counts.get("competencies")),
+            _count(skills),
+            _count(components),
             _count(counts.get("skill_groups")),
             _count(counts.get("occupations")),
             _count(counts.get("relations")),
