@@ -90,6 +90,12 @@ def test_load_with_name_and_language(env: dict) -> None:
     assert result.stdout.startswith("garments (en): Garment Skills — 2 skills")
 
 
+def test_group_language_wins_over_the_registered_one(env: dict) -> None:
+    assert run("load", str(DATA / "store_simple.csv"), "--name", "mine").exit_code == 0
+    assert run_json("stats", "mine")["mine"]["language"] == "en"
+    assert run_json("--language", "fr", "stats", "mine")["mine"]["language"] == "fr"
+
+
 def test_stats_reports_headline_numbers(env: dict) -> None:
     stats = run_json("stats")
     assert list(stats) == ["esco", "sfs", "essential-skills"]

@@ -30,8 +30,12 @@ EXPORT_SUFFIXES = {"turtle": ".ttl", "ntriples": ".nt", "rdfxml": ".rdf"}
 class _State:
     """Settings and store for one command, made only when a command needs them."""
 
-    def __init__(self, **overrides: object) -> None:
-        self.overrides = overrides
+    def __init__(self, *, home: Path | None, data: Path | None, language: str | None) -> None:
+        self.overrides = {"home": home, "data": data, "language": language}
+        self.language = language  # given on the command line: wins over a registered language
+
+    def get(self, name: str) -> Framework:
+        return self.store.get(name, language=self.language)
 
     @cached_property
     def settings(self) -> Settings:
@@ -50,7 +54,8 @@ pass_state = click.make_pass_decorator(_State)
               help="Folder for caches and indexes (default: settings / COMPETENCYMAP_HOME).")
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of the bundled data (default: settings / COMPETENCYMAP_DATA).")
-@click.option("--language", help="Label language (default: settings, usually en).")
+@click.option("--language", help="Label language (default: the language a user framework was "
+                                 "registered with, else settings, usually en).")
 @click.pass_context
 def frameworks(ctx: click.Context, home: Path | None, data: Path | None, language: str | None) -> None:
     """Load and inspect competency frameworks."""
@@ -127,7 +132,7 @@ def stats_command(state: _State, names: tuple[str, ...], as_json: bool) -> None:
     chosen = list(names) or store.names()
     for name in chosen:
         store.entry(name)  # fail on an unknown name before loading anything
-    result = {name: summary_counts(store.get(name)) for name in chosen}
+    result = {name: summary_counts(state.get(name)) for name in chosen}
     if as_json:
         _echo_json(result)
         return
@@ -212,7 +217,7 @@ def show_command(state: _State, iri: str, framework_name: str | None, limit: int
     names = [framework_name] if framework_name else store.names()
     for name in names:
         store.entry(name)
-    loaded = [store.get(name) for name in names]
+    loaded = [state.get(name) for name in names]
     home = next((f for f in loaded if f.concept(iri) is not None), None)
     if home is None:
         where = ", ".join(names)
@@ -368,7 +373,7 @@ def export_command(state: _State, name: str, fmt: str, output: Path | None) -> N
     """Write a framework as SKOS RDF."""
     from competencymap.frameworks.rdf_export import export_framework
 
-    framework = state.store.get(name)
+    framework = state.get(name)
     output = output or Path(f"{framework.id}-{framework.language}{EXPORT_SUFFIXES[fmt]}")
     written = export_framework(framework, output, format=fmt)
     click.echo(f"wrote {written}")

@@ -224,8 +224,8 @@ def _from_json(data: dict) -> Framework | None:
 
 
 def _rows_to_items(cls: type, layout: _Layout, rows: list[list], strings: list[str]) -> list:
-    if cls is Relation and layout.shared == [0, 1, 2] and not layout.tuples:
-        return [Relation(strings[s], strings[t], strings[k], score) for s, t, k, score in rows]
+    if cls is Relation and layout.columns == _RELATION_COLUMNS and layout.shared == [0, 1, 2]:
+        return _relations_from_rows(rows, strings)
     items = []
     for row in rows:
         for i in layout.shared:
@@ -236,6 +236,32 @@ def _rows_to_items(cls: type, layout: _Layout, rows: list[list], strings: list[s
             row[i] = tuple(row[i])
         items.append(cls(*row))
     return items
+
+
+_RELATION_COLUMNS = ["source", "target", "type", "score"]
+
+
+def _relations_from_rows(rows: list[list], strings: list[str]) -> list[Relation]:
+    """Relations built by setting their slots directly: the bulk of a cache, twice as fast.
+
+    Relation is a frozen, slotted dataclass whose __init__ only assigns its fields, so
+    this gives equal objects; the fallback is used if it ever grows a __post_init__.
+    """
+    if hasattr(Relation, "__post_init__"):
+        return [Relation(strings[s], strings[t], strings[k], score) for s, t, k, score in rows]
+    new = object.__new__
+    set_source, set_target = Relation.source.__set__, Relation.target.__set__  # type: ignore[attr-defined]
+    set_type, set_score = Relation.type.__set__, Relation.score.__set__  # type: ignore[attr-defined]
+    out = []
+    append = out.append
+    for source, target, kind, score in rows:
+        relation = new(Relation)
+        set_source(relation, strings[source])
+        set_target(relation, strings[target])
+        set_type(relation, strings[kind])
+        set_score(relation, score)
+        append(relation)
+    return out
 
 
 # -- files ------------------------------------------------------------------------------
