@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 import pyoxigraph as ox
 
@@ -98,34 +98,36 @@ FORMATS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Lit:
+class Lit(NamedTuple):
     """A kept literal: its text and language tag ('' when it has none)."""
 
     value: str
     lang: str = ""
 
 
+_NONE: dict = {}
+
+
+def _table() -> defaultdict:
+    return defaultdict(lambda: defaultdict(list))
+
+
 @dataclass
 class Graph:
-    """What the streaming pass keeps: types and selected properties per subject."""
+    """What the streaming pass keeps: types, links and literals per subject and predicate."""
 
     types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    props: dict[str, dict[str, list]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(list))
-    )
+    links: dict[str, dict[str, list[str]]] = field(default_factory=_table)  # IRIs, '_:' blank nodes
+    lits: dict[str, dict[str, list[Lit]]] = field(default_factory=_table)
     any_label: dict[str, Lit] = field(default_factory=dict)  # last resort, one per subject
     label_languages: set[str] = field(default_factory=set)
     triples: int = 0
 
-    def values(self, subject: str, predicate: str) -> list:
-        return self.props.get(subject, {}).get(predicate, [])
-
     def nodes(self, subject: str, predicate: str) -> list[str]:
-        return [v for v in self.values(subject, predicate) if isinstance(v, str)]
+        return self.links.get(subject, _NONE).get(predicate, [])
 
     def literals(self, subject: str, predicate: str) -> list[Lit]:
-        return [v for v in self.values(subject, predicate) if isinstance(v, Lit)]
+        return self.lits.get(subject, _NONE).get(predicate, [])
 
 
 def load_skos(path: Path, language: str = "en", name: str | None = None) -> Framework:
@@ -258,6 +260,8 @@ def _matches(lang: str, language: str) -> bool:
 def _keep(graph: Graph, quad: ox.Quad, language: str) -> None:
     graph.triples += 1
     predicate = quad.predicate.value
+    if predicate != RDF_TYPE and predicate not in KEPT:
+        return
     subject = _term(quad.subject)
     if subject is None:
         return
@@ -265,8 +269,6 @@ def _keep(graph: Graph, quad: ox.Quad, language: str) -> None:
     if predicate == RDF_TYPE:
         if isinstance(obj, ox.NamedNode) and obj.value in TYPES:
             graph.types[subject].add(obj.value)
-        return
-    if predicate not in KEPT:
         return
     if isinstance(obj, ox.Literal):
         lang = obj.language or ""
@@ -276,11 +278,11 @@ def _keep(graph: Graph, quad: ox.Quad, language: str) -> None:
             graph.any_label.setdefault(subject, Lit(obj.value, lang))
         if predicate in TEXTUAL and lang and not (_matches(lang, language) or _matches(lang, "en")):
             return
-        graph.props[subject][predicate].append(Lit(obj.value, lang))
+        graph.lits[subject][predicate].append(Lit(obj.value, lang))
     else:
         node = _term(obj)
         if node is not None:
-            graph.props[subject][predicate].append(node)
+            graph.links[subject][predicate].append(node)
 
 
 # -- scheme and membership ----------------------------------------------------------------
@@ -294,10 +296,10 @@ def _slug(text: str) -> str:
 
 def _schemes(graph: Graph) -> list[str]:
     found = {s for s, types in graph.types.items() if CONCEPT_SCHEME in types}
-    for subject, props in graph.props.items():
+    for subject, props in graph.links.items():
         if props.get(SKOS + "hasTopConcept"):
             found.add(subject)
-        found.update(n for n in props.get(SKOS + "topConceptOf", ()) if isinstance(n, str))
+        found.update(props.get(SKOS + "topConceptOf", ()))
     return sorted(found)
 
 
@@ -338,10 +340,10 @@ def _framework_id(graph: Graph, scheme: str, name: str | None) -> str:
 
 def _concepts(graph: Graph) -> set[str]:
     found = {s for s, types in graph.types.items() if CONCEPT in types}
-    for subject, props in graph.props.items():
+    for subject, props in graph.links.items():
         if props.get(SKOS + "topConceptOf"):
             found.add(subject)
-        found.update(n for n in props.get(SKOS + "hasTopConcept", ()) if isinstance(n, str))
+        found.update(props.get(SKOS + "hasTopConcept", ()))
     return found
 
 
@@ -394,16 +396,15 @@ class _Builder:
         self.where = where
         self.concepts = concepts
         self.narrower_of: dict[str, list[str]] = defaultdict(list)  # child -> parents
-        for parent, props in graph.props.items():
+        for parent, props in graph.links.items():
             for child in props.get(SKOS + "narrower", ()):
-                if isinstance(child, str):
-                    self.narrower_of[child].append(parent)
+                self.narrower_of[child].append(parent)
         self.in_language = 0  # concepts whose preferred label is in the chosen language
         self.tagged = 0  # concepts whose labels carry language tags at all
 
     def literals(self, subject: str, local: str) -> list[Lit]:
         """Plain and SKOS-XL literals of a label property, or plain ones of any other."""
-        found = self.graph.literals(subject, SKOS + local)
+        found = list(self.graph.literals(subject, SKOS + local))
         if local in LABELS:
             for label in self.graph.nodes(subject, SKOSXL + local):
                 found += self.graph.literals(label, SKOSXL + "literalForm")
@@ -616,4 +617,4 @@ def _first_literal(graph: Graph, subject: str, predicates: tuple[str, ...], lang
 
 
 def _all_values(graph: Graph, subject: str, predicate: str) -> set[str]:
-    return {v.value if isinstance(v, Lit) else v for v in graph.values(subject, predicate)}
+    return {v.value for v in graph.literals(subject, predicate)} | set(graph.nodes(subject, predicate))
