@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import orjson
@@ -388,6 +389,22 @@ def test_get_loads_caches_and_reuses(settings: Settings, monkeypatch) -> None:
     assert fresh.get("esco") == esco
     assert again == []
     assert fresh.is_cached("esco")
+
+
+def test_threads_share_one_load(settings: Settings) -> None:
+    messages: list[str] = []
+    store = FrameworkStore(settings, on_load=messages.append)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: store.get("esco"), range(4)))
+    assert all(result is results[0] for result in results)
+    assert len(messages) == 1
+
+
+def test_language_codes_are_case_insensitive(settings: Settings) -> None:
+    store = FrameworkStore(settings)
+    assert store.get("esco", language="EN") is store.get("esco")
+    with pytest.raises(FrameworkError, match="unknown language"):
+        store.get("esco", language="e n")
 
 
 def test_bundled_sfs_has_nine_skills(settings: Settings) -> None:

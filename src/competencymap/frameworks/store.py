@@ -7,6 +7,7 @@ recorded in `<home>/frameworks/registry.json` as name -> {path, language}.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ class FrameworkStore:
         self.settings = settings
         self.on_load = on_load
         self._loaded: dict[tuple[str, str], Framework] = {}
+        self._lock = threading.RLock()  # one load of a framework at a time, even from threads
 
     # -- names and sources ----------------------------------------------------------------
 
@@ -76,11 +78,12 @@ class FrameworkStore:
     def get(self, name: str, *, language: str | None = None) -> Framework:
         """The framework called `name`, from memory, the cache or its source."""
         entry = self.entry(name)
-        language = language or entry.language or self.settings.language
+        language = _language(language or entry.language or self.settings.language)
         key = (name, language)
-        if key not in self._loaded:
-            self._loaded[key] = self._load(entry.path, name, language)
-        return self._loaded[key]
+        with self._lock:
+            if key not in self._loaded:
+                self._loaded[key] = self._load(entry.path, name, language)
+            return self._loaded[key]
 
     def add(self, path: Path, *, language: str | None = None, name: str | None = None) -> Framework:
         """Load a user framework, cache it and register it under its name.
@@ -88,8 +91,11 @@ class FrameworkStore:
         The name defaults to the id the loader gives (for a CSV, its file name). A
         bundled name is refused; an existing name is replaced only from the same path.
         """
-        path = Path(path).expanduser().resolve()
-        language = language or self.settings.language
+        with self._lock:
+            language = _language(language or self.settings.language)
+            return self._add(Path(path).expanduser().resolve(), language, name)
+
+    def _add(self, path: Path, language: str, name: str | None) -> Framework:
         bundled = self._bundled_name_of(path)
         if bundled is not None and name in (None, bundled):
             return self.get(bundled, language=language)
@@ -112,7 +118,7 @@ class FrameworkStore:
     def is_cached(self, name: str, *, language: str | None = None) -> bool:
         """True when a fresh cache of `name` exists (sources checked cheaply where possible)."""
         entry = self.entry(name)
-        language = language or entry.language or self.settings.language
+        language = _language(language or entry.language or self.settings.language)
         return self._fresh_manifest(entry, language) is not None
 
     def _load(self, path: Path, name: str, language: str) -> Framework:
@@ -168,7 +174,7 @@ class FrameworkStore:
         out = []
         for name in self.names():
             entry = self.entry(name)
-            language = entry.language or self.settings.language
+            language = _language(entry.language or self.settings.language)
             row = {
                 "name": name,
                 "bundled": entry.bundled,
@@ -229,3 +235,9 @@ class FrameworkStore:
         path = self.registry_path
         path.parent.mkdir(parents=True, exist_ok=True)
         cache.write_atomic(path, orjson.dumps(registry, option=orjson.OPT_INDENT_2))
+
+
+def _language(language: str) -> str:
+    """A checked, lower-case language code."""
+    loading.check_language(language)
+    return language.lower()
