@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import sqlite3
 import threading
 from datetime import UTC, date, datetime
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import create_engine, text
 
 from competencymap.catalog import (
     Catalog,
@@ -22,6 +24,7 @@ from competencymap.catalog import (
     read_postings_file,
 )
 from competencymap.catalog import repository
+from competencymap.catalog.tables import Base
 from competencymap.config import Settings
 from competencymap.errors import CompetencyMapError
 
@@ -63,9 +66,19 @@ def tag(n: int, score: float | None = 0.5, **changes: object) -> dict:
     return data
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+# Set to a PostgreSQL URL (e.g. postgresql+psycopg://user@localhost/test) to run the
+# database tests against PostgreSQL as well; its catalog tables are dropped before each test.
+POSTGRES_URL = os.environ.get("COMPETENCYMAP_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite"] + (["postgresql"] if POSTGRES_URL else []))
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+    engine = create_engine(POSTGRES_URL)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    return POSTGRES_URL
 
 
 @pytest.fixture
@@ -75,8 +88,12 @@ def catalog(db_url: str):
 
 
 def table_count(url: str, table: str) -> int:
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as con:
-        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+    finally:
+        engine.dispose()
 
 
 # ---- credentials -------------------------------------------------------------------
@@ -394,8 +411,9 @@ def test_data_survives_reopening(db_url: str) -> None:
     second = Catalog(db_url)
     assert second.get_credential(cred.id) == cred
     assert second.accepted_competencies(cred.id)[0].decided_by == "ana"
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as con:
-        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if db_url.startswith("sqlite"):
+        with sqlite3.connect(db_url.removeprefix("sqlite:///")) as con:
+            assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     second.close()
 
 
@@ -423,6 +441,27 @@ def test_concurrent_writers_all_land(db_url: str) -> None:
         titles = {c.title for c in cat.list_credentials(limit=1000)}
     assert titles == {f"w{n}-{i}" for n in range(4) for i in range(25)}
     assert table_count(db_url, "tags") == 200
+
+
+def test_concurrent_first_use_creates_the_schema_once(db_url: str) -> None:
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def open_and_write(n: int) -> None:
+        try:
+            barrier.wait()
+            with Catalog(db_url) as cat:
+                cat.create_posting({"title": f"t{n}", "employer": "e", "text": "x"})
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_and_write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert table_count(db_url, "postings") == 4
 
 
 def test_concurrent_identical_suggestions_store_one_tag(db_url: str) -> None:

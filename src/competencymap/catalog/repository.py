@@ -367,8 +367,10 @@ def _tag_state(state: str) -> str:
 def _search(query: Any, search: str | None) -> Any:
     if search is None or not search.strip():
         return query
-    pattern = f"%{search.strip()}%"
-    return query.where(or_(CredentialRow.title.ilike(pattern), CredentialRow.issuer.ilike(pattern)))
+    term = search.strip()
+    return query.where(
+        or_(CredentialRow.title.icontains(term, autoescape=True), CredentialRow.issuer.icontains(term, autoescape=True))
+    )
 
 
 def _new_credential_row(item: CredentialIn, now: datetime) -> CredentialRow:
