@@ -54,10 +54,15 @@ class Competency:
     def is_group(self) -> bool:
         return self.kind == KIND_GROUP
 
-    def texts(self) -> list[tuple[str, str]]:
-        """The texts that represent this competency: (field, text) pairs."""
+    def texts(self, *, hidden: bool = False) -> list[tuple[str, str]]:
+        """The texts that represent this competency: (field, text) pairs.
+
+        With `hidden`, hidden labels follow the alternative labels as field 'hidden_label'.
+        """
         out = [("pref_label", self.pref_label)]
         out += [("alt_label", label) for label in self.alt_labels if label != self.pref_label]
+        if hidden:
+            out += [("hidden_label", label) for label in self.hidden_labels if label != self.pref_label]
         if self.description:
             out.append(("description", self.description))
         return out
