@@ -22,8 +22,8 @@ from competencymap.catalog import (
     NotFound,
     read_credentials_file,
     read_postings_file,
+    repository,
 )
-from competencymap.catalog import repository
 from competencymap.catalog.tables import Base
 from competencymap.config import Settings
 from competencymap.errors import CompetencyMapError

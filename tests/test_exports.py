@@ -145,7 +145,7 @@ def test_achievement_has_the_required_ob3_structure() -> None:
 
 def test_alignments_one_per_accepted_competency() -> None:
     esco = make_tag(1, label="use cloud technologies")
-    same_on_other_outcome = make_tag(3, outcome_id=22, competency_iri=esco.competency_iri, label="use cloud technologies")
+    same_on_other_outcome = make_tag(3, outcome_id=22, competency_iri=esco.competency_iri, label=esco.label)
     sfs = make_tag(2, outcome_id=None, competency_iri=f"{SFS_IRI}digital", framework="sfs", label="Digital")
     other = make_tag(4, competency_iri="https://example.org/frameworks/x#S-12", framework="local", label="X")
     doc = credential_to_achievement(make_credential(), [esco, same_on_other_outcome, sfs, other])

@@ -75,20 +75,20 @@ def safe_url(url: str | URL) -> str:
 
 
 @contextmanager
-def transaction(engine: Engine, *, write: bool) -> Iterator[Session]:
+def transaction(bind: Engine) -> Iterator[Session]:
     """A session inside one transaction: committed on success, rolled back on any error.
 
+    Pass :func:`write_engine` of the engine for transactions that write.
     Database errors (locked beyond the timeout, server unreachable, constraint
     conflicts) surface as one-line :class:`CatalogError` messages.
     """
-    bind = write_engine(engine) if write else engine
     try:
         with Session(bind, expire_on_commit=False) as session, session.begin():
             yield session
     except IntegrityError as exc:
         raise CatalogError(f"write conflicts with stored data: {_reason(exc)}") from exc
     except DBAPIError as exc:
-        raise CatalogError(f"database error on {safe_url(engine.url)}: {_reason(exc)}") from exc
+        raise CatalogError(f"database error on {safe_url(bind.url)}: {_reason(exc)}") from exc
 
 
 def _parse_url(url: str) -> URL:

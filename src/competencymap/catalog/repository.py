@@ -30,7 +30,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from competencymap.catalog.db import CatalogError, create_schema, make_engine, safe_url, transaction
+from competencymap.catalog.db import CatalogError, create_schema, make_engine, safe_url, transaction, write_engine
 from competencymap.catalog.schemas import (
     Credential,
     CredentialIn,
@@ -63,6 +63,7 @@ class Catalog:
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
+        self._writer = write_engine(self.engine)
         create_schema(self.engine)
 
     @classmethod
@@ -263,12 +264,12 @@ class Catalog:
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
-        with transaction(self.engine, write=False) as session:
+        with transaction(self.engine) as session:
             yield session
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        with transaction(self.engine, write=True) as session:
+        with transaction(self._writer) as session:
             yield session
 
 

@@ -49,7 +49,9 @@ def _row(credential: Credential, tag: Tag, outcomes: dict) -> list[str]:
     if tag.outcome_id is not None:
         outcome = outcomes.get(tag.outcome_id)
         if outcome is None:
-            raise ExportError(f"tag {tag.id} refers to outcome {tag.outcome_id}, which credential {credential.id} lacks")
+            raise ExportError(
+                f"tag {tag.id} refers to outcome {tag.outcome_id}, which credential {credential.id} lacks"
+            )
     return [
         str(credential.id),
         _text(credential.title),
