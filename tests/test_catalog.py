@@ -174,6 +174,7 @@ def test_list_count_search_and_pages(catalog: Catalog) -> None:
     assert [c.title for c in catalog.list_credentials(limit=2, offset=1)] == ["Course 1", "Course 2"]
     assert {c.title for c in catalog.list_credentials(search="north")} == {"Course 1", "Course 3"}
     assert catalog.count_credentials(search="NORTH") == 2
+    assert catalog.count_credentials(search="%") == 0  # wildcards are matched literally
     for bad in ({"limit": 0}, {"limit": 5000}, {"offset": -1}, {"limit": "10"}):
         with pytest.raises(InvalidValue):
             catalog.list_credentials(**bad)
