@@ -146,6 +146,12 @@ def test_everyday_words_need_their_capitals_and_score_low(index: LexicalIndex) -
     assert hits[ACCESS].score < hits[PYTHON].score / 2
 
 
+def test_one_letter_labels_need_their_capital(index: LexicalIndex) -> None:
+    r_language = ESCO + "51586df8-1c46-4b47-8583-773cb63bf00b"
+    assert r_language in by_iri(index.exact("statistics in R and Python"))
+    assert r_language not in by_iri(index.exact("r/w access to the r drive"))
+
+
 def test_score_reflects_specificity(index: LexicalIndex) -> None:
     hits = by_iri(index.exact("project management, Java, SQL, C++ and communication"))
     assert hits[PROJECT_MANAGEMENT].score > hits[JAVA].score  # longer label

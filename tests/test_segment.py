@@ -113,6 +113,10 @@ def test_outcome_fixture_statements() -> None:
         ("LO2: Design APIs", "Design APIs"),
         ("CLO 3. Design APIs", "Design APIs"),
         ("\t•\tDesign APIs", "Design APIs"),
+        ("1.\tDesign APIs", "Design APIs"),
+        ("II. Design APIs", "Design APIs"),
+        ("IV) Design APIs", "Design APIs"),
+        ("CO2 emissions reporting", "CO2 emissions reporting"),
         ("1.5 years of experience with Java", "1.5 years of experience with Java"),
         ("3 years of Java", "3 years of Java"),
         ("-1 is not a bullet", "-1 is not a bullet"),
@@ -170,6 +174,7 @@ def test_short_pieces_are_dropped() -> None:
         ("Is it done? Yes! Ship it...  Then rest", ["Is it done?", "Yes!", "Ship it...", "Then rest"]),
         ("learn sql. build small apps.", ["learn sql.", "build small apps."]),
         ("Hold a Ph.D. in statistics", ["Hold a Ph.D. in statistics"]),
+        ("Assist surgeons in the OR", ["Assist surgeons in the OR"]),
     ],
 )
 def test_sentence_splitting(original: str, expected: list[str]) -> None:

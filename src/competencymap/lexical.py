@@ -20,9 +20,9 @@ one-word label that is also an everyday word scores low. A word counts as everyd
 it is a stopword, in :data:`COMMON_WORDS`, or written in lower case in the texts of at
 least :data:`LOWERCASE_COMMON` competencies of the framework (tool and product names such
 as Java or PostgreSQL are written capitalised there). Such a one-word label written with
-capitals ("Access", "IT", "Scratch") only matches the same capitalisation in the text, so
-"access to data" or "from scratch" do not hit; labels that are only stopwords are never
-matched.
+capitals ("Access", "IT", "Scratch"), and any one-letter label ("R"), only matches the
+same capitalisation in the text, so "access to data" or "from scratch" do not hit; labels
+that are only stopwords and have no capitals are never matched.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ class _Entry(NamedTuple):
 # --- tokens -----------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1 << 17)
 def _fold(word: str) -> str:
     word = word.casefold().replace("’", "'")
     if not word.isascii():
@@ -144,7 +144,7 @@ def normalise_label(label: str) -> tuple[str, ...]:
 _STEMMER = Stemmer.Stemmer("english")
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1 << 17)
 def _stem(word: str) -> str:
     return _STEMMER.stemWord(word) if word.isalpha() else word
 
@@ -238,7 +238,7 @@ class LexicalIndex:
     def _entry(self, key: tuple[str, ...], iri: str, field: str, text: str, tokens: tuple[str, ...]) -> _Entry:
         common = self._commonness(key)
         surface = None
-        if len(key) == 1 and common < 1.0 and _has_capital(tokens):
+        if len(key) == 1 and (common < 1.0 or len(key[0]) == 1) and _has_capital(tokens):
             surface = tokens[0]
         if len(key) == 1:
             chars = len(key[0])

@@ -194,11 +194,12 @@ _LEAD_IN = re.compile(
 _BULLET = re.compile(
     r"\s*(?:[•●▪■□◦○‣⁃∙·◆◇►▶➢➤✓✔☐❖→>]+|[-*–—+](?=\s)|"
     r"\(?\d{1,3}[.)](?=\s)|\(?\d{1,3}\)|\(?[a-zA-Z][.)](?=\s)|\((?:[ivxlc]{1,5}|[a-zA-Z])\)|"
-    r"[ivxlc]{1,5}[.)](?=\s)|(?:LO|CLO|PLO|SLO|ILO|CO|SO)[ -]?\d+(?:\.\d+)*\s*[:.)-]?(?=\s)|"
+    r"(?i:[ivxlc]{1,5})[.)](?=\s)|(?:LO|CLO|PLO|SLO|ILO)[ -]?\d+(?:\.\d+)*\s*[:.)-]?(?=\s)|"
     r"\d+(?:\.\d+)+\.?(?=\s+[A-Z(])|\[[ xX]?\])\s*"
 )
 _INLINE_BULLET = re.compile(r"\s+[•●▪■◦‣⁃∙◆►▶➢➤✓✔]+\s+|\s+[·|]\s+")
 _INLINE_NUMBER = re.compile(r"(?<![\w)])\(?(?:\d{1,2}|[a-h]|i{1,3}|iv|vi{0,3})\)\s+")
+_TABS = re.compile(r"\t+")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\u2028|\u2029|\x0b|\x0c|\x85")
 
 # --- sentences -----------------------------------------------------------------------------
@@ -223,7 +224,7 @@ _CLAUSE_BREAKS = (
     re.compile(r",\s+"),
     re.compile(r"\s+"),
 )
-_TRAILING = re.compile(r"(?:[\s,;]+(?:and|or)|[\s,;]+)$", _I)
+_TRAILING = re.compile(r"(?:\s*[,;]\s*(?:and|or)|[\s,;]+)$", _I)
 _LEADING = re.compile(r"[\s,;:)\]]+")
 _ALNUM = re.compile(r"[^\W_]", re.UNICODE)
 
@@ -383,13 +384,12 @@ def _trim(text: str, start: int, end: int) -> Span:
 
 def _pieces(text: str, line_start: int, line_end: int) -> list[tuple[int, int, bool]]:
     """Parts of one line, each stripped of a leading bullet: (start, end, had_bullet)."""
+    line_start, line_end, line_bulleted = _strip_bullet(text, line_start, line_end)
     out: list[tuple[int, int, bool]] = []
-    for cell_start, cell_end in _split_by(text, line_start, line_end, re.compile(r"\t+")):
-        first = True
+    for cell_start, cell_end in _split_by(text, line_start, line_end, _TABS):
         for start, end in _split_by(text, cell_start, cell_end, _INLINE_BULLET):
             start, end, bulleted = _strip_bullet(text, start, end)
-            bulleted = bulleted or not first
-            first = False
+            bulleted = bulleted or line_bulleted or bool(out)
             numbered = _inline_numbered(text, start, end)
             if numbered:
                 out.extend((s, e, True) for s, e in numbered)
