@@ -107,7 +107,7 @@ RELATIONSHIP_TYPES = {V.RELATIONSHIP_ESSENTIAL: "essential", V.RELATIONSHIP_OPTI
 SKILL_KINDS = {"skill": KIND_SKILL, "skill-competence": KIND_SKILL, "knowledge": KIND_KNOWLEDGE}
 LABEL_KINDS = ("pref", "alt", "hidden")
 _ISCO_CODE = re.compile(r"/C(\d+)$")
-_SYNTAX = re.compile(r"^Parser error at line \d+ between columns (\d+) and \d+: ")
+_SYNTAX = re.compile(r"^Parser error at line \d+ (?:between columns (\d+) and \d+|column (\d+)): ")
 
 
 # -- opening the file ---------------------------------------------------------------------
@@ -303,7 +303,7 @@ def _parse(path: Path, lang: str) -> tuple[_Tables, str]:
             message = str(exc.args[0]) if exc.args else str(exc)
             column = _SYNTAX.match(message)
             if column:
-                message = f"column {column.group(1)}: {message[column.end():]}"
+                message = f"column {column.group(1) or column.group(2)}: {message[column.end():]}"
             raise FrameworkError(f"malformed RDF: {message}", path=display, line=exc.lineno) from None
         except (OSError, EOFError, zipfile.BadZipFile, ValueError) as exc:
             raise FrameworkError(f"cannot read RDF: {exc}", path=display) from None

@@ -384,7 +384,7 @@ class _LineStream(io.RawIOBase):
         return len(data)
 
 
-def _write(lines: Iterator[str], raw: IO[bytes], rdf_format: RdfFormat) -> None:
+def _write(lines: Iterator[str], raw: IO[bytes], rdf_format: RdfFormat, prefixes: dict[str, str]) -> None:
     if rdf_format == RdfFormat.N_TRIPLES:
         writer = io.TextIOWrapper(raw, encoding="utf-8", newline="\n", write_through=False)
         writer.writelines(lines)
@@ -392,7 +392,7 @@ def _write(lines: Iterator[str], raw: IO[bytes], rdf_format: RdfFormat) -> None:
         writer.detach()
         return
     triples = parse(input=io.BufferedReader(_LineStream(lines), 1 << 20), format=RdfFormat.N_TRIPLES)
-    serialize(triples, raw, rdf_format, prefixes={**V.PREFIXES, "cm": V.CM})
+    serialize(triples, raw, rdf_format, prefixes=prefixes)
 
 
 def export_framework(framework: Framework, out: Path, format: str = "turtle") -> Path:
@@ -404,15 +404,19 @@ def export_framework(framework: Framework, out: Path, format: str = "turtle") ->
     if out.is_dir():
         out = out / f"{framework.id}{suffix}"
     out.parent.mkdir(parents=True, exist_ok=True)
-    lines = _esco_lines(framework) if framework.id == V.ESCO_ID else _skos_lines(framework)
+    if framework.id == V.ESCO_ID:
+        lines, prefixes = _esco_lines(framework), {**V.PREFIXES, "cm": V.CM}
+    else:  # no esco: prefix, so that the file is not taken for an ESCO dump
+        lines, prefixes = _skos_lines(framework), {k: V.PREFIXES[k] for k in ("skos", "dct", "owl", "xsd", "rdf")}
+        prefixes["cm"] = V.CM
     handle, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     try:
         with os.fdopen(handle, "wb") as raw:
             if out.name.lower().endswith(".gz"):
                 with gzip.open(raw, "wb", compresslevel=6) as zipped:
-                    _write(lines, zipped, rdf_format)  # type: ignore[arg-type]
+                    _write(lines, zipped, rdf_format, prefixes)  # type: ignore[arg-type]
             else:
-                _write(lines, raw, rdf_format)
+                _write(lines, raw, rdf_format, prefixes)
         os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, out)
     except BaseException:
