@@ -30,8 +30,13 @@ def main() -> None:
 
 def _register() -> None:
     from competencymap.cli import frameworks as frameworks_cli
+    from competencymap.cli import index as index_cli
+    from competencymap.cli import mapping as mapping_cli
 
     main.add_command(frameworks_cli.frameworks)
+    main.add_command(index_cli.index)
+    main.add_command(mapping_cli.map_command)
+    main.add_command(mapping_cli.search_command)
 
 
 _register()

@@ -1,0 +1,3 @@
+from competencymap.cli import main
+
+main()

@@ -1,0 +1,43 @@
+"""Options and output helpers shared by the commands that need the whole CompetencyMap."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from competencymap.config import load_settings
+from competencymap.core import CompetencyMap
+
+
+def app_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --home/--data/--model/--language and pass a ready `CompetencyMap` as `app`."""
+
+    @click.option("--home", type=click.Path(file_okay=False, path_type=Path),
+                  help="Folder for caches and indexes (default: COMPETENCYMAP_HOME or indexes/).")
+    @click.option("--data", type=click.Path(file_okay=False, path_type=Path),
+                  help="Folder of the bundled data (default: COMPETENCYMAP_DATA or data/).")
+    @click.option("--model", help="Embedding model: a name or a local sentence-transformers folder "
+                                  "(default: COMPETENCYMAP_MODEL or all-MiniLM-L6-v2).")
+    @click.option("--language", help="Framework label language (default: en).")
+    @functools.wraps(command)
+    def wrapper(home: Path | None, data: Path | None, model: str | None, language: str | None, **kwargs: Any) -> Any:
+        settings = load_settings(home=home, data=data, model=model, language=language)
+        app = CompetencyMap(settings, on_status=lambda message: click.echo(message, err=True))
+        return command(app=app, **kwargs)
+
+    return wrapper
+
+
+def framework_names(values: tuple[str, ...]) -> list[str]:
+    """`--framework esco --framework sfs` and `--framework esco,sfs` both work."""
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    return list(dict.fromkeys(names)) or ["esco"]
+
+
+def echo_json(value: Any) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())

@@ -1,0 +1,145 @@
+"""`CompetencyMap`: the one object that ties settings, frameworks, model, indexes and mapping.
+
+The CLI and the API are thin layers over it; each holds one instance. Everything it loads
+(frameworks, the encoder, indexes) is loaded on first use and kept on the instance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from competencymap.config import Settings, load_settings
+from competencymap.embedding import Encoder
+from competencymap.errors import IndexError_
+from competencymap.frameworks.store import FrameworkStore
+from competencymap.index import CompetencyIndex
+from competencymap.lexical import LexicalIndex
+from competencymap.mapping import FrameworkMatcher, Match, MappingResult, PipelineConfig, map_texts
+from competencymap.model import Framework
+from competencymap.occupations import OCCUPATIONS_SUFFIX, occupation_framework
+
+Progress = Callable[[str], None]
+
+
+class CompetencyMap:
+    """Frameworks, the embedding model, their indexes and the mapper, for one configuration."""
+
+    def __init__(self, settings: Settings | None = None, *, on_status: Progress | None = None) -> None:
+        self.settings = settings or load_settings()
+        self.on_status = on_status
+        self.store = FrameworkStore(self.settings, on_load=on_status)
+        self._encoder: Encoder | None = None
+        self._derived: dict[str, Framework] = {}
+        self._indexes: dict[str, CompetencyIndex] = {}
+        self._lexical: dict[str, LexicalIndex] = {}
+        self._matchers: dict[tuple[str, PipelineConfig], FrameworkMatcher] = {}
+
+    # -- parts ------------------------------------------------------------------------------
+
+    def framework(self, name: str) -> Framework:
+        """A loaded framework by name; `<name>-occupations` is the occupations view of `<name>`."""
+        if name.endswith(OCCUPATIONS_SUFFIX) and name not in self.store.names():
+            if name not in self._derived:
+                self._derived[name] = occupation_framework(self.store.get(name.removesuffix(OCCUPATIONS_SUFFIX)))
+            return self._derived[name]
+        return self.store.get(name)
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = Encoder(
+                self.settings.model, device=self.settings.device, batch_size=self.settings.batch_size
+            )
+        return self._encoder
+
+    def index_folder(self, name: str) -> Path:
+        return CompetencyIndex.folder_for(self.settings.home, name, self.encoder.name)
+
+    def index(self, name: str, *, build: bool = False, progress: bool = False) -> CompetencyIndex:
+        """The vector index of a framework; built (and saved) first when `build` is true."""
+        if name not in self._indexes:
+            folder = self.index_folder(name)
+            framework = self.framework(name)
+            if not (folder / "manifest.json").is_file():
+                if not build:
+                    raise IndexError_(
+                        f"no index for framework {name!r} and model {self.encoder.name!r}; "
+                        f"run `competencymap index build --framework {name}`"
+                    )
+                return self.build_index(name, progress=progress)
+            self._indexes[name] = CompetencyIndex.load(folder, framework, self.encoder)
+        return self._indexes[name]
+
+    def build_index(self, name: str, *, progress: bool = False, force: bool = False) -> CompetencyIndex:
+        """Build a framework's index, reusing the vectors of unchanged texts of the previous one."""
+        folder = self.index_folder(name)
+        framework = self.framework(name)
+        previous = None if force else self._previous_index(folder)
+        index = CompetencyIndex.build(framework, self.encoder, previous=previous, progress=progress)
+        index.save(folder)
+        self._indexes[name] = index
+        self._matchers = {k: v for k, v in self._matchers.items() if k[0] != name}
+        return index
+
+    def _previous_index(self, folder: Path) -> CompetencyIndex | None:
+        try:
+            return CompetencyIndex.load_unchecked(folder, self.encoder)
+        except (FileNotFoundError, IndexError_):
+            return None
+
+    def lexical(self, name: str) -> LexicalIndex:
+        if name not in self._lexical:
+            self._lexical[name] = LexicalIndex.build(self.framework(name))
+        return self._lexical[name]
+
+    def matcher(self, name: str, config: PipelineConfig | None = None, *, build: bool = False) -> FrameworkMatcher:
+        config = config or PipelineConfig()
+        key = (name, config)
+        if key not in self._matchers:
+            self._matchers[key] = FrameworkMatcher(
+                self.framework(name), self.index(name, build=build), self.lexical(name), self.encoder, config
+            )
+        return self._matchers[key]
+
+    # -- what users do -------------------------------------------------------------------------
+
+    def map(
+        self,
+        text: str,
+        frameworks: Sequence[str] = ("esco",),
+        *,
+        top_k: int = 10,
+        kind: str = "auto",
+        config: PipelineConfig | None = None,
+    ) -> MappingResult:
+        """Map a text (outcomes or a posting) onto each framework: statements, matches, profile."""
+        return self.map_many([text], frameworks, top_k=top_k, kind=kind, config=config)[0]
+
+    def map_many(
+        self,
+        texts: Sequence[str],
+        frameworks: Sequence[str] = ("esco",),
+        *,
+        top_k: int = 10,
+        kind: str = "auto",
+        config: PipelineConfig | None = None,
+    ) -> list[MappingResult]:
+        """Map several texts; their statements are embedded in shared batches."""
+        matchers = [self.matcher(name, config) for name in frameworks]
+        return map_texts(texts, matchers, top_k=top_k, kind=kind)
+
+    def search(self, query: str, framework: str = "esco", *, top_k: int = 10) -> list[Match]:
+        """Rank a framework's competencies for one short query."""
+        return self.matcher(framework).rank([query], top_k=top_k)[0]
+
+    def index_status(self, name: str) -> dict:
+        """Whether a framework's index exists and fits the framework and model."""
+        folder = self.index_folder(name)
+        if not (folder / "manifest.json").is_file():
+            return {"framework": name, "state": "missing", "folder": str(folder)}
+        try:
+            index = self.index(name)
+        except IndexError_ as exc:
+            return {"framework": name, "state": "stale", "detail": exc.message, "folder": str(folder)}
+        return {"framework": name, "state": "ready", "folder": str(folder), "manifest": index.manifest}

@@ -1,0 +1,316 @@
+"""Map text onto a framework's competencies: dense retrieval fused with lexical evidence.
+
+For each statement the matcher scores every candidate competency with four signals:
+
+- ``label``: the best cosine between the statement (or one of its phrases) and any of the
+  competency's labels (preferred, alternative, hidden);
+- ``description``: the cosine between the statement and the competency's description;
+- ``bm25``: BM25 over labels, scaled to [0, 1] by the statement's best BM25 score;
+- ``exact``: a label of the competency occurs verbatim in the statement (its specificity).
+
+The final score is a weighted sum (weights in :class:`PipelineConfig`, chosen on the
+validation sets; see docs/design.md). Candidates are the union of the FAISS top hits of
+the statement and its phrases, the BM25 top hits and the exact hits, then re-scored exactly.
+Every stage can be switched off so the benchmark can compare them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from competencymap.dense import DenseView
+from competencymap.embedding import Encoder
+from competencymap.errors import InputTextError
+from competencymap.index import CompetencyIndex
+from competencymap.lexical import LexicalHit, LexicalIndex
+from competencymap.model import Framework
+from competencymap.segment import Statement, segment_with_dropped
+
+MAX_TEXT_CHARS = 100_000  # one text given to `map` (a long posting is ~10k characters)
+LABEL_FIELDS = ("pref_label", "alt_label", "hidden_label")
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Which stages run and how their signals are weighted. Hashable: used as a cache key."""
+
+    label_weight: float = 1.0
+    description_weight: float = 0.35
+    bm25_weight: float = 0.1
+    exact_weight: float = 0.15
+    phrases: bool = True  # also score the statement's phrases (enumerations, clauses)
+    phrase_weight: float = 0.9  # a phrase's label similarity counts this much of the statement's
+    candidates: int = 150  # competencies taken from each retrieval stage before re-scoring
+    threshold: float = 0.5  # calibrated confidence cut-off on the final score (see docs)
+
+    def only(self, **changes: object) -> "PipelineConfig":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a competency matched: the framework text that matched and where in the input."""
+
+    method: str  # label | description | bm25 | exact
+    field: str  # pref_label, alt_label, description, ...
+    text: str  # the framework text that matched
+    score: float
+    span: tuple[int, int] | None = None  # offsets of the matching input text
+    query: str = ""  # the input text (statement or phrase) that matched
+
+
+@dataclass(frozen=True)
+class Match:
+    iri: str
+    label: str
+    framework: str
+    score: float
+    kind: str = ""
+    confident: bool = False
+    evidence: tuple[Evidence, ...] = ()
+    signals: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class StatementResult:
+    statement: Statement
+    framework: str
+    matches: list[Match]
+
+
+@dataclass(frozen=True)
+class MappingResult:
+    """A whole text mapped: per-statement matches and one aggregated profile per framework."""
+
+    statements: list[Statement]
+    results: list[StatementResult]
+    profile: list[Match]
+    dropped: list[Statement] = field(default_factory=list)
+
+
+_PHRASE_SPLIT = re.compile(r"\s*(?:[,;:/|()\[\]]|\s(?:and|or|as well as|&|including|such as|e\.g\.|i\.e\.)\s)\s*", re.I)
+
+
+_LEADING_CONJUNCTION = re.compile(r"^(?:and|or|as well as|including|such as)\s+", re.I)
+
+
+def phrases(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
+    """Sub-phrases of a statement split at punctuation and conjunctions, with offsets.
+
+    A sentence naming several skills ("HTML and CSS, React or Angular") is matched phrase by
+    phrase as well as whole, so each skill can find its own label.
+    """
+    out: list[tuple[str, int, int]] = []
+    pos = 0
+    for sep in [*_PHRASE_SPLIT.finditer(text), None]:
+        end = sep.start() if sep else len(text)
+        piece = text[pos:end]
+        stripped = _LEADING_CONJUNCTION.sub("", piece.strip(" .!?-–")).strip(" .!?-–")
+        if len(re.findall(r"\w", stripped)) >= 2 and stripped != text.strip():
+            start = pos + piece.index(stripped)
+            out.append((stripped, offset + start, offset + start + len(stripped)))
+        pos = sep.end() if sep else len(text)
+    return out
+
+
+class FrameworkMatcher:
+    """Scores one framework's competencies for statements."""
+
+    def __init__(
+        self,
+        framework: Framework,
+        index: CompetencyIndex,
+        lexical: LexicalIndex,
+        encoder: Encoder,
+        config: PipelineConfig,
+    ) -> None:
+        self.framework = framework
+        self.index = index
+        self.lexical = lexical
+        self.encoder = encoder
+        self.config = config
+        self._dense = DenseView(index)
+
+    def rank(self, texts: Sequence[str], *, top_k: int = 10) -> list[list[Match]]:
+        """The top-k competencies for each text, best first."""
+        statements = [Statement(t, 0, len(t)) for t in texts]
+        return self.rank_statements(statements, top_k=top_k)
+
+    def rank_statements(self, statements: Sequence[Statement], *, top_k: int = 10) -> list[list[Match]]:
+        queries, owners = self._queries(statements)
+        vectors = self.encoder.encode([q[0] for q in queries]) if queries else np.zeros((0, 1), np.float32)
+        results = []
+        for i, statement in enumerate(statements):
+            rows = [j for j, o in enumerate(owners) if o == i]
+            results.append(self._rank_one(statement, [queries[j] for j in rows], vectors[rows], top_k))
+        return results
+
+    def _queries(self, statements: Sequence[Statement]) -> tuple[list[tuple[str, int, int, bool]], list[int]]:
+        """(text, start, end, is_phrase) for every statement and, if enabled, its phrases."""
+        queries: list[tuple[str, int, int, bool]] = []
+        owners: list[int] = []
+        for i, s in enumerate(statements):
+            queries.append((s.text, s.start, s.end, False))
+            owners.append(i)
+            if self.config.phrases and self.config.phrase_weight > 0:
+                for text, start, end in phrases(s.text, s.start):
+                    queries.append((text, start, end, True))
+                    owners.append(i)
+        return queries, owners
+
+    def _rank_one(
+        self, statement: Statement, queries: list[tuple[str, int, int, bool]], vectors: np.ndarray, top_k: int
+    ) -> list[Match]:
+        cfg = self.config
+        candidates: set[int] = set()
+        if cfg.label_weight > 0 or cfg.description_weight > 0:
+            candidates |= self._dense.candidates(vectors, cfg.candidates)
+        bm25 = self.lexical.bm25(statement.text, k=cfg.candidates) if cfg.bm25_weight > 0 else []
+        exact = self.lexical.exact(statement.text) if cfg.exact_weight > 0 else []
+        candidates |= {self._dense.position[h.iri] for h in [*bm25, *exact] if h.iri in self._dense.position}
+        if not candidates:
+            return []
+        cand = np.fromiter(sorted(candidates), dtype=np.int64)
+        weights = np.array([cfg.phrase_weight if q[3] else 1.0 for q in queries], dtype=np.float32)
+        label_sim, label_best = self._dense.best(vectors, cand, LABEL_FIELDS, weights)
+        desc_sim, desc_best = self._dense.best(vectors[:1], cand, ("description",), np.ones(1, np.float32))
+        bm25_score = _scaled(bm25, self._dense.position, cand)
+        exact_score, exact_hits = _exact(exact, self._dense.position, cand)
+        total = (
+            cfg.label_weight * label_sim
+            + cfg.description_weight * desc_sim
+            + cfg.bm25_weight * bm25_score
+            + cfg.exact_weight * exact_score
+        )
+        order = np.argsort(-total, kind="stable")[:top_k]
+        matches = []
+        for j in order:
+            pos = int(cand[j])
+            signals = {
+                "label": float(label_sim[j]),
+                "description": float(desc_sim[j]),
+                "bm25": float(bm25_score[j]),
+                "exact": float(exact_score[j]),
+            }
+            evidence = self._evidence(pos, j, queries, label_best, desc_best, signals, exact_hits)
+            matches.append(self._match(pos, float(total[j]), evidence, signals))
+        return matches
+
+    def _evidence(self, pos, j, queries, label_best, desc_best, signals, exact_hits) -> tuple[Evidence, ...]:
+        out = []
+        if pos in exact_hits:
+            hit: LexicalHit = exact_hits[pos]
+            out.append(Evidence("exact", hit.field, hit.text, signals["exact"], hit.span, hit.text))
+        row, query = label_best[j]
+        if row >= 0:
+            entry = self._dense.entries[row]
+            q = queries[query]
+            out.append(Evidence("label", entry.field, entry.text, signals["label"], (q[1], q[2]), q[0]))
+        row, _ = desc_best[j]
+        if row >= 0 and self.config.description_weight > 0:
+            entry = self._dense.entries[row]
+            q = queries[0]
+            out.append(Evidence("description", entry.field, entry.text, signals["description"], (q[1], q[2]), q[0]))
+        return tuple(out)
+
+    def _match(self, pos: int, score: float, evidence: tuple[Evidence, ...], signals: dict[str, float]) -> Match:
+        competency = self.framework.competencies[self._dense.iris[pos]]
+        return Match(
+            iri=competency.iri,
+            label=competency.pref_label,
+            framework=self.framework.id,
+            score=round(score, 4),
+            kind=competency.kind,
+            confident=score >= self.config.threshold,
+            evidence=evidence,
+            signals=signals,
+        )
+
+
+def _scaled(hits: list[LexicalHit], position: dict[str, int], cand: np.ndarray) -> np.ndarray:
+    """BM25 scores of the candidates divided by the statement's best BM25 score."""
+    out = np.zeros(len(cand), dtype=np.float32)
+    if not hits:
+        return out
+    top = max(h.score for h in hits) or 1.0
+    where = {int(p): j for j, p in enumerate(cand)}
+    for h in hits:
+        j = where.get(position.get(h.iri, -1))
+        if j is not None:
+            out[j] = max(out[j], h.score / top)
+    return out
+
+
+def _exact(hits: list[LexicalHit], position: dict[str, int], cand: np.ndarray) -> tuple[np.ndarray, dict[int, LexicalHit]]:
+    out = np.zeros(len(cand), dtype=np.float32)
+    best: dict[int, LexicalHit] = {}
+    where = {int(p): j for j, p in enumerate(cand)}
+    for h in hits:
+        pos = position.get(h.iri, -1)
+        j = where.get(pos)
+        if j is not None and h.score > out[j]:
+            out[j] = h.score
+            best[pos] = h
+    return out, best
+
+
+def check_text(text: str) -> None:
+    if not isinstance(text, str) or not text.strip():
+        raise InputTextError("text is empty")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputTextError(f"text is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+
+
+def split_text(text: str, kind: str = "auto") -> tuple[list[Statement], list[Statement]]:
+    """Statements to map and boilerplate dropped; a text with no statement maps whole."""
+    check_text(text)
+    statements, dropped = segment_with_dropped(text, kind=kind)
+    if not statements:
+        stripped = text.strip()
+        start = text.index(stripped)
+        statements = [Statement(stripped, start, start + len(stripped))]
+    return statements, dropped
+
+
+def map_texts(
+    texts: Sequence[str], matchers: Sequence[FrameworkMatcher], *, top_k: int = 10, kind: str = "auto"
+) -> list[MappingResult]:
+    """Map several texts at once (their statements are encoded in shared batches)."""
+    split = [split_text(text, kind) for text in texts]
+    flat = [s for statements, _ in split for s in statements]
+    per_framework = [matcher.rank_statements(flat, top_k=top_k) for matcher in matchers]
+    out, pos = [], 0
+    for statements, dropped in split:
+        results, profile = [], []
+        for matcher, ranked in zip(matchers, per_framework):
+            mine = [StatementResult(s, matcher.framework.id, m) for s, m in zip(statements, ranked[pos : pos + len(statements)])]
+            results += mine
+            profile += aggregate(mine, top_k=top_k)
+        out.append(MappingResult(statements, results, profile, dropped))
+        pos += len(statements)
+    return out
+
+
+def map_text(text: str, matchers: Sequence[FrameworkMatcher], *, top_k: int = 10, kind: str = "auto") -> MappingResult:
+    """Segment a text and map every statement onto each framework; aggregate a profile."""
+    return map_texts([text], matchers, top_k=top_k, kind=kind)[0]
+
+
+def aggregate(results: Sequence[StatementResult], *, top_k: int = 20) -> list[Match]:
+    """One profile for a text and framework: each competency's best statement score plus a
+    small bonus for every further statement that supports it, best first."""
+    best: dict[str, Match] = {}
+    support: dict[str, int] = {}
+    for result in results:
+        for match in result.matches:
+            support[match.iri] = support.get(match.iri, 0) + 1
+            if match.iri not in best or match.score > best[match.iri].score:
+                best[match.iri] = match
+    scored = sorted(
+        best.values(), key=lambda m: m.score + 0.02 * (support[m.iri] - 1), reverse=True
+    )
+    return scored[:top_k]

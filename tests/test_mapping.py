@@ -1,0 +1,107 @@
+"""The mapping engine and its CLI contract, on a real slice of ESCO with the bundled model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from competencymap.config import load_settings
+from competencymap.core import CompetencyMap
+from competencymap.errors import InputTextError
+from competencymap.mapping import MAX_TEXT_CHARS, phrases
+
+POSTGRES = "http://data.europa.eu/esco/skill/a0ad2588-d9b0-4bc9-a8b4-2c0b7cd3a5a8"
+
+
+def test_phrases_split_enumerations_with_offsets() -> None:
+    text = "Strong knowledge of HTML and CSS (LESS, SCSS) or similar JS frameworks"
+    found = phrases(text, offset=10)
+    assert [p[0] for p in found] == ["Strong knowledge of HTML", "CSS", "LESS", "SCSS", "similar JS frameworks"]
+    for phrase, start, end in found:
+        assert text[start - 10 : end - 10] == phrase
+
+
+def test_phrases_of_a_single_phrase_is_empty() -> None:
+    assert phrases("bake bread") == []
+
+
+def env_with_home(home: Path) -> dict[str, str]:
+    return {**os.environ, "COMPETENCYMAP_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+
+
+def _run(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "competencymap", *args],
+        input=stdin, capture_output=True, text=True, env=env_with_home(home), timeout=300,
+    )
+
+
+@pytest.mark.model
+def test_map_cli_contract(built_home: Path) -> None:
+    lines = [
+        {"id": "a", "text": "Experience with PostgreSQL and Java is required."},
+        {"id": "b", "text": "Bake bread and pastries every morning"},
+    ]
+    done = _run(built_home, "map", "--framework", "mini", "--top-k", "5", "--format", "jsonl",
+                stdin="\n".join(json.dumps(x) for x in lines) + "\n")
+    assert done.returncode == 0, done.stderr
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", "b"]
+    for o in out:
+        scores = [m["score"] for m in o["matches"]]
+        assert scores == sorted(scores, reverse=True) and len(scores) == 5
+        assert set(o["matches"][0]) == {"iri", "label", "score", "framework"}
+        assert all(m["framework"] == "mini" for m in o["matches"])
+    labels_a = [m["label"] for m in out[0]["matches"][:3]]
+    assert "PostgreSQL" in labels_a and "Java (computer programming)" in labels_a
+    assert out[1]["matches"][0]["label"] == "prepare bread products"
+    statement = out[0]["statements"][0]
+    text = lines[0]["text"]
+    assert text[statement["start"] : statement["end"]] == statement["text"]
+    top = statement["matches"][0]
+    assert top["evidence"] and all(e["method"] in {"label", "description", "bm25", "exact", "occupation"} for e in top["evidence"])
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("stdin", "args", "needle"),
+    [
+        ("{not json\n", [], "line 1"),
+        ('{"id": "x"}\n', [], "missing \"text\""),
+        ('{"id": "x", "text": "   "}\n', [], "empty"),
+        (json.dumps({"id": "x", "text": "a" * (MAX_TEXT_CHARS + 1)}) + "\n", [], "limit"),
+        ('{"id": "x", "text": "Java"}\n', ["--framework", "nope"], "nope"),
+        ("", [], "empty"),
+    ],
+)
+def test_map_cli_bad_input_is_one_line(built_home: Path, stdin: str, args: list[str], needle: str) -> None:
+    done = _run(built_home, "map", "--framework", "mini", *args, stdin=stdin) if "--framework" not in args else _run(built_home, "map", *args, stdin=stdin)
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.model
+def test_search_cli(built_home: Path) -> None:
+    done = _run(built_home, "search", "postgres database administration", "--framework", "mini", "--top-k", "3", "--json")
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)
+    assert hits[0]["iri"] == POSTGRES and hits[0]["evidence"]
+
+
+@pytest.mark.model
+def test_map_text_profile_and_dropped_boilerplate(built_home: Path) -> None:
+    app = CompetencyMap(load_settings(home=built_home))
+    posting = "Requirements:\n- Solid SQL skills\n- Working knowledge of Java\nSalary: $60,000 - $70,000 per year\n"
+    result = app.map(posting, ["mini"], top_k=3, kind="posting")
+    assert [s.text for s in result.statements] == ["Solid SQL skills", "Working knowledge of Java"]
+    assert any("Salary" in d.text for d in result.dropped)
+    assert {m.label for m in result.profile[:4]} >= {"SQL", "Java (computer programming)"}
+    with pytest.raises(InputTextError):
+        app.map("   ", ["mini"])
