@@ -15,7 +15,7 @@ from competencymap.core import CompetencyMap
 from competencymap.errors import InputTextError
 from competencymap.mapping import MAX_TEXT_CHARS, phrases
 
-POSTGRES = "http://data.europa.eu/esco/skill/a0ad2588-d9b0-4bc9-a8b4-2c0b7cd3a5a8"
+POSTGRES = "http://data.europa.eu/esco/skill/a8d07b5a-c1a1-42c6-9d53-db9c7a2ca996"
 
 
 def test_phrases_split_enumerations_with_offsets() -> None:
@@ -71,7 +71,7 @@ def test_map_cli_contract(built_home: Path) -> None:
 @pytest.mark.parametrize(
     ("stdin", "args", "needle"),
     [
-        ("{not json\n", [], "line 1"),
+        ("{not json\n", [], "stdin:1"),
         ('{"id": "x"}\n', [], "missing \"text\""),
         ('{"id": "x", "text": "   "}\n', [], "empty"),
         (json.dumps({"id": "x", "text": "a" * (MAX_TEXT_CHARS + 1)}) + "\n", [], "limit"),
@@ -101,7 +101,7 @@ def test_map_text_profile_and_dropped_boilerplate(built_home: Path) -> None:
     posting = "Requirements:\n- Solid SQL skills\n- Working knowledge of Java\nSalary: $60,000 - $70,000 per year\n"
     result = app.map(posting, ["mini"], top_k=3, kind="posting")
     assert [s.text for s in result.statements] == ["Solid SQL skills", "Working knowledge of Java"]
-    assert any("Salary" in d.text for d in result.dropped)
+    assert [d.reason for d in result.dropped if "60,000" in d.text] == ["salary"]
     assert {m.label for m in result.profile[:4]} >= {"SQL", "Java (computer programming)"}
     with pytest.raises(InputTextError):
         app.map("   ", ["mini"])

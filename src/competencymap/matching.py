@@ -1,0 +1,406 @@
+"""Employers: which catalog credentials cover the competencies a job posting needs.
+
+**Needs.** The posting is mapped (``kind="posting"``) onto each requested framework. Its needs
+are the profile entries the mapper marks ``confident`` (final score at or above the pipeline's
+calibrated threshold). When a framework has no confident entry, its best
+:data:`FALLBACK_NEEDS` entries are taken instead, so a short or vague posting still has needs.
+The profile holds at most ``top_k`` entries per framework (default :data:`NEED_TOP_K`).
+
+**Coverage rule.** A need is met by a credential when one of the credential's *accepted* tags is
+
+- ``same``: the same competency (same IRI);
+- ``broader``: the need's direct broader concept (a skill or a skill group);
+- ``narrower``: a concept whose direct broader concept is the need;
+- ``sibling``: a concept sharing a direct broader concept with the need, when that shared
+  parent is *not* a skill group (siblings under a skill such as "query languages", never
+  under a big group such as "software and applications development and analysis");
+- ``crosswalk``: linked to the need by a cross-framework mapping relation (the types in
+  :data:`competencymap.model.MAPPING_TYPES`: from the frameworks' own relations and, when the
+  engine offers it, ``CompetencyMap.crosswalk(source, target)``, e.g. ESCO to Skills for Success).
+
+When several tags meet a need, the strongest relation is reported, in the order above.
+
+**Coverage share.** A credential's ``coverage`` is the sum of the scores of the needs it meets
+divided by the sum of the scores of all needs (a strongly evidenced need weighs more).
+
+**Stack.** The smallest stack is found by *greedy* weighted set cover: repeatedly take the
+credential that meets the largest remaining need weight (ties: lower credential id). Greedy is
+not optimal in general (it is within a factor ln(n) of the optimum); needs that no credential
+meets are listed in ``uncovered_by_catalog``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from competencymap.errors import CompetencyMapError
+from competencymap.mapping import Evidence, Match, MappingResult, PipelineConfig
+from competencymap.model import KIND_GROUP, MAPPING_TYPES, Competency, Framework, Relation
+
+if TYPE_CHECKING:
+    from competencymap.catalog import Catalog
+    from competencymap.core import CompetencyMap
+
+NEED_TOP_K = 30  # profile entries considered per framework
+FALLBACK_NEEDS = 3  # needs taken when a framework has no confident match
+RELATIONS = ("same", "broader", "narrower", "sibling", "crosswalk")  # strongest first
+_STRENGTH = {name: rank for rank, name in enumerate(RELATIONS)}
+CATALOG_PAGE = 1000
+
+
+# -- results ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Need:
+    """A competency a posting asks for, with the mapper's score and evidence."""
+
+    iri: str
+    label: str
+    framework: str
+    score: float
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """A need met by one accepted tag; `relation` says how the tag relates to the need."""
+
+    need: Need
+    tag_iri: str
+    tag_label: str
+    relation: str  # same | broader | narrower | sibling | crosswalk
+
+
+@dataclass(frozen=True)
+class CredentialMatch:
+    credential_id: int
+    title: str
+    covered: list[Coverage]
+    uncovered: list[Need]
+    coverage: float  # share of the need weight (sum of need scores) this credential meets
+
+
+@dataclass(frozen=True)
+class MatchReport:
+    needs: list[Need]
+    credentials: list[CredentialMatch]  # credentials meeting at least one need, best first
+    stack: list[int]  # credential ids in greedy set-cover order
+    stack_covered: list[str]  # IRIs of the needs the stack meets, in need order
+    uncovered_by_catalog: list[Need]
+    notes: list[str] = field(default_factory=list)  # e.g. a crosswalk that was not available
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (evidence included)."""
+        return {
+            "needs": [need_dict(n) for n in self.needs],
+            "credentials": [
+                {
+                    "credential_id": c.credential_id,
+                    "title": c.title,
+                    "coverage": c.coverage,
+                    "covered": [
+                        {"need": c_.need.iri, "need_label": c_.need.label, "tag_iri": c_.tag_iri,
+                         "tag_label": c_.tag_label, "relation": c_.relation}
+                        for c_ in c.covered
+                    ],
+                    "uncovered": [n.iri for n in c.uncovered],
+                }
+                for c in self.credentials
+            ],
+            "stack": list(self.stack),
+            "stack_method": "greedy weighted set cover (not guaranteed optimal)",
+            "stack_covered": list(self.stack_covered),
+            "uncovered_by_catalog": [need_dict(n) for n in self.uncovered_by_catalog],
+            "notes": list(self.notes),
+        }
+
+
+def need_dict(need: Need) -> dict[str, Any]:
+    from competencymap.serialize import evidence_dict
+
+    return {
+        "iri": need.iri,
+        "label": need.label,
+        "framework": need.framework,
+        "score": need.score,
+        "evidence": [evidence_dict(e) for e in need.evidence],
+    }
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One credential's accepted tags: (competency IRI, label) pairs, one per IRI."""
+
+    credential_id: int
+    title: str
+    tags: tuple[tuple[str, str], ...]
+    frameworks: tuple[str, ...] = ()  # framework names the tags declare
+
+
+# -- needs ----------------------------------------------------------------------------------------
+
+
+def needs_from_matches(profile: Sequence[Match], *, fallback: int = FALLBACK_NEEDS) -> list[Need]:
+    """Confident profile entries, or the best `fallback` when none is confident."""
+    chosen = [m for m in profile if m.confident] or list(profile[:fallback])
+    return [Need(m.iri, m.label, m.framework, m.score, m.evidence) for m in chosen]
+
+
+def needs_from_result(result: MappingResult, frameworks: Sequence[str], *, fallback: int = FALLBACK_NEEDS) -> list[Need]:
+    """The needs of a mapped posting, framework by framework, each IRI once."""
+    needs: list[Need] = []
+    seen: set[str] = set()
+    for name in frameworks:
+        profile = [m for m in result.profile if m.framework == name]
+        for need in needs_from_matches(profile, fallback=fallback):
+            if need.iri not in seen:
+                seen.add(need.iri)
+                needs.append(need)
+    return needs
+
+
+def posting_needs(
+    app: CompetencyMap,
+    text: str,
+    frameworks: Sequence[str] = ("esco",),
+    top_k: int = NEED_TOP_K,
+    *,
+    config: PipelineConfig | None = None,
+) -> list[Need]:
+    """What a posting asks for: confident profile entries per framework (see module docs)."""
+    frameworks = list(frameworks)
+    result = app.map(text, frameworks, top_k=top_k, kind="posting", config=config)
+    return needs_from_result(result, frameworks)
+
+
+# -- the coverage rule ----------------------------------------------------------------------------
+
+
+class CoverageRule:
+    """Which competencies an accepted tag meets, under the rule in the module docstring.
+
+    Built over the frameworks whose hierarchy matters (the needs' and the tags' frameworks)
+    and the cross-framework mapping relations that apply.
+    """
+
+    def __init__(self, frameworks: Iterable[Framework], mappings: Iterable[Relation] = ()) -> None:
+        self.concepts: dict[str, Competency] = {}
+        self.children: dict[str, list[str]] = {}
+        for framework in frameworks:
+            for iri, concept in framework.competencies.items():
+                if iri in self.concepts:
+                    continue
+                self.concepts[iri] = concept
+                for parent in concept.broader:
+                    self.children.setdefault(parent, []).append(iri)
+        self.partners: dict[str, set[str]] = {}
+        for relation in mappings:
+            if relation.type in MAPPING_TYPES and relation.source != relation.target:
+                self.partners.setdefault(relation.source, set()).add(relation.target)
+                self.partners.setdefault(relation.target, set()).add(relation.source)
+        self._memo: dict[str, dict[str, str]] = {}
+
+    def covers(self, tag_iri: str) -> dict[str, str]:
+        """Every IRI the tag meets -> the strongest relation (the tag seen from the need)."""
+        if tag_iri not in self._memo:
+            self._memo[tag_iri] = self._covers(tag_iri)
+        return self._memo[tag_iri]
+
+    def relation(self, need_iri: str, tag_iri: str) -> str | None:
+        """How the tag meets the need ('same', 'broader', ...), or None."""
+        return self.covers(tag_iri).get(need_iri)
+
+    def _covers(self, tag: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+
+        def add(iri: str, relation: str) -> None:
+            if iri not in out or _STRENGTH[relation] < _STRENGTH[out[iri]]:
+                out[iri] = relation
+
+        add(tag, "same")
+        for child in self.children.get(tag, ()):
+            add(child, "broader")  # the tag is the need's direct broader concept
+        concept = self.concepts.get(tag)
+        parents = concept.broader if concept is not None else ()
+        for parent in parents:
+            add(parent, "narrower")  # the tag is narrower than the need
+            node = self.concepts.get(parent)
+            if node is not None and node.kind != KIND_GROUP:
+                for sibling in self.children.get(parent, ()):
+                    add(sibling, "sibling")
+        for partner in self.partners.get(tag, ()):
+            add(partner, "crosswalk")
+        return out
+
+
+def mapping_relations(
+    app: CompetencyMap, need_frameworks: Sequence[str], other_frameworks: Iterable[str]
+) -> tuple[list[Relation], list[str]]:
+    """Cross-framework mapping relations between the need frameworks and the others.
+
+    The frameworks' own mapping relations (SKOS exactMatch, closeMatch...) plus, for each pair,
+    ``app.crosswalk(need, other)`` when the engine has it. A crosswalk the engine cannot give
+    is skipped and named in the returned notes.
+    """
+    relations: list[Relation] = []
+    notes: list[str] = []
+    names = list(dict.fromkeys([*need_frameworks, *other_frameworks]))
+    for name in names:
+        framework = _framework_or_none(app, name)
+        if framework is not None:
+            relations += [r for r in framework.relations if r.type in MAPPING_TYPES]
+    crosswalk = getattr(app, "crosswalk", None)
+    done: set[frozenset[str]] = set()
+    for source in need_frameworks:
+        for target in names:
+            pair = frozenset((source, target))
+            if target == source or pair in done or crosswalk is None:
+                continue
+            try:
+                relations += list(crosswalk(source, target))
+                done.add(pair)
+            except CompetencyMapError as exc:
+                notes.append(f"crosswalk {source} -> {target} not used: {exc.line_text()}")
+    return relations, notes
+
+
+def _framework_or_none(app: CompetencyMap, name: str) -> Framework | None:
+    try:
+        return app.framework(name)
+    except CompetencyMapError:
+        return None
+
+
+def tag_frameworks(app: CompetencyMap, need_frameworks: Sequence[str], offers: Sequence[Offer]) -> list[str]:
+    """Loadable frameworks named by tags the need frameworks do not already hold.
+
+    A tag framework whose IRIs the need frameworks hold (e.g. a slice of ESCO) adds nothing;
+    a tag in an unknown framework can still match by IRI ('same').
+    """
+    known = {iri for name in need_frameworks for iri in app.framework(name).competencies}
+    others: list[str] = []
+    for offer in offers:
+        if any(iri not in known for iri, _ in offer.tags):
+            others += [name for name in offer.frameworks if name not in need_frameworks]
+    return [name for name in dict.fromkeys(others) if _framework_or_none(app, name) is not None]
+
+
+def coverage_rule(
+    app: CompetencyMap, need_frameworks: Sequence[str], offers: Sequence[Offer], extra: Sequence[str] = ()
+) -> tuple[CoverageRule, list[Relation], list[str]]:
+    """The rule over the need frameworks, `extra` frameworks and the frameworks the tags name,
+    with the mapping relations it uses and notes on crosswalks that were not available."""
+    others = [n for n in dict.fromkeys([*extra, *tag_frameworks(app, need_frameworks, offers)]) if n not in need_frameworks]
+    others = [n for n in others if _framework_or_none(app, n) is not None]
+    frameworks = [app.framework(name) for name in [*need_frameworks, *others]]
+    relations, notes = mapping_relations(app, need_frameworks, others)
+    return CoverageRule(frameworks, relations), relations, notes
+
+
+# -- the catalog side -----------------------------------------------------------------------------
+
+
+def catalog_offers(catalog: Catalog) -> list[Offer]:
+    """Every credential with at least one accepted tag, in id order."""
+    offers: list[Offer] = []
+    offset = 0
+    while True:
+        page = catalog.list_credentials(limit=CATALOG_PAGE, offset=offset)
+        for credential in page:
+            tags = catalog.accepted_competencies(credential.id)
+            if tags:
+                offers.append(
+                    Offer(
+                        credential.id,
+                        credential.title,
+                        tuple((t.competency_iri, t.label) for t in tags),
+                        tuple(dict.fromkeys(t.framework for t in tags)),
+                    )
+                )
+        if len(page) < CATALOG_PAGE:
+            return offers
+        offset += CATALOG_PAGE
+
+
+# -- matching -------------------------------------------------------------------------------------
+
+
+def _weight(need: Need) -> float:
+    return max(need.score, 1e-6)
+
+
+def credential_match(offer: Offer, needs: Sequence[Need], rule: CoverageRule) -> CredentialMatch:
+    """Which needs one credential meets, each with its strongest tag."""
+    covered: list[Coverage] = []
+    uncovered: list[Need] = []
+    for need in needs:
+        best: Coverage | None = None
+        for tag_iri, tag_label in offer.tags:
+            relation = rule.relation(need.iri, tag_iri)
+            if relation and (best is None or _STRENGTH[relation] < _STRENGTH[best.relation]):
+                best = Coverage(need, tag_iri, tag_label, relation)
+        if best is None:
+            uncovered.append(need)
+        else:
+            covered.append(best)
+    total = sum(_weight(n) for n in needs)
+    share = sum(_weight(c.need) for c in covered) / total if total else 0.0
+    return CredentialMatch(offer.credential_id, offer.title, covered, uncovered, round(share, 4))
+
+
+def greedy_stack(matches: Sequence[CredentialMatch]) -> list[int]:
+    """Greedy weighted set cover: credential ids, each adding the most uncovered need weight."""
+    remaining = {c.need.iri: _weight(c.need) for m in matches for c in m.covered}
+    met = {m.credential_id: {c.need.iri for c in m.covered} for m in matches}
+    stack: list[int] = []
+    while remaining:
+        gains = [(sum(remaining.get(i, 0.0) for i in iris), -cid) for cid, iris in met.items() if cid not in stack]
+        if not gains:
+            break
+        gain, negative_id = max(gains)
+        if gain <= 0:
+            break
+        stack.append(-negative_id)
+        for iri in met[-negative_id]:
+            remaining.pop(iri, None)
+    return stack
+
+
+def match_needs(
+    needs: Sequence[Need], offers: Sequence[Offer], rule: CoverageRule, notes: Sequence[str] = ()
+) -> MatchReport:
+    """Credentials against needs: per-credential coverage, a greedy stack, the gaps."""
+    matches = [m for m in (credential_match(o, needs, rule) for o in offers) if m.covered]
+    matches.sort(key=lambda m: (-m.coverage, -len(m.covered), m.credential_id))
+    stack = greedy_stack(matches)
+    in_stack = set(stack)
+    stack_met = {c.need.iri for m in matches if m.credential_id in in_stack for c in m.covered}
+    any_met = {c.need.iri for m in matches for c in m.covered}
+    return MatchReport(
+        needs=list(needs),
+        credentials=matches,
+        stack=stack,
+        stack_covered=[n.iri for n in needs if n.iri in stack_met],
+        uncovered_by_catalog=[n for n in needs if n.iri not in any_met],
+        notes=list(notes),
+    )
+
+
+def match_posting(
+    app: CompetencyMap,
+    catalog: Catalog,
+    text: str,
+    *,
+    frameworks: Sequence[str] = ("esco",),
+    top_k: int = NEED_TOP_K,
+    config: PipelineConfig | None = None,
+) -> MatchReport:
+    """A posting's needs against every credential's accepted tags (see module docs)."""
+    frameworks = list(frameworks)
+    needs = posting_needs(app, text, frameworks, top_k, config=config)
+    offers = catalog_offers(catalog)
+    rule, _, notes = coverage_rule(app, frameworks, offers)
+    return match_needs(needs, offers, rule, notes)
