@@ -76,16 +76,23 @@ def test_release_metadata(release):
 
 
 def test_release_occupation_skill_relations_follow_the_file(release):
-    """All 123,855 rows (64,946 essential, 58,909 optional) but the 67 naming a withdrawn occupation."""
+    """All 123,855 rows (64,946 essential, 58,909 optional), the 67 naming a withdrawn occupation too."""
     rows = _release_rows("occupationSkillRelations.csv")
     assert len(rows) == 123_855
     assert Counter(r["relationType"] for r in rows) == {"essential": 64_946, "optional": 58_909}
     types = {"essential": REL_ESSENTIAL, "optional": REL_OPTIONAL}
     expected = {(r["occupationUri"], r["skillUri"], types[r["relationType"]]) for r in rows}
-    withdrawn = {row for row in expected if row[0] not in release.occupations}
+    loaded = [(r.source, r.target, r.type) for r in release.relations if r.type in types.values()]
+    assert len(loaded) == 123_855 and set(loaded) == expected
+    withdrawn = [row for row in loaded if row[0] not in release.occupations]
     assert len(withdrawn) == 67 and {row[0] for row in withdrawn} == {WITHDRAWN_OCCUPATION}
-    loaded = {(r.source, r.target, r.type) for r in release.relations if r.type in types.values()}
-    assert loaded == expected - withdrawn
+
+
+def test_release_withdrawn_occupation_is_not_made_up(release):
+    """Named by the hierarchy and 67 relations, absent from occupations_en.csv: no Occupation for it."""
+    assert WITHDRAWN_OCCUPATION not in release.occupations and release.concept(WITHDRAWN_OCCUPATION) is None
+    assert not any(WITHDRAWN_OCCUPATION in o.broader for o in release.occupations.values())
+    assert release.stats()["occupations"] == 3_007
 
 
 def test_release_skill_relations_and_order(release):
@@ -97,11 +104,12 @@ def test_release_skill_relations_and_order(release):
 
 
 def test_release_is_consistent(release):
-    """Every relation and broader link names a concept of the framework, in the right pillar."""
+    """Every relation and broader link names a concept of the framework, in the right pillar,
+    but for the relations of the one withdrawn occupation."""
     for rel in release.relations:
         assert rel.target in release.competencies
         assert rel.source in (release.occupations if rel.type in (REL_ESSENTIAL, REL_OPTIONAL)
-                              else release.competencies)
+                              else release.competencies) or rel.source == WITHDRAWN_OCCUPATION
     for c in release.competencies.values():
         assert all(b in release.competencies for b in c.broader)
         assert list(c.broader) == sorted(set(c.broader))
@@ -244,16 +252,62 @@ def test_relation_with_an_occupation_where_a_skill_belongs(tmp_path):
     assert error.value.line == 3
 
 
-def test_withdrawn_concept_rows_are_skipped_with_a_warning(tmp_path, caplog):
-    """As the v1.1.1 release does: an occupation known only to the hierarchy file."""
+WITHDRAWN = "http://data.europa.eu/esco/occupation/ffffffff-0000-0000-0000-000000000000"
+
+
+def test_withdrawn_concept_relations_are_kept(tmp_path, caplog):
+    """As the v1.1.1 release does: an occupation known only to the hierarchy file. Its relations
+    are kept and logged; its broader row is skipped; no Occupation is made up for it."""
     folder = _copy(tmp_path)
-    withdrawn = "http://data.europa.eu/esco/occupation/ffffffff-0000-0000-0000-000000000000"
-    _append(folder / "broaderRelationsOccPillar.csv", f"Occupation,{withdrawn},Occupation,{STRINGED_MAKER}\n")
-    _append(folder / "occupationSkillRelations.csv", f"{withdrawn},essential,knowledge,{GUITAR_TYPES}\n")
+    _append(folder / "broaderRelationsOccPillar.csv", f"Occupation,{WITHDRAWN},Occupation,{STRINGED_MAKER}\n")
+    _append(folder / "occupationSkillRelations.csv", f"{WITHDRAWN},essential,knowledge,{GUITAR_TYPES}\n")
+    with caplog.at_level(logging.INFO):
+        framework = load_esco_csv(folder)
+    assert len(framework.relations) == 10
+    assert Relation(WITHDRAWN, GUITAR_TYPES, REL_ESSENTIAL) in framework.relations
+    assert WITHDRAWN not in framework.occupations
+    assert framework.occupations == load_esco_csv(EXCERPT).occupations
+    assert "kept relation rows naming 1 withdrawn concept(s)" in caplog.text
+    assert "(occupationSkillRelations.csv: 1)" in caplog.text
+    assert "broaderRelationsOccPillar.csv: 2" in caplog.text  # its broader row, and one the excerpt cut
+
+
+def test_withdrawn_concept_only_as_a_broader_target_is_kept(tmp_path):
+    """The hierarchy names it on either side of a broader row."""
+    folder = _copy(tmp_path)
+    _append(folder / "broaderRelationsOccPillar.csv", f"Occupation,{GUITAR_MAKER},Occupation,{WITHDRAWN}\n")
+    _append(folder / "occupationSkillRelations.csv", f"{WITHDRAWN},optional,knowledge,{GUITAR_TYPES}\n")
+    assert Relation(WITHDRAWN, GUITAR_TYPES, REL_OPTIONAL) in load_esco_csv(folder).relations
+
+
+def test_withdrawn_concept_of_the_other_pillar_is_an_error(tmp_path):
+    """A withdrawn occupation where a skill belongs is still a dangling relation."""
+    folder = _copy(tmp_path)
+    _append(folder / "broaderRelationsOccPillar.csv", f"Occupation,{WITHDRAWN},Occupation,{STRINGED_MAKER}\n")
+    _append(folder / "occupationSkillRelations.csv", f"{GUITAR_MAKER},essential,knowledge,{WITHDRAWN}\n")
+    with pytest.raises(FrameworkError, match=f"relation names {WITHDRAWN}, which is not a known skill") as error:
+        load_esco_csv(folder)
+    assert error.value.path.endswith("occupationSkillRelations.csv") and error.value.line == 10
+
+
+def test_unknown_occupation_is_a_dangling_relation(tmp_path):
+    folder = _copy(tmp_path)
+    _append(folder / "occupationSkillRelations.csv", f"{WITHDRAWN},essential,knowledge,{GUITAR_TYPES}\n")
+    with pytest.raises(FrameworkError, match=f"relation names {WITHDRAWN}, which is not a known occupation") as error:
+        load_esco_csv(folder)
+    assert error.value.path.endswith("occupationSkillRelations.csv") and error.value.line == 10
+
+
+def test_unlabelled_concept_rows_are_skipped_with_a_warning(tmp_path, caplog):
+    """A concept with a row but no preferred label in the language is left out, and so are its relations."""
+    folder = _copy(tmp_path)
+    _append(folder / "occupations_en.csv", f"Occupation,{WITHDRAWN},7312,,,,released,,,,,,,7312.6.9\n")
+    _append(folder / "occupationSkillRelations.csv", f"{WITHDRAWN},essential,knowledge,{GUITAR_TYPES}\n")
     with caplog.at_level(logging.WARNING):
         framework = load_esco_csv(folder)
-    assert len(framework.relations) == 9
+    assert len(framework.relations) == 9 and WITHDRAWN not in framework.occupations
     assert "occupationSkillRelations.csv: 1" in caplog.text
+    assert "skipped 1 concept(s) with no preferred label" in caplog.text
 
 
 def test_unknown_relation_type(tmp_path):

@@ -11,12 +11,18 @@ Text is normalised the same way as :mod:`.esco_rdf` does it, so the two loaders 
 equal frameworks: labels and descriptions are stripped, label lists are split on
 newlines, de-duplicated and sorted, as are broader links and schemes.
 
-Consistency: every relation and broader link of the result names a concept of the
-result. A relation row naming an IRI the release never declares is an error. The
-v1.1.1 release also names concepts that appear only in its hierarchy files and have no
-row in the classification (one withdrawn occupation used by 67 occupation-skill rows
-and one broader row; seven skill groups listed only in skillsHierarchy_en.csv): rows
-naming those are skipped and counted in a logged warning.
+Consistency: every broader link of the result names a concept of the result, and every
+relation names a concept of the result or a *withdrawn* one. A relation row naming an
+IRI the release never declares is an error naming file and line. A withdrawn concept is
+one the release's hierarchy files name in a pillar (broaderRelationsOccPillar.csv,
+broaderRelationsSkillPillar.csv) but that has no row in the classification: v1.1.1 has
+one withdrawn occupation, named by 67 occupation-skill rows and one broader row, and
+seven skill groups listed only in skillsHierarchy_en.csv. Relations naming a withdrawn
+concept are kept as the release publishes them (so the result holds all 123,855
+occupation-skill relations of v1.1.1), but the concept itself is not made up: it is in
+neither ``competencies`` nor ``occupations``, and its broader rows are skipped. Rows
+naming a concept whose row has no preferred label in the language are skipped. Kept and
+skipped rows are counted in the log.
 """
 
 from __future__ import annotations
@@ -74,6 +80,8 @@ FILES = {
 
 SKILL_TYPES = {"skill/competence": KIND_SKILL, "skill": KIND_SKILL, "knowledge": KIND_KNOWLEDGE, "": KIND_UNTYPED}
 RELATION_TYPES = {"essential": "essential", "optional": "optional"}
+SKILLS, OCCUPATIONS = "skills", "occupations"  # the two pillars
+LOADED, WITHDRAWN, UNLABELLED = "loaded", "withdrawn", "unlabelled"  # what a relation endpoint is
 _SCHEME_SPLIT = re.compile(r"[\s,|]+")
 
 
@@ -210,11 +218,13 @@ class _Builder:
         self.competencies: dict[str, dict] = {}
         self.occupations: dict[str, dict] = {}
         self.seen: dict[str, str] = {}  # IRI -> where its row is
-        self.declared: set[str] = set()  # IRIs that the hierarchy files name
+        self.declared: dict[str, set[str]] = {SKILLS: set(), OCCUPATIONS: set()}  # pillar -> IRIs the hierarchy names
         self.broader: dict[str, set[str]] = {}
         self.relations: set[tuple[str, str, str]] = set()
         self.skipped_labels = 0
         self.skipped_rows: dict[str, int] = {}
+        self.skipped_iris: set[str] = set()
+        self.kept_rows: dict[str, int] = {}  # relation rows kept that name a withdrawn concept
         self.withdrawn: set[str] = set()
 
     def _claim(self, iri: str, member: _Member, line: int) -> None:
@@ -292,13 +302,14 @@ class _Builder:
             status=status.strip() or "released", **fields,
         )
 
-    def hierarchy(self, member: _Member, table: dict[str, dict]) -> None:
+    def hierarchy(self, member: _Member, pillar: str) -> None:
         """Broader links of one pillar; rows naming concepts without a row are skipped."""
+        table = self.competencies if pillar == SKILLS else self.occupations
         for line, (iri, broader) in _rows(member, ("conceptUri", "broaderUri")):
             iri, broader = iri.strip(), broader.strip()
             if not iri or not broader:
                 raise FrameworkError("empty conceptUri or broaderUri", path=member.display, line=line)
-            self.declared.update((iri, broader))
+            self.declared[pillar].update((iri, broader))
             if iri not in table or broader not in table:
                 self._skip(member, iri if iri not in table else broader)
                 continue
@@ -306,15 +317,15 @@ class _Builder:
 
     def occupation_skills(self, member: _Member) -> None:
         types = {"essential": REL_ESSENTIAL, "optional": REL_OPTIONAL}
-        self._relations(member, ("occupationUri", "relationType", "skillUri"), self.occupations, "occupation", types)
+        self._relations(member, ("occupationUri", "relationType", "skillUri"), OCCUPATIONS, types)
 
     def skill_skills(self, member: _Member) -> None:
         types = {"essential": REL_SKILL_ESSENTIAL, "optional": REL_SKILL_OPTIONAL}
-        self._relations(member, ("originalSkillUri", "relationType", "relatedSkillUri"), self.competencies, "skill",
-                        types)
+        self._relations(member, ("originalSkillUri", "relationType", "relatedSkillUri"), SKILLS, types)
 
-    def _relations(self, member: _Member, columns: tuple[str, str, str], sources: dict, source_what: str,
+    def _relations(self, member: _Member, columns: tuple[str, str, str], source_pillar: str,
                    types: dict[str, str]) -> None:
+        sources = self.competencies if source_pillar == SKILLS else self.occupations
         targets, add = self.competencies, self.relations.add
         for line, (source, relation, target) in _rows(member, columns):
             source, target = source.strip(), target.strip()
@@ -323,25 +334,36 @@ class _Builder:
                 raise FrameworkError(f"unknown relationType {relation!r}", path=member.display, line=line)
             if source in sources and target in targets:
                 add((source, target, rel_type))
-            elif self._dangling(member, line, source, sources, source_what) or \
-                    self._dangling(member, line, target, targets, "skill"):
                 continue
+            ends = (self._endpoint(member, line, source, source_pillar),
+                    self._endpoint(member, line, target, SKILLS))
+            if UNLABELLED in ends:
+                for iri, end in zip((source, target), ends):
+                    if end == UNLABELLED:
+                        self._skip(member, iri)
+                continue
+            add((source, target, rel_type))
+            self.kept_rows[member.name] = self.kept_rows.get(member.name, 0) + 1
+            self.withdrawn.update(iri for iri, end in zip((source, target), ends) if end == WITHDRAWN)
 
-    def _dangling(self, member: _Member, line: int, iri: str, table: dict, what: str) -> bool:
-        """True (and counted) for a row naming a withdrawn or unlabelled concept; error for an unknown one."""
+    def _endpoint(self, member: _Member, line: int, iri: str, pillar: str) -> str:
+        """LOADED, WITHDRAWN (no row, but the pillar's hierarchy names it) or UNLABELLED; error if unknown."""
+        table = self.competencies if pillar == SKILLS else self.occupations
+        what = "skill" if pillar == SKILLS else "occupation"
         if iri in table:
-            return False
+            return LOADED
         if not iri:
             raise FrameworkError(f"empty {what} IRI", path=member.display, line=line)
-        elsewhere = iri in self.competencies or iri in self.occupations
-        if not elsewhere and (iri in self.seen or iri in self.declared):
-            self._skip(member, iri)
-            return True
+        if iri not in self.competencies and iri not in self.occupations:
+            if iri in self.seen:
+                return UNLABELLED
+            if iri in self.declared[pillar]:
+                return WITHDRAWN
         raise FrameworkError(f"relation names {iri}, which is not a known {what}", path=member.display, line=line)
 
     def _skip(self, member: _Member, iri: str) -> None:
         self.skipped_rows[member.name] = self.skipped_rows.get(member.name, 0) + 1
-        self.withdrawn.add(iri)
+        self.skipped_iris.add(iri)
 
     def competency_objects(self) -> dict[str, Competency]:
         return {iri: Competency(broader=tuple(sorted(self.broader.get(iri, ()))), **fields)
@@ -352,10 +374,14 @@ class _Builder:
                 for iri, fields in sorted(self.occupations.items())}
 
     def warn(self, path: Path) -> None:
+        if self.kept_rows:
+            counts = ", ".join(f"{name}: {count}" for name, count in sorted(self.kept_rows.items()))
+            log.info("%s: kept relation rows naming %d withdrawn concept(s) that have no row in the "
+                     "classification (%s)", path, len(self.withdrawn), counts)
         if self.skipped_rows:
             counts = ", ".join(f"{name}: {count}" for name, count in sorted(self.skipped_rows.items()))
-            log.warning("%s: skipped rows naming %d concept(s) that have no row in the classification (%s)",
-                        path, len(self.withdrawn), counts)
+            log.warning("%s: skipped rows naming %d concept(s) that have no labelled row in the classification "
+                        "(%s)", path, len(self.skipped_iris), counts)
         if self.skipped_labels:
             log.warning("%s: skipped %d concept(s) with no preferred label", path, self.skipped_labels)
 
@@ -376,8 +402,8 @@ def load_esco_csv(path: Path, language: str = "en", *, version: str | None = Non
     builder.skill_groups(files["skill_groups"])
     builder.occupations_(files["occupations"])
     builder.isco_groups(files["isco_groups"])
-    builder.hierarchy(files["skill_broader"], builder.competencies)
-    builder.hierarchy(files["occupation_broader"], builder.occupations)
+    builder.hierarchy(files["skill_broader"], SKILLS)
+    builder.hierarchy(files["occupation_broader"], OCCUPATIONS)
     builder.occupation_skills(files["occupation_skill"])
     builder.skill_skills(files["skill_skill"])
     builder.warn(path)
