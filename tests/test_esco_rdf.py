@@ -15,7 +15,7 @@ from competencymap.config import PROJECT_ROOT
 from competencymap.errors import FrameworkError
 from competencymap.frameworks.esco_csv import load_esco_csv
 from competencymap.frameworks.esco_rdf import load_esco_rdf, looks_like_esco_rdf
-from competencymap.model import KIND_ISCO_GROUP, KIND_KNOWLEDGE, KIND_UNTYPED
+from competencymap.model import KIND_ISCO_GROUP, KIND_KNOWLEDGE, KIND_UNTYPED, REL_ESSENTIAL, Relation
 
 DATA = Path(__file__).parent / "data"
 EXCERPT = DATA / "esco_excerpt.ttl"
@@ -223,3 +223,63 @@ def test_zip_with_two_dumps(tmp_path):
         zipped.write(EXCERPT, "b.ttl")
     with pytest.raises(FrameworkError, match="expected one RDF file in the zip, found 2 RDF files"):
         load_esco_rdf(archive)
+
+
+# -- withdrawn concepts -------------------------------------------------------------------
+
+ESCO_MODEL = "http://data.europa.eu/esco/model#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+WITHDRAWN = "http://data.europa.eu/esco/occupation/ffffffff-0000-0000-0000-000000000000"
+STRINGED_MAKER = "http://data.europa.eu/esco/occupation/0a94df75-6e31-4277-a326-1b01e56b6cb3"
+
+
+def _with(tmp_path: Path, extra: str) -> Path:
+    dump = tmp_path / "dump.ttl"
+    dump.write_text(EXCERPT.read_text(encoding="utf-8") + "\n" + extra, encoding="utf-8")
+    return dump
+
+
+def _relation(source: str = WITHDRAWN) -> str:
+    return f"<{GUITAR_TYPES}> <{ESCO_MODEL}isEssentialSkillFor> <{source}> .\n"
+
+
+def test_withdrawn_occupation_relations_are_kept(tmp_path, from_csv, caplog):
+    """Typed esco:Occupation, labelled in no language: as the CSV loader, keep its relations only."""
+    dump = _with(tmp_path, f"<{WITHDRAWN}> a <{ESCO_MODEL}Occupation> .\n" + _relation())
+    with caplog.at_level(logging.INFO):
+        framework = load_esco_rdf(dump)
+    assert Relation(WITHDRAWN, GUITAR_TYPES, REL_ESSENTIAL) in framework.relations
+    assert len(framework.relations) == len(from_csv.relations) + 1
+    assert WITHDRAWN not in framework.occupations and framework.occupations == from_csv.occupations
+    assert "kept 1 relation(s) naming a withdrawn concept" in caplog.text
+    assert "concepts without a label" not in caplog.text
+
+
+def test_withdrawn_occupation_known_by_its_broader_link(tmp_path):
+    """Untyped, but linked by skos:broader to an occupation: an occupation, as in the CSV hierarchy file."""
+    dump = _with(tmp_path, f"<{WITHDRAWN}> <{SKOS}broader> <{STRINGED_MAKER}> .\n" + _relation())
+    assert Relation(WITHDRAWN, GUITAR_TYPES, REL_ESSENTIAL) in load_esco_rdf(dump).relations
+
+
+def test_relation_to_an_iri_the_dump_does_not_declare_is_left_out(tmp_path, from_csv, caplog):
+    with caplog.at_level(logging.WARNING):
+        framework = load_esco_rdf(_with(tmp_path, _relation()))
+    assert framework.relations == from_csv.relations
+    assert "1 relations" in caplog.text
+
+
+def test_occupation_labelled_in_another_language_is_left_out_with_its_relations(tmp_path, from_csv, caplog):
+    """Not withdrawn: it has a label, only not in this language (the CSV loader skips such rows too)."""
+    extra = f'<{WITHDRAWN}> a <{ESCO_MODEL}Occupation> ; <{SKOS}prefLabel> "luthier"@fr .\n' + _relation()
+    with caplog.at_level(logging.WARNING):
+        framework = load_esco_rdf(_with(tmp_path, extra))
+    assert framework.relations == from_csv.relations
+    assert "1 concepts without a label" in caplog.text and "1 relations" in caplog.text
+    assert Relation(WITHDRAWN, GUITAR_TYPES, REL_ESSENTIAL) in load_esco_rdf(_with(tmp_path, extra), "fr").relations
+
+
+def test_withdrawn_occupation_as_a_skill_is_left_out(tmp_path, from_csv):
+    """A withdrawn occupation where a skill belongs gives no relation."""
+    extra = (f"<{WITHDRAWN}> a <{ESCO_MODEL}Occupation> .\n"
+             f"<{GUITAR_MAKER}> <{ESCO_MODEL}relatedEssentialSkill> <{WITHDRAWN}> .\n")
+    assert load_esco_rdf(_with(tmp_path, extra)).relations == from_csv.relations

@@ -20,6 +20,8 @@ from competencymap.model import (
     KIND_GROUP,
     KIND_OCCUPATION,
     KIND_SKILL,
+    REL_ESSENTIAL,
+    REL_OPTIONAL,
     Competency,
     Framework,
     Level,
@@ -29,6 +31,8 @@ from competencymap.model import (
 
 DATA = Path(__file__).parent / "data"
 EX = "http://example.org/demo/"
+ESCO_MODEL = "http://data.europa.eu/esco/model#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +71,23 @@ def test_esco_export_is_shaped_like_the_dump(tmp_path, excerpt):
                    "<http://data.europa.eu/esco/skill-reuse-level/cross-sector>",
                    'owl:versionInfo "1.1.1"', "esco:memberOfISCOGroup <http://data.europa.eu/esco/isco/C7312>"):
         assert needle in text, needle
+
+
+WITHDRAWN = "http://data.europa.eu/esco/occupation/a9e54177-a185-404d-b6e6-15663d31137e"
+GUITAR_TYPES = "http://data.europa.eu/esco/skill/827aedbf-ab78-43f7-86e3-62d99a449a02"
+
+
+def test_esco_round_trip_keeps_relations_of_a_withdrawn_occupation(tmp_path, excerpt):
+    """A relation whose occupation is not in the framework (as v1.1.1's withdrawn one) comes back,
+    and nothing is made up for the occupation: only its class and relation links are written."""
+    relations = sorted([*excerpt.relations, Relation(WITHDRAWN, GUITAR_TYPES, REL_ESSENTIAL)],
+                       key=lambda r: (r.source, r.target, r.type))
+    framework = dataclasses.replace(excerpt, relations=relations)
+    out = export_framework(framework, tmp_path / "esco.nt", format="ntriples")
+    _same(load_esco_rdf(out), framework)
+    about = {(p, o) for s, p, o in _graph(out, RdfFormat.N_TRIPLES) if s == _n(WITHDRAWN)}
+    assert about == {(_n(RDF_TYPE), _n(ESCO_MODEL + "Occupation")),
+                     (_n(ESCO_MODEL + "relatedEssentialSkill"), _n(GUITAR_TYPES))}
 
 
 def test_french_round_trip(tmp_path):
@@ -199,5 +220,7 @@ def test_full_release_round_trip(tmp_path, release, fmt, name):
     out = export_framework(release, tmp_path / name, format=fmt)
     again = load_esco_rdf(out)
     assert again.stats() == release.stats()
+    by_type = again.stats()["relations_by_type"]
+    assert by_type[REL_ESSENTIAL] + by_type[REL_OPTIONAL] == 123_855  # with the withdrawn occupation's 67
     _same(again, release)
     assert again.version == "1.1.1"

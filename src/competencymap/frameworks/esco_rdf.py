@@ -27,8 +27,14 @@ ESCO hangs text and relations on are resolved after the pass:
   else from the file name (``esco-v1.1.1.ttl``).
 
 Text is normalised as :mod:`.esco_csv` does it (stripped; label lists de-duplicated and
-sorted). Relations and broader links naming concepts that were not loaded, and concepts
-with no preferred label in the language, are left out and counted in a logged warning.
+sorted). Concepts with no preferred label in the language are left out, and so are the
+relations and broader links naming them or naming IRIs the dump says nothing about; all
+are counted in a logged warning. As in :mod:`.esco_csv`, a *withdrawn* concept is the
+exception: one the dump declares (typed as an ESCO concept class, or linked by
+``skos:broader`` to a loaded concept) but gives no preferred label in any language. It is
+not made into a concept, but the relations naming it are kept (the pillar, hence the
+relation type, comes from its class or its broader link). This is how the v1.1.1
+release's withdrawn occupation survives a CSV -> RDF export -> RDF load round trip.
 """
 
 from __future__ import annotations
@@ -106,6 +112,7 @@ CLASSES = {
 RELATIONSHIP_TYPES = {V.RELATIONSHIP_ESSENTIAL: "essential", V.RELATIONSHIP_OPTIONAL: "optional"}
 SKILL_KINDS = {"skill": KIND_SKILL, "skill-competence": KIND_SKILL, "knowledge": KIND_KNOWLEDGE}
 LABEL_KINDS = ("pref", "alt", "hidden")
+KEPT = "kept"  # key of the count of relations naming withdrawn concepts, beside the counts of dropped items
 _ISCO_CODE = re.compile(r"/C(\d+)$")
 _SYNTAX = re.compile(r"^Parser error at line \d+ (?:between columns (\d+) and \d+|column (\d+)): ")
 
@@ -197,6 +204,7 @@ class _Tables:
     ao_target: dict[str, str] = field(default_factory=dict)
     ao_type: dict[str, str] = field(default_factory=dict)
     languages: set[str] = field(default_factory=set)
+    pref_any: set[str] = field(default_factory=set)  # subjects with a skos:prefLabel in any language
     triples: int = 0
 
 
@@ -208,7 +216,7 @@ def _node(term: Any) -> str:
 def _collect(quads: Iterator[Any], lang: str) -> _Tables:  # noqa: C901 - one flat dispatch on purpose
     t = _Tables()
     predicates, classes = PREDICATES, CLASSES
-    flags, labels, languages = t.flags, t.labels, t.languages
+    flags, labels, languages, pref_any = t.flags, t.labels, t.languages, t.pref_any
     pref, alt, hidden = labels["pref"], labels["alt"], labels["hidden"]
     xl_links, xl_forms, text_links, texts = t.xl_links, t.xl_forms, t.text_links, t.texts
     node_ok, node_text, values = t.node_ok, t.node_text, t.values
@@ -233,6 +241,7 @@ def _collect(quads: Iterator[Any], lang: str) -> _Tables:  # noqa: C901 - one fl
             tag = obj.language
             if code == PREF and tag:
                 languages.add(tag)
+                pref_any.add(quad.subject.value)
             if tag == lang or (tag and tag.lower() == lang):
                 plain[code].setdefault(quad.subject.value, []).append(obj.value)
         elif code <= XL_HIDDEN:
@@ -370,17 +379,32 @@ def _isco_code(group: str, isco_codes: dict[str, str]) -> str:
     return found.group(1) if found else ""
 
 
+def _pillar(kind: str) -> str:
+    return "skills" if kind in ("skill", "group") else "occupations"
+
+
+def _withdrawn(t: _Tables, kinds: dict[str, str], pillar: dict[str, str]) -> dict[str, str]:
+    """IRI -> pillar of the concepts the dump declares but labels in no language (see module docs)."""
+    named = t.pref_any | {subject for _node, subject, kind in t.xl_links if kind == "pref"}
+    out = {iri: _pillar(kind) for iri, kind in kinds.items() if iri not in pillar and iri not in named}
+    for narrower, wider in t.broader:
+        for iri, other in ((narrower, wider), (wider, narrower)):
+            if other in pillar and iri not in pillar and iri not in kinds and iri not in named:
+                out.setdefault(iri, pillar[other])
+    return out
+
+
 def _build(t: _Tables, kinds: dict[str, str], r: _Resolved) -> tuple[dict[str, Competency], dict[str, Occupation],
                                                                         list[Relation], dict[str, int]]:
     dropped = {"concepts without a label": 0, "broader links": 0, "relations": 0}
     labelled = {}
-    for iri, kind in kinds.items():
+    for iri in kinds:
         pref = r.pref(iri)
         if pref:
             labelled[iri] = pref
-        else:
-            dropped["concepts without a label"] += 1
-    pillar = {iri: ("skills" if kinds[iri] in ("skill", "group") else "occupations") for iri in labelled}
+    pillar = {iri: _pillar(kinds[iri]) for iri in labelled}
+    withdrawn = _withdrawn(t, kinds, pillar)
+    dropped["concepts without a label"] = len(kinds) - len(labelled) - sum(iri in kinds for iri in withdrawn)
     broader: dict[str, set[str]] = {}
     for narrower, wider in t.broader:
         if narrower in pillar and pillar.get(wider) == pillar[narrower]:
@@ -413,26 +437,30 @@ def _build(t: _Tables, kinds: dict[str, str], r: _Resolved) -> tuple[dict[str, C
         else:
             isco_group = _isco_code(isco_of.get(iri, ""), isco_codes)
             occupations[iri] = Occupation(kind=KIND_OCCUPATION, code=_code(t, iri), isco_group=isco_group, **common)
-    relations = _relations(t, competencies, occupations, dropped)
+    relations = _relations(t, pillar, withdrawn, dropped)
     return competencies, occupations, relations, dropped
 
 
-def _relations(t: _Tables, competencies: dict[str, Competency], occupations: dict[str, Occupation],
-               dropped: dict[str, int]) -> list[Relation]:
+def _relations(t: _Tables, pillar: dict[str, str], withdrawn: dict[str, str], dropped: dict[str, int]) -> list[Relation]:
     raw = set(t.raw_relations)
     for node, strength in t.ao_type.items():
         source, target = t.ao_from.get(node), t.ao_target.get(node)
         if source and target:
             raw.add((source, target, strength))
-    types = {("occupation", "essential"): REL_ESSENTIAL, ("occupation", "optional"): REL_OPTIONAL,
-             ("skill", "essential"): REL_SKILL_ESSENTIAL, ("skill", "optional"): REL_SKILL_OPTIONAL}
+    types = {("occupations", "essential"): REL_ESSENTIAL, ("occupations", "optional"): REL_OPTIONAL,
+             ("skills", "essential"): REL_SKILL_ESSENTIAL, ("skills", "optional"): REL_SKILL_OPTIONAL}
     found = set()
+    kept = 0
     for source, target, strength in raw:
-        side = "occupation" if source in occupations else "skill" if source in competencies else ""
-        if not side or target not in competencies:
+        side = pillar.get(source) or withdrawn.get(source, "")
+        if not side or (pillar.get(target) or withdrawn.get(target)) != "skills":
             dropped["relations"] += 1
             continue
-        found.add((source, target, types[side, strength]))
+        row = (source, target, types[side, strength])
+        if row not in found and (source not in pillar or target not in pillar):
+            kept += 1
+        found.add(row)
+    dropped[KEPT] = kept
     return [Relation(*row) for row in sorted(found)]
 
 
@@ -465,6 +493,10 @@ def load_esco_rdf(path: Path, language: str = "en", *, version: str | None = Non
         raise FrameworkError(f"no labels in language {lang!r} (labels found in: {have})", path=display)
     kinds = _classify(tables)
     competencies, occupations, relations, dropped = _build(tables, kinds, _Resolved(tables))
+    kept = dropped.pop(KEPT, 0)
+    if kept:
+        log.info("%s: kept %d relation(s) naming a withdrawn concept (declared in the dump, labelled in no "
+                 "language)", display, kept)
     if any(dropped.values()):
         log.warning("%s: left out %s", display, ", ".join(f"{n} {what}" for what, n in dropped.items() if n))
     return Framework(

@@ -20,7 +20,11 @@ dump is, so that ``load_esco_rdf(export)`` equals the framework that was exporte
   esco:relatedEssentialSkill|relatedOptionalSkill skill`` and an ``esco:AssociationObject``
   (``esco:isAssociationFor source``, ``esco:target skill``, ``dct:type
   <http://data.europa.eu/esco/relationship-type/essential-skill|optional-skill>``);
-* the version as ``owl:versionInfo`` of the scheme ``<http://data.europa.eu/esco/concept-scheme/skills>``.
+* the version as ``owl:versionInfo`` of the scheme ``<http://data.europa.eu/esco/concept-scheme/skills>``;
+* a relation end that is not a concept of the Framework (a withdrawn concept, as v1.1.1's
+  one withdrawn occupation) only as ``a esco:Occupation`` (source of an occupation-skill
+  relation) or ``a esco:Skill``, with its relation links: no label, status or scheme is
+  made up for it. load_esco_rdf keeps the relations of such a concept.
 
 Label, NodeLiteral and association nodes are blank nodes (the dump gives them IRIs under
 data.europa.eu; minting such IRIs here would pass them off as ESCO's). What the
@@ -266,10 +270,26 @@ def _esco_lines(framework: Framework) -> Iterator[str]:
         later = []
         yield from _esco_occupation(o, language, w, (outgoing.get(o.iri, []), incoming.get(o.iri, [])), later)
         yield from later
+    for iri, esco_class in _withdrawn_ends(framework, esco_relations).items():
+        s = w.iri(iri)
+        yield _t(s, TYPE, P[esco_class])
+        yield from _esco_relation_links(s, outgoing.get(iri, []), incoming.get(iri, []), w)
     for rel in esco_relations:
         yield from _association(rel, w)
     yield from _relation_lines([r for r in framework.relations if r.type not in ESCO_STRENGTH], w)
     yield from _level_lines(framework.levels, w)
+
+
+def _withdrawn_ends(framework: Framework, relations: list[Relation]) -> dict[str, str]:
+    """Relation ends that are not concepts of the framework -> the ESCO class their relations give them."""
+    out: dict[str, str] = {}
+    known = framework.competencies.keys() | framework.occupations.keys()
+    for rel in relations:
+        if rel.source not in known:
+            out.setdefault(rel.source, "ESCO_OCCUPATION" if rel.type in (REL_ESSENTIAL, REL_OPTIONAL) else "ESCO_SKILL")
+        if rel.target not in known:
+            out.setdefault(rel.target, "ESCO_SKILL")
+    return dict(sorted(out.items()))
 
 
 # -- SKOS + project vocabulary ------------------------------------------------------------
