@@ -391,6 +391,21 @@ def test_get_loads_caches_and_reuses(settings: Settings, monkeypatch) -> None:
     assert fresh.is_cached("esco")
 
 
+def test_cache_keeps_relations_of_a_withdrawn_occupation(settings: Settings, monkeypatch) -> None:
+    """As in ESCO v1.1.1: an occupation named by the hierarchy and by relations, with no row."""
+    occupation = "http://data.europa.eu/esco/occupation/01bcac9f-7881-4664-bd63-dea700e3b117"
+    skill = "http://data.europa.eu/esco/skill/39a25537-5057-4c0b-8141-32851e1cd886"
+    folder = settings.data / "esco"
+    with open(folder / "broaderRelationsOccPillar.csv", "a", encoding="utf-8") as handle:
+        handle.write(f"Occupation,{WITHDRAWN},Occupation,{occupation}\n")
+    with open(folder / "occupationSkillRelations.csv", "a", encoding="utf-8") as handle:
+        handle.write(f"{WITHDRAWN},optional,knowledge,{skill}\n")
+    esco = FrameworkStore(settings).get("esco")
+    assert Relation(WITHDRAWN, skill, "optional") in esco.relations and WITHDRAWN not in esco.occupations
+    no_source_loading(monkeypatch)
+    assert FrameworkStore(settings).get("esco") == esco
+
+
 def test_threads_share_one_load(settings: Settings) -> None:
     messages: list[str] = []
     store = FrameworkStore(settings, on_load=messages.append)
@@ -544,6 +559,9 @@ def test_describe_reports_cache_state_and_counts(settings: Settings, user_csv: P
 # -- the full bundled release -----------------------------------------------------------
 
 
+WITHDRAWN = "http://data.europa.eu/esco/occupation/a9e54177-a185-404d-b6e6-15663d31137e"
+
+
 @pytest.mark.full
 def test_full_bundled_frameworks_load_cache_and_count(tmp_path: Path) -> None:
     if not (REPO_DATA / "esco").is_dir():
@@ -554,10 +572,11 @@ def test_full_bundled_frameworks_load_cache_and_count(tmp_path: Path) -> None:
     assert stats["competencies"] == 13_896
     assert stats["occupations"] == 3_007
     assert stats["skill_groups"] == 640
-    # 123,855 rows in occupationSkillRelations.csv; the ESCO CSV loader skips the 67 that
-    # name an occupation the classification does not hold.
+    # All 123,855 rows of occupationSkillRelations.csv, the 67 naming the withdrawn occupation
+    # (not among the 3,007) included; the cache keeps them too (cached == esco below).
     relations = stats["relations_by_type"]
-    assert relations["essential"] + relations["optional"] == 123_788
+    assert relations["essential"] + relations["optional"] == 123_855
+    assert {r.source for r in esco.relations if r.type == "essential"} - set(esco.occupations) == {WITHDRAWN}
 
     started = time.perf_counter()
     cached = FrameworkStore(settings).get("esco")

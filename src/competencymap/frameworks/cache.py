@@ -25,7 +25,9 @@ import orjson
 
 from competencymap.model import Competency, Framework, Level, Occupation, Relation
 
-CACHE_FORMAT = 1
+# Raised whenever a cache written before would no longer equal a fresh load:
+# 2 - the ESCO loaders keep relations naming withdrawn concepts (v1.1.1: 123,855, not 123,788).
+CACHE_FORMAT = 2
 FRAMEWORK_FILE = "framework.json"
 MANIFEST_FILE = "manifest.json"
 _TABLES = {
