@@ -146,7 +146,7 @@ def test_show_an_esco_skill(env: dict) -> None:
         "fabricating garments and textile products", "assembling and fabricating products",
     ]
     assert details["optional_for"]["items"] == [
-        {"iri": ESCO_OCCUPATION, "label": "clothing development manager", "framework": "esco"}
+        {"iri": ESCO_OCCUPATION, "label": "clothing development manager", "framework": "esco", "in_framework": True}
     ]
     assert details["skill_relations"]["count"] == 1
     assert details["skill_relations"]["items"][0]["type"] == "skill-optional"
@@ -155,6 +155,43 @@ def test_show_an_esco_skill(env: dict) -> None:
     text = run("show", ESCO_SKILL, "--framework", "esco")
     assert text.exit_code == 0
     assert "optional for (1):" in text.stdout and "broader: fabricating garments" in text.stdout
+
+
+WITHDRAWN = "http://data.europa.eu/esco/occupation/a9e54177-a185-404d-b6e6-15663d31137e"
+
+
+def _add_withdrawn_occupation(env: dict) -> None:
+    """As ESCO v1.1.1 does: an occupation named by the hierarchy and by relations, with no row."""
+    folder = Path(env["COMPETENCYMAP_DATA"]) / "esco"
+    with open(folder / "broaderRelationsOccPillar.csv", "a", encoding="utf-8") as handle:
+        handle.write(f"Occupation,{WITHDRAWN},Occupation,{ESCO_OCCUPATION}\n")
+    with open(folder / "occupationSkillRelations.csv", "a", encoding="utf-8") as handle:
+        handle.write(f"{WITHDRAWN},essential,skill/competence,{ESCO_SKILL}\n")
+
+
+def test_show_a_skill_of_a_withdrawn_occupation(env: dict) -> None:
+    _add_withdrawn_occupation(env)
+    details = run_json("show", ESCO_SKILL)
+    assert details["essential_for"]["items"] == [
+        {"iri": WITHDRAWN, "label": "", "framework": "esco", "in_framework": False}
+    ]
+    text = run("show", ESCO_SKILL)
+    assert text.exit_code == 0, text.output
+    assert f"essential for (1):\n    - (withdrawn or unknown) <{WITHDRAWN}>" in text.stdout
+    assert run_json("stats", "esco")["esco"]["occupations"] == 1  # not made up
+
+
+def test_show_a_withdrawn_occupation(env: dict) -> None:
+    _add_withdrawn_occupation(env)
+    details = run_json("show", WITHDRAWN)
+    assert (details["type"], details["framework"], details["in_framework"]) == ("occupation", "esco", False)
+    assert details["pref_label"] == "" and details["broader"] == []
+    assert [item["iri"] for item in details["essential_skills"]["items"]] == [ESCO_SKILL]
+    text = run("show", WITHDRAWN, "--framework", "esco")
+    assert text.exit_code == 0, text.output
+    assert text.stdout.startswith(f"(withdrawn or unknown)  <{WITHDRAWN}>\n")
+    assert "named only by relations: not a concept of esco" in text.stdout
+    assert "essential skills (1):\n    - manufacture wearing apparel products" in text.stdout
 
 
 def test_show_caps_long_lists(env: dict) -> None:
@@ -319,3 +356,24 @@ def test_console_script_in_a_subprocess(env: dict) -> None:
     )
     assert failed.returncode == 1
     assert failed.stderr.strip() == "error: unknown IRI http://example.org/none: not in sfs"
+
+
+# -- the full bundled release -----------------------------------------------------------
+
+
+@pytest.mark.full
+def test_full_bundled_esco_stats(tmp_path: Path, monkeypatch) -> None:
+    """The issue's done-check: the bundled defaults give ESCO v1.1.1's own counts, all
+    123,855 occupation-skill relations included (67 of them name the withdrawn occupation)."""
+    if not (REPO_DATA / "esco").is_dir():
+        pytest.skip("bundled ESCO data not present")
+    monkeypatch.setenv("COMPETENCYMAP_HOME", str(tmp_path / "home"))
+    for name in ("COMPETENCYMAP_DATA", "COMPETENCYMAP_LANGUAGE", "COMPETENCYMAP_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    esco = run_json("stats", "esco")["esco"]
+    assert (esco["skills"], esco["occupations"], esco["skill_groups"]) == (13_896, 3_007, 640)
+    assert esco["occupation_skill_relations"] == 123_855
+    assert esco["relations_by_type"]["essential"] == 64_946 and esco["relations_by_type"]["optional"] == 58_909
+    assert esco["skill_skill_relations"] == 5_899 and esco["version"] == "1.1.1"
+    assert run_json("stats", "esco")["esco"] == esco  # again, from the cache

@@ -25,6 +25,7 @@ from competencymap.model import (
 )
 
 EXPORT_SUFFIXES = {"turtle": ".ttl", "ntriples": ".nt", "rdfxml": ".rdf"}
+UNLISTED = "(withdrawn or unknown)"  # shown for an IRI that relations name but that is no concept
 
 
 class _State:
@@ -212,13 +213,18 @@ def _echo_stats(name: str, counts: dict) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def show_command(state: _State, iri: str, framework_name: str | None, limit: int, as_json: bool) -> None:
-    """Show one competency or occupation by its IRI."""
+    """Show one competency or occupation by its IRI.
+
+    An IRI that is no concept of any framework but that a framework's relations name (as the
+    withdrawn occupation of ESCO v1.1.1) is shown with those relations, marked as not listed.
+    """
     store = state.store
     names = [framework_name] if framework_name else store.names()
     for name in names:
         store.entry(name)
     loaded = [state.get(name) for name in names]
     home = next((f for f in loaded if f.concept(iri) is not None), None)
+    home = home or next((f for f in loaded if _named_by_relations(f, iri)), None)
     if home is None:
         where = ", ".join(names)
         raise CompetencyMapError(f"unknown IRI {iri}: not in {where}")
@@ -229,10 +235,19 @@ def show_command(state: _State, iri: str, framework_name: str | None, limit: int
         _echo_details(details)
 
 
+def _named_by_relations(framework: Framework, iri: str) -> bool:
+    return any(iri in (rel.source, rel.target) for rel in framework.relations if rel.type not in MAPPING_TYPES)
+
+
 def concept_details(framework: Framework, iri: str, frameworks_: list[Framework], limit: int) -> dict:
-    """Everything `frameworks show` prints about one concept, lists capped at `limit`."""
+    """Everything `frameworks show` prints about one concept, lists capped at `limit`.
+
+    For an IRI that only the framework's relations name (a withdrawn concept), the labels
+    and fields are empty and ``in_framework`` is false.
+    """
     concept = framework.concept(iri)
-    assert concept is not None
+    if concept is None:
+        return _unlisted_details(framework, iri, frameworks_, limit)
     is_competency = isinstance(concept, Competency)
     out: dict = {
         "iri": concept.iri,
@@ -245,12 +260,39 @@ def concept_details(framework: Framework, iri: str, frameworks_: list[Framework]
         "hidden_labels": list(concept.hidden_labels),
         "description": concept.description,
         "code": concept.code,
+        "in_framework": True,
     }
     if is_competency:
         out.update(scope_note=concept.scope_note, reuse_level=concept.reuse_level, schemes=list(concept.schemes))
     else:
         out["isco_group"] = concept.isco_group
     out["broader"] = [_ref(framework, c.iri) for c in framework.broader_chain(iri)]
+    return _links(out, framework, iri, frameworks_, limit)
+
+
+def _unlisted_details(framework: Framework, iri: str, frameworks_: list[Framework], limit: int) -> dict:
+    """An IRI the framework's relations name but that is none of its concepts: what is known of it."""
+    is_occupation = any(rel.source == iri and rel.type in (REL_ESSENTIAL, REL_OPTIONAL) for rel in framework.relations)
+    out: dict = {
+        "iri": iri,
+        "framework": framework.id,
+        "type": "occupation" if is_occupation else "competency",
+        "kind": "",
+        "status": "",
+        "pref_label": "",
+        "alt_labels": [],
+        "hidden_labels": [],
+        "description": "",
+        "code": "",
+        "in_framework": False,
+        "broader": [],
+    }
+    return _links(out, framework, iri, frameworks_, limit)
+
+
+def _links(out: dict, framework: Framework, iri: str, frameworks_: list[Framework], limit: int) -> dict:
+    """Add narrower concepts, levels, relations and mappings of `iri` to `out`."""
+    is_competency = out["type"] == "competency"
     narrower = [
         c.iri for c in list(framework.competencies.values()) + list(framework.occupations.values())
         if iri in c.broader
@@ -305,17 +347,22 @@ def _mappings(frameworks_: list[Framework], iri: str) -> list[dict]:
                 continue
             seen.add(key)
             target = next((f for f in frameworks_ if f.concept(other) is not None), None)
-            ref = _ref(target, other) if target else {"iri": other, "label": "", "framework": ""}
+            ref = _ref(target, other) if target else {
+                "iri": other, "label": "", "framework": "", "in_framework": False,
+            }
             out.append({"type": rel.type, "direction": "to" if outgoing else "from", **ref})
     return out
 
 
 def _ref(framework: Framework, iri: str) -> dict:
+    """A concept named by `framework`; ``in_framework`` is false for an IRI that is none of its
+    concepts (a withdrawn one, as ESCO v1.1.1's withdrawn occupation, or an unknown one)."""
     concept = framework.concept(iri)
     return {
         "iri": iri,
         "label": concept.pref_label if concept else "",
         "framework": concept.framework if concept else framework.id,
+        "in_framework": concept is not None,
     }
 
 
@@ -325,8 +372,13 @@ def _capped(items: list[dict], limit: int) -> dict:
 
 
 def _echo_details(d: dict) -> None:
-    click.echo(f"{d['pref_label']}  <{d['iri']}>")
-    click.echo(f"  framework: {d['framework']}   type: {d['type']}   kind: {d['kind']}   status: {d['status']}")
+    if not d["in_framework"]:
+        click.echo(f"{UNLISTED}  <{d['iri']}>")
+        click.echo(f"  framework: {d['framework']}   type: {d['type']}   named only by relations: "
+                   f"not a concept of {d['framework']}")
+    else:
+        click.echo(f"{d['pref_label']}  <{d['iri']}>")
+        click.echo(f"  framework: {d['framework']}   type: {d['type']}   kind: {d['kind']}   status: {d['status']}")
     for key in ("code", "isco_group", "reuse_level"):
         if d.get(key):
             click.echo(f"  {key.replace('_', ' ')}: {d[key]}")
@@ -353,7 +405,8 @@ def _echo_details(d: dict) -> None:
         for item in group["items"]:
             prefix = f"{item['type']} {item['direction']} " if "type" in item else ""
             where = f" [{item['framework']}]" if key == "mappings" and item["framework"] else ""
-            click.echo(f"    - {prefix}{item['label'] or '?'} <{item['iri']}>{where}")
+            label = UNLISTED if key != "mappings" and not item["in_framework"] else item["label"] or "?"
+            click.echo(f"    - {prefix}{label} <{item['iri']}>{where}")
         hidden = group["count"] - len(group["items"])
         if hidden:
             click.echo(f"    ... and {hidden:,} more")
