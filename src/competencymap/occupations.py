@@ -42,7 +42,11 @@ def occupation_framework(framework: Framework) -> Framework:
 
 
 def skills_by_occupation(framework: Framework) -> dict[str, dict[str, str]]:
-    """occupation IRI -> {skill IRI: 'essential' | 'optional'}."""
+    """occupation IRI -> {skill IRI: 'essential' | 'optional'}.
+
+    Keys may include occupations that are not in ``framework.occupations``: ESCO v1.1.1's
+    withdrawn occupation keeps its relations but is not a released occupation.
+    """
     out: dict[str, dict[str, str]] = defaultdict(dict)
     for relation in framework.relations:
         if relation.type in (REL_ESSENTIAL, REL_OPTIONAL):
