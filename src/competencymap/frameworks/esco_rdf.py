@@ -441,7 +441,8 @@ def _build(t: _Tables, kinds: dict[str, str], r: _Resolved) -> tuple[dict[str, C
     return competencies, occupations, relations, dropped
 
 
-def _relations(t: _Tables, pillar: dict[str, str], withdrawn: dict[str, str], dropped: dict[str, int]) -> list[Relation]:
+def _relations(t: _Tables, pillar: dict[str, str], withdrawn: dict[str, str],
+               dropped: dict[str, int]) -> list[Relation]:
     raw = set(t.raw_relations)
     for node, strength in t.ao_type.items():
         source, target = t.ao_from.get(node), t.ao_target.get(node)
