@@ -29,6 +29,7 @@ def main() -> None:
 
 
 def _register() -> None:
+    from competencymap.cli import demand as demand_cli
     from competencymap.cli import frameworks as frameworks_cli
     from competencymap.cli import index as index_cli
     from competencymap.cli import mapping as mapping_cli
@@ -37,6 +38,7 @@ def _register() -> None:
     main.add_command(index_cli.index)
     main.add_command(mapping_cli.map_command)
     main.add_command(mapping_cli.search_command)
+    main.add_command(demand_cli.demand)
 
 
 _register()
