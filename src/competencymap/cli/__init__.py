@@ -33,12 +33,14 @@ def _register() -> None:
     from competencymap.cli import frameworks as frameworks_cli
     from competencymap.cli import index as index_cli
     from competencymap.cli import mapping as mapping_cli
+    from competencymap.cli import serve as serve_cli
 
     main.add_command(frameworks_cli.frameworks)
     main.add_command(index_cli.index)
     main.add_command(mapping_cli.map_command)
     main.add_command(mapping_cli.search_command)
     main.add_command(demand_cli.demand)
+    main.add_command(serve_cli.serve)
 
 
 _register()

@@ -1,0 +1,240 @@
+"""Micro-credentials for designers: CRUD, suggested and manual tags, decisions, exports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi.responses import JSONResponse
+
+from api.app import Service, get_service
+from api.models import (
+    MAX_ID,
+    CredentialCreate,
+    CredentialOut,
+    CredentialPage,
+    CredentialPatch,
+    ManualTag,
+    SuggestTagsRequest,
+    SuggestTagsResponse,
+    TagDecision,
+    TagList,
+    TagOut,
+    errors,
+)
+from api.routes.frameworks import find_competency
+from api.security import require_api_key
+from competencymap.catalog import Catalog, Credential, NotFound, Tag, TagIn
+from competencymap.catalog import repository as _repository
+from competencymap.catalog.repository import MAX_PAGE
+from competencymap.catalog.tables import utcnow
+from competencymap.errors import InputTextError
+from competencymap.exports import credential_to_achievement, tags_to_csv
+from competencymap.mapping import Match, MappingResult
+from competencymap.serialize import evidence_dict
+
+router = APIRouter(tags=["catalog"])
+write = [Depends(require_api_key)]
+CredentialId = Annotated[int, Path(ge=1, le=MAX_ID, description="Credential id.")]
+TagId = Annotated[int, Path(ge=1, le=MAX_ID, description="Tag id.")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size (1 to {MAX_PAGE}).")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="How many to skip.")]
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+@router.post(
+    "/credentials", status_code=201, response_model=CredentialOut, dependencies=write,
+    summary="Store a micro-credential", responses=errors(401, 413, 422),
+)
+def create_credential(body: CredentialCreate, service: ServiceDep) -> Credential:  # type: ignore[valid-type]
+    return service.catalog.create_credential(body)
+
+
+@router.get("/credentials", response_model=CredentialPage, summary="List micro-credentials", responses=errors(422))
+def list_credentials(
+    service: ServiceDep,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    search: Annotated[str | None, Query(max_length=300, description="Case-insensitive text in title or issuer.")] = None,
+) -> dict[str, Any]:
+    catalog = service.catalog
+    return {
+        "items": catalog.list_credentials(limit=limit, offset=offset, search=search),
+        "total": catalog.count_credentials(search=search),
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+@router.get("/credentials/{credential_id}", response_model=CredentialOut, summary="One micro-credential", responses=errors(404, 422))
+def get_credential(credential_id: CredentialId, service: ServiceDep) -> Credential:
+    return service.catalog.get_credential(credential_id)
+
+
+@router.patch(
+    "/credentials/{credential_id}", response_model=CredentialOut, dependencies=write,
+    summary="Change some fields of a micro-credential", responses=errors(401, 404, 413, 422),
+)
+def update_credential(credential_id: CredentialId, body: CredentialPatch, service: ServiceDep) -> Credential:  # type: ignore[valid-type]
+    """Only the fields given change. A new `learning_outcomes` list keeps the id and tags of
+    every outcome whose text is unchanged; removed outcomes lose their tags."""
+    return service.catalog.update_credential(credential_id, body)
+
+
+@router.delete(
+    "/credentials/{credential_id}", status_code=204, dependencies=write,
+    summary="Delete a micro-credential with its tags", responses=errors(401, 404, 422),
+)
+def delete_credential(credential_id: CredentialId, service: ServiceDep) -> Response:
+    service.catalog.delete_credential(credential_id)
+    return Response(status_code=204)
+
+
+# -- tags ------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/credentials/{credential_id}/suggest-tags", response_model=SuggestTagsResponse, dependencies=write,
+    summary="Suggest competency tags for every learning outcome", responses=errors(400, 401, 404, 413, 422),
+)
+def suggest_tags(
+    credential_id: CredentialId,
+    service: ServiceDep,
+    body: Annotated[SuggestTagsRequest | None, Body(description="Options; all optional.")] = None,
+) -> dict[str, Any]:
+    """Maps each outcome with the engine and stores the best competencies as suggested tags,
+    with their evidence. Tags already accepted or rejected keep their decision. All the
+    suggestions of one request are stored in one transaction."""
+    options = body or SuggestTagsRequest()
+    credential = service.catalog.get_credential(credential_id)
+    names = service.check_frameworks(options.frameworks)
+    outcomes = credential.learning_outcomes
+    if not outcomes:
+        raise InputTextError(f"credential {credential_id} has no learning outcomes to map")
+    with service.engine_lock:
+        results = service.engine.map_many([o.text for o in outcomes], names, top_k=options.top_k, kind="outcomes")
+    by_outcome = [(o.id, _suggestions(o.text, result, options)) for o, result in zip(outcomes, results)]
+    tags = store_suggestions(service.catalog, credential_id, by_outcome)
+    return {"credential_id": credential_id, "frameworks": names, "outcomes": len(outcomes), "tags": tags}
+
+
+def _suggestions(outcome: str, result: MappingResult, options: SuggestTagsRequest) -> list[TagIn]:
+    kept: list[Match] = [
+        m for m in result.profile
+        if (options.min_score is None or m.score >= options.min_score) and (m.confident or not options.confident_only)
+    ]
+    return [
+        TagIn(
+            competency_iri=m.iri,
+            framework=m.framework,
+            label=m.label,
+            score=m.score,
+            evidence={
+                "outcome": outcome,
+                "confident": m.confident,
+                "evidence": [evidence_dict(e) for e in m.evidence],
+            },
+        )
+        for m in kept
+    ]
+
+
+def store_suggestions(catalog: Catalog, credential_id: int, by_outcome: Sequence[tuple[int, list[TagIn]]]) -> list[Tag]:
+    """`Catalog.add_suggested_tags` for several outcomes in ONE transaction (same rules:
+    idempotent, decisions kept). Uses the repository's own row helpers."""
+    now = utcnow()
+    tags: list[Tag] = []
+    with catalog._write() as session:
+        for outcome_id, items in by_outcome:
+            _repository._require_target(session, credential_id, outcome_id)
+            done = {}
+            for item in items:
+                if item.competency_iri not in done:
+                    done[item.competency_iri] = _repository._upsert_suggestion(session, credential_id, outcome_id, item, now)
+            session.flush()
+            tags += [Tag.model_validate(row) for row in done.values()]
+    return tags
+
+
+@router.get("/credentials/{credential_id}/tags", response_model=TagList, summary="A credential's tags", responses=errors(404, 422))
+def list_tags(
+    credential_id: CredentialId,
+    service: ServiceDep,
+    state: Annotated[Literal["suggested", "accepted", "rejected"] | None, Query(description="Only tags in this state.")] = None,
+) -> dict[str, Any]:
+    tags = service.catalog.list_tags(credential_id, state=state)
+    counts = Counter(t.state for t in (tags if state is None else service.catalog.list_tags(credential_id)))
+    return {
+        "credential_id": credential_id,
+        "counts": {s: counts.get(s, 0) for s in ("suggested", "accepted", "rejected")},
+        "tags": tags,
+    }
+
+
+@router.patch(
+    "/credentials/{credential_id}/tags/{tag_id}", response_model=TagOut, dependencies=write,
+    summary="Accept or reject a tag", responses=errors(401, 404, 422),
+)
+def decide_tag(credential_id: CredentialId, tag_id: TagId, body: TagDecision, service: ServiceDep) -> Tag:
+    """Records the decision with who made it and when."""
+    tag = service.catalog.get_tag(tag_id)
+    if tag.credential_id != credential_id:
+        raise NotFound(f"tag {tag_id} not found in credential {credential_id}")
+    return service.catalog.set_tag_state(tag_id, body.state, body.decided_by)
+
+
+@router.post(
+    "/credentials/{credential_id}/tags", status_code=201, response_model=TagOut, dependencies=write,
+    summary="Add a tag by hand", responses=errors(401, 404, 422),
+)
+def add_tag(credential_id: CredentialId, body: ManualTag, service: ServiceDep) -> Tag:
+    """Tags the credential (or one of its outcomes) with a competency of a served framework;
+    the tag is stored as accepted by `decided_by`."""
+    credential = service.catalog.get_credential(credential_id)
+    if body.outcome_id is not None and credential.outcome(body.outcome_id) is None:
+        raise NotFound(f"outcome {body.outcome_id} not found in credential {credential_id}")
+    framework, competency = find_competency(service, body.competency_iri, body.framework)
+    tag = TagIn(
+        competency_iri=competency.iri,
+        framework=framework,
+        label=competency.pref_label,
+        evidence={"note": body.note} if body.note else {},
+    )
+    return service.catalog.add_manual_tag(credential_id, body.outcome_id, tag, decided_by=body.decided_by)
+
+
+@router.get(
+    "/credentials/{credential_id}/export",
+    summary="Export as an Open Badges 3.0 Achievement or a CSV of tags",
+    responses={
+        200: {
+            "description": "`openbadges`: OB 3.0 Achievement (JSON-LD) with one alignment per accepted tag; "
+            "`csv`: one row per tag.",
+            "content": {"application/json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}},
+        },
+        **errors(400, 404, 422),
+    },
+)
+def export_credential(
+    credential_id: CredentialId,
+    service: ServiceDep,
+    format: Annotated[Literal["openbadges", "csv"], Query(description="openbadges (JSON-LD) or csv.")] = "openbadges",
+    issuer_url: Annotated[
+        str | None, Query(max_length=2000, description="http(s) URL of the issuer profile; ids become URLs under it.")
+    ] = None,
+) -> Response:
+    """Accepted tags become OB 3.0 alignments whose `targetUrl` is the competency IRI."""
+    credential = service.catalog.get_credential(credential_id)
+    if format == "csv":
+        text = tags_to_csv(credential, service.catalog.list_tags(credential_id))
+        return Response(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="credential-{credential_id}-tags.csv"'},
+        )
+    achievement = credential_to_achievement(
+        credential, service.catalog.accepted_competencies(credential_id), issuer_url=issuer_url
+    )
+    return JSONResponse(achievement)

@@ -1,0 +1,83 @@
+"""`POST /match`: a posting against the catalog (needs, coverage, the greedy stack, gaps).
+
+The work is `competencymap.matching.match_posting`; its module docstring is the coverage rule.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from api.app import Service, get_service
+from api.errors import invalid_field
+from api.models import MatchRequest, MatchResponse, errors
+from api.routes.mapping import check_length
+from competencymap.matching import MatchReport, Need, match_posting, need_dict
+
+router = APIRouter(tags=["matching"])
+
+COVERAGE_RULE = (
+    "A need is met when a credential has an accepted tag that is the same competency, the need's direct "
+    "broader concept, a concept directly under the need, a sibling under the same skill (not under a skill "
+    "group), or linked to it by a cross-framework mapping (stated in a framework or computed crosswalk). "
+    "Coverage share = sum of the scores of the needs met / sum of the scores of all needs."
+)
+STACK_METHOD = "greedy weighted set cover: small, within a factor ln(n) of the smallest, not guaranteed optimal"
+
+
+@router.post(
+    "/match", response_model=MatchResponse, summary="Match a posting against the catalog",
+    responses=errors(400, 404, 413, 422),
+)
+def match(body: MatchRequest, service: Annotated[Service, Depends(get_service)]) -> dict[str, Any]:
+    """Map the posting (give `text` or a stored `posting_id`) onto the frameworks, rank every
+    catalog credential by the share of the posting's needs its accepted tags meet, pick a small
+    stack of credentials that meets the most needs (greedy set cover) and list the needs no
+    credential meets."""
+    if (body.text is None) == (body.posting_id is None):
+        raise invalid_field("text", "give exactly one of text or posting_id")
+    if body.posting_id is not None:
+        posting = service.catalog.get_posting(body.posting_id)
+        text, ref = posting.text, {"id": posting.id, "title": posting.title}
+    else:
+        check_length(body.text or "")
+        text, ref = body.text or "", {"id": None, "title": None}
+    names = service.check_frameworks(body.frameworks)
+    with service.engine_lock:
+        report = match_posting(service.engine, service.catalog, text, frameworks=names)
+    return match_dict(report, names, {**ref, "characters": len(text)}, body.top_k)
+
+
+def match_dict(report: MatchReport, frameworks: list[str], posting: dict[str, Any], top_k: int) -> dict[str, Any]:
+    """The report as the response body: needs with evidence, credentials best first (top_k)."""
+    return {
+        "posting": posting,
+        "frameworks": frameworks,
+        "needs": [need_dict(n) for n in report.needs],
+        "credentials": [
+            {
+                "credential_id": c.credential_id,
+                "title": c.title,
+                "coverage": c.coverage,
+                "covered": [
+                    {"need": v.need.iri, "need_label": v.need.label, "tag_iri": v.tag_iri,
+                     "tag_label": v.tag_label, "relation": v.relation}
+                    for v in c.covered
+                ],
+                "uncovered": [_ref(n) for n in c.uncovered],
+            }
+            for c in report.credentials[:top_k]
+        ],
+        "credentials_matching": len(report.credentials),
+        "stack": list(report.stack),
+        "stack_method": STACK_METHOD,
+        "stack_covered": list(report.stack_covered),
+        "uncovered_by_catalog": [_ref(n) for n in report.uncovered_by_catalog],
+        "coverage_rule": COVERAGE_RULE,
+        "notes": list(report.notes),
+    }
+
+
+def _ref(need: Need) -> dict[str, str]:
+    return {"iri": need.iri, "label": need.label}

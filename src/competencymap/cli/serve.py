@@ -1,0 +1,71 @@
+"""`competencymap serve`: run the HTTP service (FastAPI on uvicorn)."""
+
+from __future__ import annotations
+
+import click
+
+from competencymap.cli.common import app_options
+from competencymap.core import CompetencyMap
+from competencymap.errors import CompetencyMapError
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--framework", "-f", "frameworks", multiple=True,
+              help="Framework(s) to serve (repeat or comma-separate); default COMPETENCYMAP_FRAMEWORKS or esco,sfs.")
+@click.option("--build-index/--no-build-index", default=True, show_default=True,
+              help="Build a served framework's missing index at start-up (progress on stderr).")
+@click.option("--seed/--no-seed", default=True, show_default=True,
+              help="Load the sample credentials into a catalog database created by this start (never into existing data).")
+@click.option("--allow-open-writes", is_flag=True,
+              help="Listen on a non-loopback address without an API key (COMPETENCYMAP_API_KEY).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]), help="uvicorn log level.")
+@app_options
+def serve(
+    app: CompetencyMap,
+    host: str,
+    port: int,
+    frameworks: tuple[str, ...],
+    build_index: bool,
+    seed: bool,
+    allow_open_writes: bool,
+    log_level: str,
+) -> None:
+    """Serve the API: frameworks, mapping, the catalog, matching and analytics.
+
+    Frameworks and their indexes are loaded before the server listens; /health answers
+    once they are ready.
+    """
+    import uvicorn
+
+    from api.app import ServiceOptions, create_app, prepare_engine
+    from api.security import is_loopback
+
+    names = [n.strip() for value in frameworks for n in value.split(",") if n.strip()]
+    options = ServiceOptions.from_env(
+        frameworks=tuple(dict.fromkeys(names)) or None, build_index=build_index, seed_catalog=seed
+    )
+    if not is_loopback(host) and not options.api_key and not allow_open_writes:
+        raise CompetencyMapError(
+            f"refusing to listen on {host} without an API key: set COMPETENCYMAP_API_KEY "
+            "(or pass --allow-open-writes)"
+        )
+    prepare_engine(app, options, say=lambda message: click.echo(message, err=True))
+    click.echo(f"serving {', '.join(options.frameworks) or 'no framework'} on http://{host}:{port}", err=True)
+    uvicorn.run(create_app(app.settings, app=app, options=options), host=host, port=port, log_level=log_level)
+
+
+def main(argv: list[str] | None = None, prog_name: str = "competencymap serve") -> None:
+    """Run `serve` as a program of its own (`python -m api`), errors as one line and exit 1."""
+    try:
+        serve.main(args=argv, prog_name=prog_name, standalone_mode=False)
+    except CompetencyMapError as exc:
+        click.echo(f"error: {exc.line_text()}", err=True)
+        raise SystemExit(1) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except click.exceptions.Abort:
+        raise SystemExit(1) from None
