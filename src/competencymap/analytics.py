@@ -64,8 +64,9 @@ OCCUPATIONS = "esco-occupations"
 CHUNK = 64  # postings mapped per map_many call
 UNKNOWN_MONTH = "unknown"
 NO_OCCUPATION = "(none)"
-# The cheaper pipeline for large corpora: statements only, no phrase-level queries
-# (measured in benchmarks/demand.py).
+# The cheaper pipeline for large corpora: statements only, no phrase-level queries. On full ESCO
+# (benchmarks/demand.py, 2 cores) it maps ~2.3x the statements per second, and its needs agree
+# with the full pipeline's at a mean Jaccard of ~0.65 on the sample postings: a trade-off.
 FAST_CONFIG = PipelineConfig(phrases=False)
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])(?:\b|-|T|$)")

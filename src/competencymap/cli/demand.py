@@ -26,7 +26,8 @@ from competencymap.postings_io import OUTPUT_FORMATS, output_format, read_postin
               help="Catalog database for credential supply (default: the settings database, if it exists).")
 @click.option("--no-catalog", is_flag=True, help="Leave out credential supply.")
 @click.option("--no-rollup", is_flag=True, help="Competencies only: no skill-group or Skills for Success roll-up.")
-@click.option("--fast", is_flag=True, help="Cheaper pipeline for large corpora (statements only, no phrases).")
+@click.option("--fast", is_flag=True, help="Cheaper pipeline for large corpora: statements only, no phrases (about twice as fast; "
+                   "needs differ somewhat, see benchmarks/results/demand.json).")
 @click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), help="Output format (default: from --output, else csv).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default stdout; parquet needs a file).")
 @click.option("--top", type=click.IntRange(1), help="Keep the top N rows of each month/occupation/framework/level block.")
