@@ -10,13 +10,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from competencymap.config import Settings, load_settings
+from competencymap.crosswalk import compute_crosswalk
 from competencymap.embedding import Encoder
 from competencymap.errors import IndexError_
 from competencymap.frameworks.store import FrameworkStore
 from competencymap.index import CompetencyIndex
 from competencymap.lexical import LexicalIndex
 from competencymap.mapping import FrameworkMatcher, Match, MappingResult, PipelineConfig, map_texts
-from competencymap.model import Framework
+from competencymap.model import Framework, Relation
 from competencymap.occupations import OCCUPATIONS_SUFFIX, occupation_framework
 
 Progress = Callable[[str], None]
@@ -34,6 +35,7 @@ class CompetencyMap:
         self._indexes: dict[str, CompetencyIndex] = {}
         self._lexical: dict[str, LexicalIndex] = {}
         self._matchers: dict[tuple[str, PipelineConfig], FrameworkMatcher] = {}
+        self._crosswalks: dict[tuple[str, str], list[Relation]] = {}
 
     # -- parts ------------------------------------------------------------------------------
 
@@ -101,6 +103,18 @@ class CompetencyMap:
                 self.framework(name), self.index(name, build=build), self.lexical(name), self.encoder, config
             )
         return self._matchers[key]
+
+    def crosswalk(self, source: str, target: str) -> list[Relation]:
+        """Scored SKOS mapping relations from `source` competencies to `target` skills.
+
+        Computed from the two frameworks' indexes (see `competencymap.crosswalk`) and kept on
+        the instance; raises `IndexError_` when either index is missing."""
+        key = (source, target)
+        if key not in self._crosswalks:
+            self._crosswalks[key] = compute_crosswalk(
+                self.index(source), self.index(target), self.framework(target)
+            )
+        return self._crosswalks[key]
 
     # -- what users do -------------------------------------------------------------------------
 

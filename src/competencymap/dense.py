@@ -35,14 +35,15 @@ class DenseView:
 
     def candidates(self, queries: np.ndarray, k: int) -> set[int]:
         """Competency positions among the nearest texts of any query: up to k per query."""
+        return set().union(*self.candidates_each(queries, k))
+
+    def candidates_each(self, queries: np.ndarray, k: int) -> list[list[int]]:
+        """For each query, up to k competency positions owning its nearest texts (one search)."""
         if len(queries) == 0:
-            return set()
-        scores, rows = self.index.search_rows(queries, min(len(self.entries), k * 4))
-        out: set[int] = set()
-        for row in rows:
-            owners = dict.fromkeys(int(self.owner[r]) for r in row if r >= 0)
-            out.update(list(owners)[:k])
-        return out
+            return []
+        _, rows = self.index.search_rows(queries, min(len(self.entries), k * 4))
+        owners = np.where(rows >= 0, self.owner[np.maximum(rows, 0)], -1)
+        return [list(dict.fromkeys(row[row >= 0].tolist()))[:k] for row in owners]
 
     def rows_of(self, candidates: np.ndarray, fields: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Entry rows of the candidates restricted to fields, and each row's candidate slot."""
@@ -51,7 +52,8 @@ class DenseView:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         lengths = self._start[candidates + 1] - self._start[candidates]
         slots = np.repeat(np.arange(len(candidates)), lengths)
-        idx = np.concatenate([np.arange(self._start[c], self._start[c + 1]) for c in candidates])
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        idx = np.repeat(self._start[candidates], lengths) + offsets
         rows = self._rows[idx]
         keep = np.isin(self.fields[rows], codes)
         return rows[keep], slots[keep]

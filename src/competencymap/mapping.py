@@ -28,6 +28,7 @@ from competencymap.errors import InputTextError
 from competencymap.index import CompetencyIndex
 from competencymap.lexical import LexicalHit, LexicalIndex
 from competencymap.model import Framework
+from competencymap.occupation_context import OccupationContext
 from competencymap.segment import Statement, segment_with_dropped
 
 MAX_TEXT_CHARS = 100_000  # one text given to `map` (a long posting is ~10k characters)
@@ -44,6 +45,7 @@ class PipelineConfig:
     exact_weight: float = 0.15
     phrases: bool = True  # also score the statement's phrases (enumerations, clauses)
     phrase_weight: float = 0.9  # a phrase's label similarity counts this much of the statement's
+    occupation_weight: float = 0.0  # occupation context (see occupation_context.py)
     candidates: int = 150  # competencies taken from each retrieval stage before re-scoring
     threshold: float = 0.5  # calibrated confidence cut-off on the final score (see docs)
 
@@ -73,6 +75,20 @@ class Match:
     confident: bool = False
     evidence: tuple[Evidence, ...] = ()
     signals: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+
+
+Query = tuple[str, int, int, bool]  # text, start, end, is a phrase
+
+
+@dataclass
+class Signals:
+    """One statement's candidates (positions in the dense view) and their raw signals."""
+
+    candidates: np.ndarray
+    values: dict[str, np.ndarray]
+    best: dict[str, list[tuple[int, int]]]  # (entry row, query number) behind each text signal
+    exact_hits: dict[int, LexicalHit]
+    occupation_best: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +150,7 @@ class FrameworkMatcher:
         self.encoder = encoder
         self.config = config
         self._dense = DenseView(index)
+        self._context = OccupationContext(framework, self._dense.iris)
 
     def rank(self, texts: Sequence[str], *, top_k: int = 10) -> list[list[Match]]:
         """The top-k competencies for each text, best first."""
@@ -143,15 +160,26 @@ class FrameworkMatcher:
     def rank_statements(self, statements: Sequence[Statement], *, top_k: int = 10) -> list[list[Match]]:
         queries, owners = self._queries(statements)
         vectors = self.encoder.encode([q[0] for q in queries]) if queries else np.zeros((0, 1), np.float32)
-        results = []
-        for i, statement in enumerate(statements):
-            rows = [j for j, o in enumerate(owners) if o == i]
-            results.append(self._rank_one(statement, [queries[j] for j in rows], vectors[rows], top_k))
-        return results
+        rows_of: list[list[int]] = [[] for _ in statements]
+        for row, owner in enumerate(owners):
+            rows_of[owner].append(row)
+        nearest = self._nearest(vectors)
+        return [
+            self._rank_one(statement, [queries[j] for j in rows], vectors[rows], top_k,
+                           set().union(*(nearest[j] for j in rows)) if nearest else None)
+            for statement, rows in zip(statements, rows_of)
+        ]
 
-    def _queries(self, statements: Sequence[Statement]) -> tuple[list[tuple[str, int, int, bool]], list[int]]:
+    def _nearest(self, vectors: np.ndarray) -> list[list[int]]:
+        """Dense candidates of every query in one FAISS search (empty when dense is off)."""
+        cfg = self.config
+        if cfg.label_weight <= 0 and cfg.description_weight <= 0:
+            return []
+        return self._dense.candidates_each(vectors, cfg.candidates)
+
+    def _queries(self, statements: Sequence[Statement]) -> tuple[list[Query], list[int]]:
         """(text, start, end, is_phrase) for every statement and, if enabled, its phrases."""
-        queries: list[tuple[str, int, int, bool]] = []
+        queries: list[Query] = []
         owners: list[int] = []
         for i, s in enumerate(statements):
             queries.append((s.text, s.start, s.end, False))
@@ -162,62 +190,65 @@ class FrameworkMatcher:
                     owners.append(i)
         return queries, owners
 
-    def _rank_one(
-        self, statement: Statement, queries: list[tuple[str, int, int, bool]], vectors: np.ndarray, top_k: int
-    ) -> list[Match]:
+    def signals(
+        self, statement: Statement, queries: list[Query], vectors: np.ndarray, nearest: set[int] | None = None
+    ) -> Signals:
+        """Every candidate competency of one statement with each signal, before weighting.
+        `nearest` are its dense candidates when already searched (see `rank_statements`)."""
         cfg = self.config
-        candidates: set[int] = set()
-        if cfg.label_weight > 0 or cfg.description_weight > 0:
+        candidates: set[int] = set(nearest or ())
+        if nearest is None and (cfg.label_weight > 0 or cfg.description_weight > 0):
             candidates |= self._dense.candidates(vectors, cfg.candidates)
         bm25 = self.lexical.bm25(statement.text, k=cfg.candidates) if cfg.bm25_weight > 0 else []
         exact = self.lexical.exact(statement.text) if cfg.exact_weight > 0 else []
         candidates |= {self._dense.position[h.iri] for h in [*bm25, *exact] if h.iri in self._dense.position}
-        if not candidates:
-            return []
         cand = np.fromiter(sorted(candidates), dtype=np.int64)
-        weights = np.array([cfg.phrase_weight if q[3] else 1.0 for q in queries], dtype=np.float32)
-        label_sim, label_best = self._dense.best(vectors, cand, LABEL_FIELDS, weights)
-        desc_sim, desc_best = self._dense.best(vectors[:1], cand, ("description",), np.ones(1, np.float32))
-        bm25_score = _scaled(bm25, self._dense.position, cand)
+        whole, whole_best = self._dense.best(vectors[:1], cand, LABEL_FIELDS, np.ones(1, np.float32))
+        parts, parts_best = self._dense.best(vectors[1:], cand, LABEL_FIELDS, np.ones(len(vectors) - 1, np.float32))
+        desc, desc_best = self._dense.best(vectors[:1], cand, ("description",), np.ones(1, np.float32))
         exact_score, exact_hits = _exact(exact, self._dense.position, cand)
-        total = (
-            cfg.label_weight * label_sim
-            + cfg.description_weight * desc_sim
-            + cfg.bm25_weight * bm25_score
-            + cfg.exact_weight * exact_score
-        )
+        values = {
+            "label": whole,
+            "phrase": parts,
+            "description": desc,
+            "bm25": _scaled(bm25, self._dense.position, cand),
+            "exact": exact_score,
+        }
+        best = {"label": whole_best, "phrase": [(r, q + 1) for r, q in parts_best], "description": desc_best}
+        return Signals(cand, values, best, exact_hits)
+
+    def _rank_one(
+        self, statement: Statement, queries: list[Query], vectors: np.ndarray, top_k: int, nearest: set[int] | None
+    ) -> list[Match]:
+        found = self.signals(statement, queries, vectors, nearest)
+        if not len(found.candidates):
+            return []
+        total = self._weighted(found)
         order = np.argsort(-total, kind="stable")[:top_k]
-        matches = []
-        for j in order:
-            pos = int(cand[j])
-            signals = {
-                "label": float(label_sim[j]),
-                "description": float(desc_sim[j]),
-                "bm25": float(bm25_score[j]),
-                "exact": float(exact_score[j]),
-            }
-            evidence = self._evidence(pos, j, queries, label_best, desc_best, signals, exact_hits)
-            matches.append(self._match(pos, float(total[j]), evidence, signals))
-        return matches
+        return [self._match(found, int(j), float(total[j]), queries) for j in order]
 
-    def _evidence(self, pos, j, queries, label_best, desc_best, signals, exact_hits) -> tuple[Evidence, ...]:
-        out = []
-        if pos in exact_hits:
-            hit: LexicalHit = exact_hits[pos]
-            out.append(Evidence("exact", hit.field, hit.text, signals["exact"], hit.span, hit.text))
-        row, query = label_best[j]
-        if row >= 0:
-            entry = self._dense.entries[row]
-            q = queries[query]
-            out.append(Evidence("label", entry.field, entry.text, signals["label"], (q[1], q[2]), q[0]))
-        row, _ = desc_best[j]
-        if row >= 0 and self.config.description_weight > 0:
-            entry = self._dense.entries[row]
-            q = queries[0]
-            out.append(Evidence("description", entry.field, entry.text, signals["description"], (q[1], q[2]), q[0]))
-        return tuple(out)
+    def _weighted(self, found: Signals) -> np.ndarray:
+        """The weighted sum of the signals; adds the occupation signal when it is switched on."""
+        cfg, v = self.config, found.values
+        label = np.maximum(v["label"], cfg.phrase_weight * v["phrase"]) if cfg.phrases else v["label"]
+        found.values["label_used"] = label
+        total = (
+            cfg.label_weight * label
+            + cfg.description_weight * v["description"]
+            + cfg.bm25_weight * v["bm25"]
+            + cfg.exact_weight * v["exact"]
+        )
+        if cfg.occupation_weight > 0 and self._context:
+            positions = found.candidates
+            occupation, found.occupation_best = self._context.signal(positions, total)
+            found.values["occupation"] = occupation
+            total = total + cfg.occupation_weight * occupation
+        return total
 
-    def _match(self, pos: int, score: float, evidence: tuple[Evidence, ...], signals: dict[str, float]) -> Match:
+    def _match(self, found: Signals, j: int, score: float, queries: list[Query]) -> Match:
+        pos = int(found.candidates[j])
+        signals = {name: float(values[j]) for name, values in found.values.items() if name != "label_used"}
+        signals["label"] = float(found.values["label_used"][j])
         competency = self.framework.competencies[self._dense.iris[pos]]
         return Match(
             iri=competency.iri,
@@ -226,9 +257,33 @@ class FrameworkMatcher:
             score=round(score, 4),
             kind=competency.kind,
             confident=score >= self.config.threshold,
-            evidence=evidence,
+            evidence=self._evidence(found, j, queries, signals),
             signals=signals,
         )
+
+    def _evidence(self, found: Signals, j: int, queries: list[Query], signals: dict[str, float]) -> tuple[Evidence, ...]:
+        out = []
+        pos = int(found.candidates[j])
+        if pos in found.exact_hits:
+            hit: LexicalHit = found.exact_hits[pos]
+            out.append(Evidence("exact", hit.field, hit.text, signals["exact"], hit.span, hit.text))
+        use_phrase = self.config.phrases and self.config.phrase_weight * found.values["phrase"][j] > found.values["label"][j]
+        row, query = (found.best["phrase"] if use_phrase else found.best["label"])[j]
+        if row >= 0:
+            out.append(self._text_evidence("label", row, queries[query], signals["label"]))
+        row, _ = found.best["description"][j]
+        if row >= 0 and self.config.description_weight > 0:
+            out.append(self._text_evidence("description", row, queries[0], signals["description"]))
+        if signals.get("occupation", 0.0) > 0 and found.occupation_best is not None:
+            column = int(found.occupation_best[j])
+            occupation = self._context.occupation_iris[column]
+            out.append(Evidence("occupation", "occupation", self._context.label(column), signals["occupation"],
+                                query=occupation))
+        return tuple(out)
+
+    def _text_evidence(self, method: str, row: int, query: Query, score: float) -> Evidence:
+        entry = self._dense.entries[row]
+        return Evidence(method, entry.field, entry.text, score, (query[1], query[2]), query[0])
 
 
 def _scaled(hits: list[LexicalHit], position: dict[str, int], cand: np.ndarray) -> np.ndarray:

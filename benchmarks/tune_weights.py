@@ -1,0 +1,97 @@
+"""Choose the pipeline's signal weights on the validation sets (how PipelineConfig was set).
+
+Collects each sentence's candidates and raw signals once (every stage on), then scores a grid
+of weights offline. The objective is the mean over the three sets (TECH, HOUSE, learning
+outcomes) of (MRR + R-Precision@5) / 2; the grid is coarse on purpose, so the weights stay
+round numbers rather than fitting these few sentences. Also prints the score distribution
+of correct and wrong top matches, which is how the confidence threshold is chosen.
+
+    python benchmarks/tune_weights.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from evaluation import score  # noqa: E402
+from skill_extraction import load_sets  # noqa: E402
+
+from competencymap.config import load_settings  # noqa: E402
+from competencymap.core import CompetencyMap  # noqa: E402
+from competencymap.mapping import PipelineConfig  # noqa: E402
+from competencymap.occupation_context import OccupationContext  # noqa: E402
+from competencymap.segment import Statement  # noqa: E402
+
+GRID = {
+    "description_weight": [0.0, 0.2, 0.35, 0.5, 0.75],
+    "phrase_weight": [0.0, 0.8, 0.9, 1.0],
+    "bm25_weight": [0.0, 0.05, 0.1, 0.2],
+    "exact_weight": [0.0, 0.1, 0.15, 0.25],
+    "occupation_weight": [0.0, 0.05, 0.1, 0.2],
+}
+
+
+def collect(app: CompetencyMap, texts: list[str]) -> list[tuple[list[str], dict[str, np.ndarray], np.ndarray]]:
+    """Per text: candidate IRIs, raw signals and candidate positions."""
+    matcher = app.matcher("esco", PipelineConfig(candidates=200))
+    statements = [Statement(t, 0, len(t)) for t in texts]
+    queries, owners = matcher._queries(statements)
+    vectors = app.encoder.encode([q[0] for q in queries])
+    out = []
+    for i, statement in enumerate(statements):
+        rows = [j for j, o in enumerate(owners) if o == i]
+        found = matcher.signals(statement, [queries[j] for j in rows], vectors[rows])
+        iris = [matcher._dense.iris[int(p)] for p in found.candidates]
+        out.append((iris, found.values, found.candidates))
+    return out
+
+
+def ranking(item, weights: dict[str, float], context: OccupationContext) -> list[str]:
+    iris, v, positions = item
+    label = np.maximum(v["label"], weights["phrase_weight"] * v["phrase"])
+    total = (label + weights["description_weight"] * v["description"]
+             + weights["bm25_weight"] * v["bm25"] + weights["exact_weight"] * v["exact"])
+    if weights["occupation_weight"] > 0:
+        total = total + weights["occupation_weight"] * context.signal(positions, total)[0]
+    order = np.argsort(-total, kind="stable")[:100]
+    return [iris[j] for j in order]
+
+
+def main() -> None:
+    app = CompetencyMap(load_settings())
+    sets = load_sets(app, ["tech", "house", "outcomes"])
+    sets.pop("OUTCOMES hard", None)
+    data = {name: collect(app, [q.text for q in queries]) for name, queries in sets.items()}
+    context = app.matcher("esco")._context
+    results = []
+    keys = list(GRID)
+    for values in itertools.product(*GRID.values()):
+        weights = dict(zip(keys, values))
+        per_set = {}
+        for name, queries in sets.items():
+            figures = score([ranking(item, weights, context) for item in data[name]], queries)
+            per_set[name] = figures
+        objective = float(np.mean([(f["mrr"] + f["rp@5"]) / 2 for f in per_set.values()]))
+        results.append((objective, weights, per_set))
+    results.sort(key=lambda r: -r[0])
+    for objective, weights, per_set in results[:15]:
+        cells = "  ".join(f"{n} {f['mrr']:.3f}/{f['rp@5']:.3f}" for n, f in per_set.items())
+        print(f"{objective:.4f}  {json.dumps(weights)}  {cells}")
+    default = PipelineConfig()
+    current = {k: getattr(default, k) for k in keys}
+    mine = next(r for r in results if r[1] == current)
+    print("shipped default:", f"{mine[0]:.4f}", json.dumps(current),
+          "  ".join(f"{n} {f['mrr']:.3f}/{f['rp@5']:.3f}" for n, f in mine[2].items()))
+
+
+if __name__ == "__main__":
+    main()
