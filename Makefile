@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make run    set up a fresh clone, build the indexes and map the bundled samples
+#   make run    set up a fresh clone, build the indexes, map the bundled samples, start the service
 #   make test   set up a fresh clone and run the tests
 PYTHON ?= python3
 VENV ?= .venv
@@ -24,6 +24,7 @@ run: setup
 	$(BIN)/competencymap index build --framework esco --framework sfs
 	$(BIN)/competencymap map --framework esco --framework sfs --top-k 5 --format text < examples/micro_credential.txt
 	$(BIN)/competencymap map --framework esco --framework sfs --top-k 5 --format text < examples/job_posting.txt
+	$(BIN)/competencymap serve --framework esco,sfs
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -32,8 +33,11 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not full"
 
 benchmark: setup
+	$(BIN)/python benchmarks/load_frameworks.py
 	$(BIN)/python benchmarks/skill_extraction.py
-	$(BIN)/python benchmarks/speed.py
+	$(BIN)/python benchmarks/speed.py --build
+	$(BIN)/python benchmarks/api_latency.py
+	$(BIN)/python benchmarks/demand.py --n 2000 --by-month
 
 clean:
 	rm -rf $(VENV) indexes/frameworks indexes/esco indexes/sfs

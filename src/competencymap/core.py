@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from competencymap.config import Settings, load_settings
-from competencymap.crosswalk import compute_crosswalk
+from competencymap.crosswalk import compute_crosswalk, crosswalk_index
 from competencymap.embedding import Encoder
 from competencymap.errors import IndexError_
 from competencymap.frameworks.store import FrameworkStore
@@ -21,6 +21,7 @@ from competencymap.model import Framework, Relation
 from competencymap.occupations import OCCUPATIONS_SUFFIX, occupation_framework
 
 Progress = Callable[[str], None]
+CROSSWALK_PAIRS = (("esco", "sfs"),)  # (source, target): target matches take evidence from source
 
 
 class CompetencyMap:
@@ -36,6 +37,7 @@ class CompetencyMap:
         self._lexical: dict[str, LexicalIndex] = {}
         self._matchers: dict[tuple[str, PipelineConfig], FrameworkMatcher] = {}
         self._crosswalks: dict[tuple[str, str], list[Relation]] = {}
+        self._crosswalk_links: dict[tuple[str, str, str], dict[str, list[Relation]]] = {}
 
     # -- parts ------------------------------------------------------------------------------
 
@@ -141,7 +143,18 @@ class CompetencyMap:
     ) -> list[MappingResult]:
         """Map several texts; their statements are embedded in shared batches."""
         matchers = [self.matcher(name, config) for name in frameworks]
-        return map_texts(texts, matchers, top_k=top_k, kind=kind)
+        return map_texts(texts, matchers, top_k=top_k, kind=kind, crosswalks=self._crosswalks_for(frameworks))
+
+    def _crosswalks_for(self, frameworks: Sequence[str]) -> dict[str, tuple[str, dict[str, list[Relation]]]]:
+        """The computed crosswalks between requested frameworks (ESCO -> Skills for Success)."""
+        out = {}
+        for source, target in CROSSWALK_PAIRS:
+            if source in frameworks and target in frameworks:
+                key = ("index", source, target)
+                if key not in self._crosswalk_links:
+                    self._crosswalk_links[key] = crosswalk_index(self.crosswalk(source, target))
+                out[target] = (source, self._crosswalk_links[key])
+        return out
 
     def search(self, query: str, framework: str = "esco", *, top_k: int = 10) -> list[Match]:
         """Rank a framework's competencies for one short query."""

@@ -27,7 +27,7 @@ from competencymap.embedding import Encoder
 from competencymap.errors import InputTextError
 from competencymap.index import CompetencyIndex
 from competencymap.lexical import LexicalHit, LexicalIndex
-from competencymap.model import Framework
+from competencymap.model import Framework, Relation
 from competencymap.occupation_context import OccupationContext
 from competencymap.segment import Statement, segment_with_dropped
 
@@ -157,9 +157,13 @@ class FrameworkMatcher:
         statements = [Statement(t, 0, len(t)) for t in texts]
         return self.rank_statements(statements, top_k=top_k)
 
-    def rank_statements(self, statements: Sequence[Statement], *, top_k: int = 10) -> list[list[Match]]:
+    def rank_statements(
+        self, statements: Sequence[Statement], *, top_k: int = 10, encoded: dict[str, np.ndarray] | None = None
+    ) -> list[list[Match]]:
+        """Rank each statement; `encoded` (text -> vector) is shared by matchers of one batch so a
+        text is embedded once whatever the number of frameworks."""
         queries, owners = self._queries(statements)
-        vectors = self.encoder.encode([q[0] for q in queries]) if queries else np.zeros((0, 1), np.float32)
+        vectors = self._encode([q[0] for q in queries], {} if encoded is None else encoded)
         rows_of: list[list[int]] = [[] for _ in statements]
         for row, owner in enumerate(owners):
             rows_of[owner].append(row)
@@ -169,6 +173,14 @@ class FrameworkMatcher:
                            set().union(*(nearest[j] for j in rows)) if nearest else None)
             for statement, rows in zip(statements, rows_of)
         ]
+
+    def _encode(self, texts: list[str], encoded: dict[str, np.ndarray]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in encoded))
+        if missing:
+            encoded.update(zip(missing, self.encoder.encode(missing)))
+        if not texts:
+            return np.zeros((0, self.index.manifest["dimension"]), np.float32)
+        return np.stack([encoded[t] for t in texts])
 
     def _nearest(self, vectors: np.ndarray) -> list[list[int]]:
         """Dense candidates of every query in one FAISS search (empty when dense is off)."""
@@ -331,13 +343,26 @@ def split_text(text: str, kind: str = "auto") -> tuple[list[Statement], list[Sta
     return statements, dropped
 
 
+Crosswalks = dict[str, tuple[str, dict[str, list[Relation]]]]  # target id -> (source id, links by source IRI)
+
+
 def map_texts(
-    texts: Sequence[str], matchers: Sequence[FrameworkMatcher], *, top_k: int = 10, kind: str = "auto"
+    texts: Sequence[str],
+    matchers: Sequence[FrameworkMatcher],
+    *,
+    top_k: int = 10,
+    kind: str = "auto",
+    crosswalks: Crosswalks | None = None,
 ) -> list[MappingResult]:
-    """Map several texts at once (their statements are encoded in shared batches)."""
+    """Map several texts at once (their statements are encoded once, in shared batches).
+
+    With `crosswalks`, a target framework's matches also take evidence from the source
+    framework's matches of the same statement (see :func:`through_crosswalk`)."""
     split = [split_text(text, kind) for text in texts]
     flat = [s for statements, _ in split for s in statements]
-    per_framework = [matcher.rank_statements(flat, top_k=top_k) for matcher in matchers]
+    encoded: dict[str, np.ndarray] = {}
+    per_framework = [matcher.rank_statements(flat, top_k=top_k, encoded=encoded) for matcher in matchers]
+    per_framework = _apply_crosswalks(matchers, per_framework, crosswalks or {}, top_k)
     out, pos = [], 0
     for statements, dropped in split:
         results, profile = [], []
@@ -348,6 +373,46 @@ def map_texts(
         out.append(MappingResult(statements, results, profile, dropped))
         pos += len(statements)
     return out
+
+
+def _apply_crosswalks(
+    matchers: Sequence[FrameworkMatcher], ranked: list[list[list[Match]]], crosswalks: Crosswalks, top_k: int
+) -> list[list[list[Match]]]:
+    ids = [m.framework.id for m in matchers]
+    out = list(ranked)
+    for target, (source, links) in crosswalks.items():
+        if target in ids and source in ids:
+            t, s = ids.index(target), ids.index(source)
+            matcher = matchers[t]
+            out[t] = [
+                through_crosswalk(mine, theirs, links, matcher.framework, matcher.config.threshold, top_k)
+                for mine, theirs in zip(ranked[t], ranked[s])
+            ]
+    return out
+
+
+def through_crosswalk(
+    matches: list[Match], source: list[Match], links: dict[str, list[Relation]], framework: Framework,
+    threshold: float, top_k: int,
+) -> list[Match]:
+    """Add crosswalk evidence to a statement's matches in the target framework.
+
+    A source match linked to a target skill supports it with score = source score x link
+    score; the target's score becomes the larger of its own and that support (a skill found
+    only through the crosswalk is added with the support as its score)."""
+    by_iri = {m.iri: m for m in matches}
+    for theirs in source:
+        for link in links.get(theirs.iri, ()):
+            concept = framework.competencies.get(link.target)
+            if concept is None:
+                continue
+            support = round(theirs.score * (link.score or 0.0), 4)
+            evidence = Evidence("crosswalk", link.type, theirs.label, support, query=theirs.iri)
+            current = by_iri.get(link.target) or Match(concept.iri, concept.pref_label, framework.id, 0.0, concept.kind)
+            score = max(current.score, support)
+            by_iri[link.target] = replace(current, score=score, confident=score >= threshold,
+                                          evidence=current.evidence + (evidence,))
+    return sorted(by_iri.values(), key=lambda m: -m.score)[:top_k]
 
 
 def map_text(text: str, matchers: Sequence[FrameworkMatcher], *, top_k: int = 10, kind: str = "auto") -> MappingResult:
