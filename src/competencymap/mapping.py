@@ -42,15 +42,20 @@ class PipelineConfig:
     label_weight: float = 1.0
     description_weight: float = 0.35
     bm25_weight: float = 0.1
-    exact_weight: float = 0.15
+    exact_weight: float = 0.25
     phrases: bool = True  # also score the statement's phrases (enumerations, clauses)
-    phrase_weight: float = 0.9  # a phrase's label similarity counts this much of the statement's
-    occupation_weight: float = 0.0  # occupation context (see occupation_context.py)
+    phrase_weight: float = 0.8  # a phrase's label similarity counts this much of the statement's
+    occupation_weight: float = 0.05  # occupation context (see occupation_context.py)
     candidates: int = 150  # competencies taken from each retrieval stage before re-scoring
-    threshold: float = 0.5  # calibrated confidence cut-off on the final score (see docs)
+    threshold: float = 0.85  # confidence cut-off on the final score (docs/design.md, section 8)
+    # Frameworks whose scores sit on another scale get their own cut-off (short, broad labels).
+    thresholds: tuple[tuple[str, float], ...] = (("sfs", 0.55),)
 
     def only(self, **changes: object) -> "PipelineConfig":
         return replace(self, **changes)
+
+    def threshold_for(self, framework: str) -> float:
+        return dict(self.thresholds).get(framework, self.threshold)
 
 
 @dataclass(frozen=True)
@@ -268,7 +273,7 @@ class FrameworkMatcher:
             framework=self.framework.id,
             score=round(score, 4),
             kind=competency.kind,
-            confident=score >= self.config.threshold,
+            confident=score >= self.config.threshold_for(self.framework.id),
             evidence=self._evidence(found, j, queries, signals),
             signals=signals,
         )
@@ -385,7 +390,7 @@ def _apply_crosswalks(
             t, s = ids.index(target), ids.index(source)
             matcher = matchers[t]
             out[t] = [
-                through_crosswalk(mine, theirs, links, matcher.framework, matcher.config.threshold, top_k)
+                through_crosswalk(mine, theirs, links, matcher.framework, matcher.config.threshold_for(target), top_k)
                 for mine, theirs in zip(ranked[t], ranked[s])
             ]
     return out

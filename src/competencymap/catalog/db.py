@@ -10,6 +10,8 @@ instead of failing with "database is locked", and plain ``BEGIN`` for reads.
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +27,7 @@ from competencymap.errors import CompetencyMapError
 
 BUSY_TIMEOUT_SECONDS = 60.0
 WRITE_OPTION = "competencymap_write"
+SCHEMA_ATTEMPTS = 20
 
 
 class CatalogError(CompetencyMapError):
@@ -44,12 +47,21 @@ def make_engine(url: str) -> Engine:
 
 def create_schema(engine: Engine) -> None:
     """Create missing tables and indexes (idempotent; safe when several processes start at once)."""
-    try:
-        with write_engine(engine).begin() as connection:
-            Base.metadata.create_all(connection)
-    except DBAPIError as exc:
-        if not _schema_exists(engine):
-            raise CatalogError(f"cannot create the catalog schema on {safe_url(engine.url)}: {_reason(exc)}") from exc
+    for attempt in range(SCHEMA_ATTEMPTS):
+        try:
+            with write_engine(engine).begin() as connection:
+                Base.metadata.create_all(connection)
+            return
+        except DBAPIError as exc:
+            if _schema_exists(engine):
+                return
+            # SQLite answers "locked" without waiting while another first start switches the
+            # file to WAL; try again shortly rather than fail that start.
+            if attempt + 1 == SCHEMA_ATTEMPTS or "locked" not in _reason(exc):
+                raise CatalogError(
+                    f"cannot create the catalog schema on {safe_url(engine.url)}: {_reason(exc)}"
+                ) from exc
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _schema_exists(engine: Engine) -> bool:
