@@ -36,8 +36,8 @@ benchmark: setup
 	$(BIN)/python benchmarks/load_frameworks.py
 	$(BIN)/python benchmarks/skill_extraction.py
 	$(BIN)/python benchmarks/speed.py --build
-	$(BIN)/python benchmarks/api_latency.py
-	$(BIN)/python benchmarks/demand.py --n 2000 --by-month
+	$(BIN)/python benchmarks/api_latency.py --requests 80
+	$(BIN)/python benchmarks/demand.py --n 500 --by-month
 
 clean:
 	rm -rf $(VENV) indexes/frameworks indexes/esco indexes/sfs
