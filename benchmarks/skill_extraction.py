@@ -133,7 +133,7 @@ def sfs_scores(app: CompetencyMap) -> dict | None:
     tp = fp = fn = 0
     for item in items:
         result = app.map(item["text"], ["esco", "sfs"], top_k=5, kind="outcomes")
-        predicted = {name_of.get(_skill_of(sfs, m.iri), "") for m in result.profile
+        predicted = {name_of.get(sfs.skill_of(m.iri), "") for m in result.profile
                      if m.framework == sfs.id and m.confident}
         gold = set(item.get("sfs", []))
         tp += len(predicted & gold)
@@ -143,13 +143,6 @@ def sfs_scores(app: CompetencyMap) -> dict | None:
     recall = tp / (tp + fn) if tp + fn else 0.0
     return {"items": len(items), "precision": round(precision, 3), "recall": round(recall, 3),
             "true_positives": tp, "false_positives": fp, "false_negatives": fn}
-
-
-def _skill_of(framework, iri: str) -> str:
-    concept = framework.competencies.get(iri)
-    if concept is not None and concept.kind == "component" and concept.broader:
-        return concept.broader[0]
-    return iri
 
 
 def markdown(rows: list[dict], sfs: dict | None) -> str:

@@ -27,8 +27,7 @@ from skill_extraction import load_sets  # noqa: E402
 
 from competencymap.config import load_settings  # noqa: E402
 from competencymap.core import CompetencyMap  # noqa: E402
-from competencymap.mapping import PipelineConfig  # noqa: E402
-from competencymap.occupation_context import OccupationContext  # noqa: E402
+from competencymap.mapping import FrameworkMatcher, PipelineConfig, Signals  # noqa: E402
 from competencymap.segment import Statement  # noqa: E402
 
 # occupation_weight is tried at its values with the best of the rest (see main) to keep the run short.
@@ -41,28 +40,15 @@ GRID = {
 OCCUPATION_WEIGHTS = [0.0, 0.05, 0.1, 0.2]
 
 
-def collect(app: CompetencyMap, texts: list[str]) -> list[tuple[list[str], dict[str, np.ndarray], np.ndarray]]:
-    """Per text: candidate IRIs, raw signals and candidate positions."""
-    matcher = app.matcher("esco", PipelineConfig(candidates=200))
+def collect(matcher: FrameworkMatcher, texts: list[str]) -> list[tuple[list[str], Signals]]:
+    """Per text: candidate IRIs and their raw signals (every stage on)."""
     statements = [Statement(t, 0, len(t)) for t in texts]
-    queries, owners = matcher._queries(statements)
-    vectors = app.encoder.encode([q[0] for q in queries])
-    out = []
-    for i, statement in enumerate(statements):
-        rows = [j for j, o in enumerate(owners) if o == i]
-        found = matcher.signals(statement, [queries[j] for j in rows], vectors[rows])
-        iris = [matcher._dense.iris[int(p)] for p in found.candidates]
-        out.append((iris, found.values, found.candidates))
-    return out
+    return [(matcher.candidate_iris(found), found) for _, found in matcher.statement_signals(statements)]
 
 
-def ranking(item, weights: dict[str, float], context: OccupationContext) -> list[str]:
-    iris, v, positions = item
-    label = np.maximum(v["label"], weights["phrase_weight"] * v["phrase"])
-    total = (label + weights["description_weight"] * v["description"]
-             + weights["bm25_weight"] * v["bm25"] + weights["exact_weight"] * v["exact"])
-    if weights["occupation_weight"] > 0:
-        total = total + weights["occupation_weight"] * context.signal(positions, total)[0]
+def ranking(matcher: FrameworkMatcher, item: tuple[list[str], Signals], weights: dict[str, float]) -> list[str]:
+    iris, found = item
+    total = matcher.weigh(found, matcher.config.only(**weights))
     order = np.argsort(-total, kind="stable")[:100]
     return [iris[j] for j in order]
 
@@ -71,18 +57,17 @@ def main() -> None:
     app = CompetencyMap(load_settings())
     sets = load_sets(app, ["tech", "house", "outcomes"])
     sets.pop("OUTCOMES hard", None)
-    data = {name: collect(app, [q.text for q in queries]) for name, queries in sets.items()}
-    context = app.matcher("esco")._context
-    results = []
+    matcher = app.matcher("esco", PipelineConfig(candidates=200))
+    data = {name: collect(matcher, [q.text for q in queries]) for name, queries in sets.items()}
     keys = [*GRID, "occupation_weight"]
     grid = [dict(zip(GRID, values), occupation_weight=0.0) for values in itertools.product(*GRID.values())]
-    results = evaluate(grid, sets, data, context)
+    results = evaluate(matcher, grid, sets, data)
     best = results[0][1]
-    results += evaluate([{**best, "occupation_weight": w} for w in OCCUPATION_WEIGHTS[1:]], sets, data, context)
+    results += evaluate(matcher, [{**best, "occupation_weight": w} for w in OCCUPATION_WEIGHTS[1:]], sets, data)
     default = PipelineConfig()
     current = {k: getattr(default, k) for k in keys}
     if not any(r[1] == current for r in results):
-        results += evaluate([current], sets, data, context)
+        results += evaluate(matcher, [current], sets, data)
     results.sort(key=lambda r: -r[0])
     for objective, weights, per_set in results[:15]:
         cells = "  ".join(f"{n} {f['mrr']:.3f}/{f['rp@5']:.3f}" for n, f in per_set.items())
@@ -93,12 +78,12 @@ def main() -> None:
     threshold_report(app, sets)
 
 
-def evaluate(grid: list[dict], sets: dict, data: dict, context: OccupationContext) -> list:
+def evaluate(matcher: FrameworkMatcher, grid: list[dict], sets: dict, data: dict) -> list:
     results = []
     for weights in grid:
         per_set = {}
         for name, queries in sets.items():
-            figures = score([ranking(item, weights, context) for item in data[name]], queries)
+            figures = score([ranking(matcher, item, weights) for item in data[name]], queries)
             per_set[name] = figures
         objective = float(np.mean([(f["mrr"] + f["rp@5"]) / 2 for f in per_set.values()]))
         results.append((objective, weights, per_set))

@@ -21,7 +21,6 @@ from competencymap.analytics import (
     demand,
     posting_month,
     sfs_links,
-    sfs_skill,
 )
 from competencymap.catalog import Catalog, read_credentials_file
 from competencymap.errors import CompetencyMapError, UnknownFramework
@@ -164,8 +163,8 @@ def test_sfs_links_keep_close_links_from_either_side() -> None:
     links = sfs_links(relations, tiny_sfs())
     # reading narrowMatch ql  ==  ql broadMatch reading: rolls up; numeracy broadMatch java: java is broader, no
     assert links == {E + "sql": (S + "digital",), E + "bake": (S + "numeracy-measure",), E + "ql": (S + "reading",)}
-    assert sfs_skill(tiny_sfs(), S + "numeracy-measure") == S + "numeracy"
-    assert sfs_skill(tiny_sfs(), E + "sql") is None
+    assert tiny_sfs().skill_of(S + "numeracy-measure") == S + "numeracy"
+    assert tiny_sfs().skill_of(E + "sql") is None
 
 
 def test_rollup_keys() -> None:

@@ -51,7 +51,7 @@ from competencymap.matching import (
     coverage_rule,
     needs_from_result,
 )
-from competencymap.model import KIND_COMPONENT, KIND_GROUP, Framework, Relation
+from competencymap.model import KIND_GROUP, Framework, Relation
 
 if TYPE_CHECKING:
     from competencymap.catalog import Catalog
@@ -170,7 +170,7 @@ class Rollup:
             if hierarchy.is_group(iri):
                 return self._group_key(hierarchy, iri)
         if self.sfs is not None and iri in self.sfs.competencies:
-            skill = sfs_skill(self.sfs, iri)
+            skill = self.sfs.skill_of(iri)
             return self._sfs_key(skill) if skill == iri else None
         return None
 
@@ -180,7 +180,7 @@ class Rollup:
             out.update(self._group_key(hierarchy, group) for group in hierarchy.groups(iri))
         if self.sfs is not None:
             targets = (iri,) if iri in self.sfs.competencies else self.links.get(iri, ())
-            skills = {sfs_skill(self.sfs, target) for target in targets}
+            skills = {self.sfs.skill_of(target) for target in targets}
             out.update(self._sfs_key(skill) for skill in skills if skill is not None)
         return out
 
@@ -198,16 +198,6 @@ class Rollup:
         if (framework.id, iri) not in self.labels:
             concept = framework.competencies.get(iri)
             self.labels[(framework.id, iri)] = concept.pref_label if concept else iri
-
-
-def sfs_skill(sfs: Framework, iri: str) -> str | None:
-    """The Skills for Success skill of a concept: itself, or a component's broader skill."""
-    concept = sfs.competencies.get(iri)
-    if concept is None:
-        return None
-    if concept.kind == KIND_COMPONENT and concept.broader:
-        return concept.broader[0]
-    return iri
 
 
 # Mapping relations that roll a competency up to a Skills for Success skill, seen from the

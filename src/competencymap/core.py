@@ -37,7 +37,7 @@ class CompetencyMap:
         self._lexical: dict[str, LexicalIndex] = {}
         self._matchers: dict[tuple[str, PipelineConfig], FrameworkMatcher] = {}
         self._crosswalks: dict[tuple[str, str], list[Relation]] = {}
-        self._crosswalk_links: dict[tuple[str, str, str], dict[str, list[Relation]]] = {}
+        self._crosswalk_links: dict[tuple[str, str], dict[str, list[Relation]]] = {}
 
     # -- parts ------------------------------------------------------------------------------
 
@@ -150,10 +150,9 @@ class CompetencyMap:
         out = {}
         for source, target in CROSSWALK_PAIRS:
             if source in frameworks and target in frameworks:
-                key = ("index", source, target)
-                if key not in self._crosswalk_links:
-                    self._crosswalk_links[key] = crosswalk_index(self.crosswalk(source, target))
-                out[target] = (source, self._crosswalk_links[key])
+                if (source, target) not in self._crosswalk_links:
+                    self._crosswalk_links[(source, target)] = crosswalk_index(self.crosswalk(source, target))
+                out[target] = (source, self._crosswalk_links[(source, target)])
         return out
 
     def search(self, query: str, framework: str = "esco", *, top_k: int = 10) -> list[Match]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from competencymap.index import CompetencyIndex
-from competencymap.model import KIND_COMPONENT, Framework, Relation
+from competencymap.model import Framework, Relation
 
 CLOSE_AT = 0.55
 RELATED_AT = 0.40
@@ -35,14 +35,6 @@ def concept_vectors(index: CompetencyIndex) -> tuple[list[str], np.ndarray]:
     return iris, matrix
 
 
-def _top_skill(framework: Framework, iri: str) -> str:
-    """A component's skill (its broader concept), or the concept itself."""
-    concept = framework.competencies[iri]
-    if concept.kind == KIND_COMPONENT and concept.broader:
-        return concept.broader[0]
-    return iri
-
-
 def compute_crosswalk(
     source: CompetencyIndex,
     target: CompetencyIndex,
@@ -55,8 +47,10 @@ def compute_crosswalk(
     """Scored closeMatch/relatedMatch relations from every source competency to target skills."""
     source_iris, source_matrix = concept_vectors(source)
     target_iris, target_matrix = concept_vectors(target)
-    skills = sorted({_top_skill(target_framework, iri) for iri in target_iris})
-    column_skill = np.array([skills.index(_top_skill(target_framework, iri)) for iri in target_iris])
+    skill_of = [target_framework.skill_of(iri) for iri in target_iris]
+    skills = sorted(set(skill_of))
+    column = {skill: j for j, skill in enumerate(skills)}
+    column_skill = np.array([column[skill] for skill in skill_of])
     sims = source_matrix @ target_matrix.T
     per_skill = np.full((len(source_iris), len(skills)), -1.0, dtype=np.float32)
     for column, skill in enumerate(column_skill):

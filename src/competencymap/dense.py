@@ -33,10 +33,6 @@ class DenseView:
         counts = np.bincount(self.owner, minlength=len(self.iris))
         self._start = np.concatenate([[0], np.cumsum(counts)])
 
-    def candidates(self, queries: np.ndarray, k: int) -> set[int]:
-        """Competency positions among the nearest texts of any query: up to k per query."""
-        return set().union(*self.candidates_each(queries, k))
-
     def candidates_each(self, queries: np.ndarray, k: int) -> list[list[int]]:
         """For each query, up to k competency positions owning its nearest texts (one search)."""
         if len(queries) == 0:

@@ -167,17 +167,29 @@ class FrameworkMatcher:
     ) -> list[list[Match]]:
         """Rank each statement; `encoded` (text -> vector) is shared by matchers of one batch so a
         text is embedded once whatever the number of frameworks."""
+        return [self._top(queries, found, top_k) for queries, found in self.statement_signals(statements, encoded)]
+
+    def statement_signals(
+        self, statements: Sequence[Statement], encoded: dict[str, np.ndarray] | None = None
+    ) -> list[tuple[list[Query], Signals]]:
+        """Each statement's queries (itself, then its phrases) and its candidates' raw signals,
+        with every query embedded and searched in one batch."""
         queries, owners = self._queries(statements)
         vectors = self._encode([q[0] for q in queries], {} if encoded is None else encoded)
         rows_of: list[list[int]] = [[] for _ in statements]
         for row, owner in enumerate(owners):
             rows_of[owner].append(row)
         nearest = self._nearest(vectors)
-        return [
-            self._rank_one(statement, [queries[j] for j in rows], vectors[rows], top_k,
-                           set().union(*(nearest[j] for j in rows)) if nearest else None)
-            for statement, rows in zip(statements, rows_of)
-        ]
+        out = []
+        for statement, rows in zip(statements, rows_of):
+            mine = [queries[j] for j in rows]
+            dense = set().union(*(nearest[j] for j in rows)) if nearest else set()
+            out.append((mine, self._signals(statement, vectors[rows], dense)))
+        return out
+
+    def candidate_iris(self, found: Signals) -> list[str]:
+        """The IRIs of a statement's candidates, in the order of its signal arrays."""
+        return [self._dense.iris[int(p)] for p in found.candidates]
 
     def _encode(self, texts: list[str], encoded: dict[str, np.ndarray]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in encoded))
@@ -207,15 +219,11 @@ class FrameworkMatcher:
                     owners.append(i)
         return queries, owners
 
-    def signals(
-        self, statement: Statement, queries: list[Query], vectors: np.ndarray, nearest: set[int] | None = None
-    ) -> Signals:
-        """Every candidate competency of one statement with each signal, before weighting.
-        `nearest` are its dense candidates when already searched (see `rank_statements`)."""
+    def _signals(self, statement: Statement, vectors: np.ndarray, dense: set[int]) -> Signals:
+        """Every candidate of one statement (its dense candidates, BM25 and exact hits) with
+        each signal, before weighting."""
         cfg = self.config
-        candidates: set[int] = set(nearest or ())
-        if nearest is None and (cfg.label_weight > 0 or cfg.description_weight > 0):
-            candidates |= self._dense.candidates(vectors, cfg.candidates)
+        candidates = set(dense)
         bm25 = self.lexical.bm25(statement.text, k=cfg.candidates) if cfg.bm25_weight > 0 else []
         exact = self.lexical.exact(statement.text) if cfg.exact_weight > 0 else []
         candidates |= {self._dense.position[h.iri] for h in [*bm25, *exact] if h.iri in self._dense.position}
@@ -234,19 +242,17 @@ class FrameworkMatcher:
         best = {"label": whole_best, "phrase": [(r, q + 1) for r, q in parts_best], "description": desc_best}
         return Signals(cand, values, best, exact_hits)
 
-    def _rank_one(
-        self, statement: Statement, queries: list[Query], vectors: np.ndarray, top_k: int, nearest: set[int] | None
-    ) -> list[Match]:
-        found = self.signals(statement, queries, vectors, nearest)
+    def _top(self, queries: list[Query], found: Signals, top_k: int) -> list[Match]:
         if not len(found.candidates):
             return []
-        total = self._weighted(found)
+        total = self.weigh(found)
         order = np.argsort(-total, kind="stable")[:top_k]
         return [self._match(found, int(j), float(total[j]), queries) for j in order]
 
-    def _weighted(self, found: Signals) -> np.ndarray:
-        """The weighted sum of the signals; adds the occupation signal when it is switched on."""
-        cfg, v = self.config, found.values
+    def weigh(self, found: Signals, config: PipelineConfig | None = None) -> np.ndarray:
+        """The final score of every candidate: the weighted sum of the signals under `config`
+        (this matcher's by default), plus the occupation signal when it is switched on."""
+        cfg, v = config or self.config, found.values
         label = np.maximum(v["label"], cfg.phrase_weight * v["phrase"]) if cfg.phrases else v["label"]
         found.values["label_used"] = label
         total = (

@@ -130,6 +130,16 @@ class Framework:
     def concept(self, iri: str) -> Competency | Occupation | None:
         return self.competencies.get(iri) or self.occupations.get(iri)
 
+    def skill_of(self, iri: str) -> str | None:
+        """The skill a competency belongs to: a component's broader skill, else the competency
+        itself; None when the framework has no such competency."""
+        concept = self.competencies.get(iri)
+        if concept is None:
+            return None
+        if concept.kind == KIND_COMPONENT and concept.broader:
+            return concept.broader[0]
+        return iri
+
     def broader_chain(self, iri: str) -> list[Competency | Occupation]:
         """Ancestors of a concept, nearest first, following the first broader link."""
         chain: list[Competency | Occupation] = []
