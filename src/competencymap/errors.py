@@ -6,10 +6,13 @@ from __future__ import annotations
 class CompetencyMapError(Exception):
     """Base class: an error caused by input or configuration, not a bug."""
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: str | None = None, line: int | None = None, field: str | None = None
+    ) -> None:
         self.message = message
         self.path = path
         self.line = line
+        self.field = field  # the input field at fault, when one is (the API names it)
         super().__init__(self.line_text())
 
     def line_text(self) -> str:
@@ -37,3 +40,7 @@ class IndexError_(CompetencyMapError):
 
 class InputTextError(CompetencyMapError):
     """Text given for mapping is empty, too long or malformed."""
+
+
+class TextTooLong(InputTextError):
+    """A text over the length limit (the API answers 413)."""

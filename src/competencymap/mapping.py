@@ -24,14 +24,15 @@ import numpy as np
 
 from competencymap.dense import DenseView
 from competencymap.embedding import Encoder
-from competencymap.errors import InputTextError
 from competencymap.index import CompetencyIndex
 from competencymap.lexical import LexicalHit, LexicalIndex
 from competencymap.model import Framework, Relation
 from competencymap.occupation_context import OccupationContext
 from competencymap.segment import Statement, segment_with_dropped
+from competencymap.text import MAX_TEXT_CHARS, check_text
 
-MAX_TEXT_CHARS = 100_000  # one text given to `map` (a long posting is ~10k characters)
+__all__ = ["MAX_TEXT_CHARS", "check_text", "Evidence", "Match", "MappingResult", "PipelineConfig"]
+
 LABEL_FIELDS = ("pref_label", "alt_label", "hidden_label")
 
 
@@ -334,13 +335,6 @@ def _exact(hits: list[LexicalHit], position: dict[str, int], cand: np.ndarray) -
             out[j] = h.score
             best[pos] = h
     return out, best
-
-
-def check_text(text: str) -> None:
-    if not isinstance(text, str) or not text.strip():
-        raise InputTextError("text is empty")
-    if len(text) > MAX_TEXT_CHARS:
-        raise InputTextError(f"text is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
 
 
 def split_text(text: str, kind: str = "auto") -> tuple[list[Statement], list[Statement]]:
