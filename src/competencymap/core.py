@@ -14,6 +14,7 @@ from competencymap.crosswalk import compute_crosswalk, crosswalk_index
 from competencymap.embedding import Encoder
 from competencymap.errors import IndexError_
 from competencymap.frameworks.store import FrameworkStore
+from competencymap.graph import FrameworkGraph
 from competencymap.index import CompetencyIndex
 from competencymap.lexical import LexicalIndex
 from competencymap.mapping import FrameworkMatcher, Match, MappingResult, PipelineConfig, map_texts
@@ -33,6 +34,7 @@ class CompetencyMap:
         self.store = FrameworkStore(self.settings, on_load=on_status)
         self._encoder: Encoder | None = None
         self._derived: dict[str, Framework] = {}
+        self._graphs: dict[str, FrameworkGraph] = {}
         self._indexes: dict[str, CompetencyIndex] = {}
         self._lexical: dict[str, LexicalIndex] = {}
         self._matchers: dict[tuple[str, PipelineConfig], FrameworkMatcher] = {}
@@ -48,6 +50,14 @@ class CompetencyMap:
                 self._derived[name] = occupation_framework(self.store.get(name.removesuffix(OCCUPATIONS_SUFFIX)))
             return self._derived[name]
         return self.store.get(name)
+
+    def graph(self, name: str) -> FrameworkGraph:
+        """The framework's graph (children, groups and depth, relations by IRI, occupation links), built once."""
+        framework = self.framework(name)
+        graph = self._graphs.get(name)
+        if graph is None or graph.framework is not framework:
+            graph = self._graphs[name] = FrameworkGraph(framework)
+        return graph
 
     @property
     def encoder(self) -> Encoder:
