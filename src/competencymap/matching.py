@@ -40,14 +40,13 @@ from competencymap.mapping import Evidence, Match, MappingResult, PipelineConfig
 from competencymap.model import KIND_GROUP, MAPPING_TYPES, Competency, Framework, Relation
 
 if TYPE_CHECKING:
-    from competencymap.catalog import Catalog
+    from competencymap.catalog import AcceptedSnapshot, Catalog
     from competencymap.core import CompetencyMap
 
 NEED_TOP_K = 30  # profile entries considered per framework
 FALLBACK_NEEDS = 3  # needs taken when a framework has no confident match
 RELATIONS = ("same", "broader", "narrower", "sibling", "crosswalk")  # strongest first
 _STRENGTH = {name: rank for rank, name in enumerate(RELATIONS)}
-CATALOG_PAGE = 1000
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -304,25 +303,22 @@ def coverage_rule(
 
 
 def catalog_offers(catalog: Catalog) -> list[Offer]:
-    """Every credential with at least one accepted tag, in id order."""
-    offers: list[Offer] = []
-    offset = 0
-    while True:
-        page = catalog.list_credentials(limit=CATALOG_PAGE, offset=offset)
-        for credential in page:
-            tags = catalog.accepted_competencies(credential.id)
-            if tags:
-                offers.append(
-                    Offer(
-                        credential.id,
-                        credential.title,
-                        tuple((t.competency_iri, t.label) for t in tags),
-                        tuple(dict.fromkeys(t.framework for t in tags)),
-                    )
-                )
-        if len(page) < CATALOG_PAGE:
-            return offers
-        offset += CATALOG_PAGE
+    """Every credential with at least one accepted tag, in id order (one query, one transaction:
+    a credential deleted meanwhile is simply absent)."""
+    return offers_from_snapshot(catalog.accepted_snapshot())
+
+
+def offers_from_snapshot(snapshot: AcceptedSnapshot) -> list[Offer]:
+    return [
+        Offer(
+            credential.credential_id,
+            credential.title,
+            tuple((t.competency_iri, t.label) for t in credential.tags),
+            tuple(dict.fromkeys(t.framework for t in credential.tags)),
+        )
+        for credential in snapshot.credentials
+        if credential.tags
+    ]
 
 
 # -- matching -------------------------------------------------------------------------------------

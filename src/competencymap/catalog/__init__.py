@@ -15,6 +15,8 @@ from competencymap.catalog.repository import (
     read_postings_file,
 )
 from competencymap.catalog.schemas import (
+    AcceptedSnapshot,
+    AcceptedTags,
     Credential,
     CredentialIn,
     CredentialUpdate,
@@ -26,6 +28,8 @@ from competencymap.catalog.schemas import (
 )
 
 __all__ = [
+    "AcceptedSnapshot",
+    "AcceptedTags",
     "Catalog",
     "CatalogError",
     "Credential",

@@ -16,13 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from competencymap.catalog.tables import Base
 from competencymap.errors import CompetencyMapError
 
 BUSY_TIMEOUT_SECONDS = 60.0
@@ -46,15 +45,18 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables and indexes (idempotent; safe when several processes start at once)."""
+    """Create missing tables, or migrate an older catalog to the current schema version.
+
+    Idempotent, and safe when several processes start at once (see ``migrate``)."""
+    from competencymap.catalog.migrate import SchemaError, ensure_schema
+
     for attempt in range(SCHEMA_ATTEMPTS):
         try:
-            with write_engine(engine).begin() as connection:
-                Base.metadata.create_all(connection)
+            ensure_schema(engine, write_engine(engine))
             return
+        except SchemaError as exc:
+            raise CatalogError(f"{safe_url(engine.url)}: {exc}") from None
         except DBAPIError as exc:
-            if _schema_exists(engine):
-                return
             # SQLite answers "locked" without waiting while another first start switches the
             # file to WAL; try again shortly rather than fail that start.
             if attempt + 1 == SCHEMA_ATTEMPTS or "locked" not in _reason(exc):
@@ -62,15 +64,6 @@ def create_schema(engine: Engine) -> None:
                     f"cannot create the catalog schema on {safe_url(engine.url)}: {_reason(exc)}"
                 ) from exc
             time.sleep(0.05 * (attempt + 1))
-
-
-def _schema_exists(engine: Engine) -> bool:
-    try:
-        with engine.connect() as connection:
-            present = set(inspect(connection).get_table_names())
-    except DBAPIError:
-        return False
-    return set(Base.metadata.tables) <= present
 
 
 def write_engine(engine: Engine) -> Engine:

@@ -26,12 +26,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from competencymap.catalog.db import CatalogError, create_schema, make_engine, safe_url, transaction, write_engine
 from competencymap.catalog.schemas import (
+    AcceptedSnapshot,
+    AcceptedTags,
     Credential,
     CredentialIn,
     CredentialUpdate,
@@ -41,7 +43,7 @@ from competencymap.catalog.schemas import (
     TagIn,
     TagState,
 )
-from competencymap.catalog.tables import CredentialRow, OutcomeRow, PostingRow, TagRow, utcnow
+from competencymap.catalog.tables import META_CATALOG, CredentialRow, MetaRow, OutcomeRow, PostingRow, TagRow, new_uid, utcnow
 from competencymap.config import Settings
 from competencymap.errors import CompetencyMapError
 
@@ -98,6 +100,7 @@ class Catalog:
             rows = [_new_credential_row(item, now) for item in valid]
             session.add_all(rows)
             session.flush()
+            _touch(session)
             return [Credential.model_validate(row) for row in rows]
 
     def get_credential(self, credential_id: int) -> Credential:
@@ -129,6 +132,7 @@ class Catalog:
                 _replace_outcomes(row, outcomes)
             if fields or outcomes is not None:
                 row.updated_at = utcnow()
+                _touch(session)
             session.flush()
             return Credential.model_validate(row)
 
@@ -136,6 +140,7 @@ class Catalog:
         """Delete a credential with its outcomes and tags."""
         with self._write() as session:
             session.delete(_credential_row(session, credential_id))
+            _touch(session)
 
     # ---- tags ------------------------------------------------------------------
 
@@ -158,6 +163,7 @@ class Catalog:
             for item in items:
                 if item.competency_iri not in done:
                     done[item.competency_iri] = _upsert_suggestion(session, credential_id, outcome_id, item, now)
+            _touch(session)
             return [Tag.model_validate(done[item.competency_iri]) for item in items]
 
     def add_manual_tag(
@@ -183,6 +189,7 @@ class Catalog:
                 row = _insert_tag(session, _new_tag_row(credential_id, outcome_id, item, now, source="manual"))
             _decide(row, "accepted", who, now)
             session.flush()
+            _touch(session)
             return Tag.model_validate(row)
 
     def set_tag_state(self, tag_id: int, state: str, decided_by: str) -> Tag:
@@ -195,6 +202,7 @@ class Catalog:
                 raise NotFound(f"tag {tag_id} not found")
             _decide(row, new_state, who, utcnow())
             session.flush()
+            _touch(session)
             return Tag.model_validate(row)
 
     def get_tag(self, tag_id: int) -> Tag:
@@ -224,6 +232,63 @@ class Catalog:
             unique.setdefault(tag.competency_iri, tag)
         return list(unique.values())
 
+    def add_suggestions(
+        self, credential_id: int, by_outcome: Sequence[tuple[int | None, Sequence[TagIn | Mapping[str, Any]]]]
+    ) -> list[Tag]:
+        """:meth:`add_suggested_tags` for several outcomes in ONE transaction (same rules)."""
+        batches = [(outcome_id, [_coerce(TagIn, t) for t in _sequence(items, "tags")]) for outcome_id, items in by_outcome]
+        now = utcnow()
+        out: list[Tag] = []
+        with self._write() as session:
+            for outcome_id, items in batches:
+                _require_target(session, credential_id, outcome_id)
+                done: dict[str, TagRow] = {}
+                for item in items:
+                    if item.competency_iri not in done:
+                        done[item.competency_iri] = _upsert_suggestion(session, credential_id, outcome_id, item, now)
+                session.flush()
+                out += [Tag.model_validate(row) for row in done.values()]
+            _touch(session)
+        return out
+
+    def catalog_version(self) -> int:
+        """A number that changes whenever a credential, an outcome or a tag is written."""
+        with self._read() as session:
+            return _version(session)
+
+    def accepted_snapshot(self) -> AcceptedSnapshot:
+        """Every credential with accepted tags and their tags, in ONE query and transaction."""
+        query = (
+            select(TagRow, CredentialRow.uid, CredentialRow.title, OutcomeRow.position)
+            .join(CredentialRow, CredentialRow.id == TagRow.credential_id)
+            .outerjoin(OutcomeRow, OutcomeRow.id == TagRow.outcome_id)
+            .where(TagRow.state == "accepted")
+            .order_by(TagRow.credential_id)
+        )
+        with self._read() as session:
+            version = _version(session)
+            rows = list(session.execute(query))
+        grouped: dict[int, tuple[str, str, list[tuple[TagRow, int]]]] = {}
+        for tag_row, uid, title, position in rows:
+            grouped.setdefault(tag_row.credential_id, (uid, title, []))[2].append((tag_row, position or 0))
+        credentials = []
+        for credential_id, (uid, title, tagged) in grouped.items():
+            tagged.sort(key=lambda pair: _snapshot_order(*pair))
+            unique: dict[str, Tag] = {}
+            for tag_row, _ in tagged:
+                unique.setdefault(tag_row.competency_iri, Tag.model_validate(tag_row))
+            credentials.append(AcceptedTags(credential_id=credential_id, uid=uid, title=title, tags=list(unique.values())))
+        return AcceptedSnapshot(version=version, credentials=credentials)
+
+    def find_credential(self, uid: str) -> Credential:
+        """The credential with this public uid (NotFound otherwise)."""
+        query = select(CredentialRow).options(selectinload(CredentialRow.learning_outcomes)).where(CredentialRow.uid == uid)
+        with self._read() as session:
+            row = session.scalars(query).first()
+            if row is None:
+                raise NotFound(f"credential {uid} not found")
+            return Credential.model_validate(row)
+
     # ---- postings ---------------------------------------------------------------
 
     def create_posting(self, data: PostingIn | Mapping[str, Any]) -> Posting:
@@ -234,7 +299,7 @@ class Catalog:
         valid = [_coerce(PostingIn, item) for item in _sequence(items, "postings")]
         now = utcnow()
         with self._write() as session:
-            rows = [PostingRow(**item.model_dump(), created_at=now) for item in valid]
+            rows = [PostingRow(**item.model_dump(), uid=new_uid(), created_at=now) for item in valid]
             session.add_all(rows)
             session.flush()
             return [Posting.model_validate(row) for row in rows]
@@ -249,6 +314,13 @@ class Catalog:
         if employer is not None:
             query = query.where(PostingRow.employer == employer)
         query = query.order_by(PostingRow.id).limit(_limit(limit)).offset(_offset(offset))
+        with self._read() as session:
+            return [Posting.model_validate(row) for row in session.scalars(query)]
+
+    def all_postings(self, *, limit: int) -> list[Posting]:
+        """Up to `limit` + 1 stored postings in id order, read in one transaction (the caller
+        refuses more than `limit`)."""
+        query = select(PostingRow).order_by(PostingRow.id).limit(int(limit) + 1)
         with self._read() as session:
             return [Posting.model_validate(row) for row in session.scalars(query)]
 
@@ -271,6 +343,16 @@ class Catalog:
     def _write(self) -> Iterator[Session]:
         with transaction(self._writer) as session:
             yield session
+
+
+def _version(session: Session) -> int:
+    value = session.scalar(select(MetaRow.value).where(MetaRow.key == META_CATALOG))
+    return int(value or 0)
+
+
+def _touch(session: Session) -> None:
+    """Bump the catalog version inside the current write transaction."""
+    session.execute(update(MetaRow).where(MetaRow.key == META_CATALOG).values(value=MetaRow.value + 1))
 
 
 # ---- reading the bundled sample files ---------------------------------------------
@@ -376,7 +458,7 @@ def _search(query: Any, search: str | None) -> Any:
 
 def _new_credential_row(item: CredentialIn, now: datetime) -> CredentialRow:
     fields = item.model_dump(exclude={"learning_outcomes"})
-    row = CredentialRow(**fields, created_at=now, updated_at=now)
+    row = CredentialRow(**fields, uid=new_uid(), created_at=now, updated_at=now)
     row.learning_outcomes = [OutcomeRow(position=n, text=text) for n, text in enumerate(item.learning_outcomes, 1)]
     return row
 
@@ -471,6 +553,10 @@ def _decide(row: TagRow, state: str, who: str, when: datetime) -> None:
     row.state = state
     row.decided_by = who
     row.decided_at = when
+
+
+def _snapshot_order(row: TagRow, position: int) -> tuple[int, float, int]:
+    return _tag_order(row, {row.outcome_id: position} if row.outcome_id is not None else {})
 
 
 def _tag_order(row: TagRow, positions: dict[int, int]) -> tuple[int, float, int]:

@@ -168,6 +168,7 @@ class Outcome(_Output):
 
 class Credential(_Output):
     id: int
+    uid: str  # public identifier (UUID4), never reused; exports name it
     title: str
     issuer: str
     description: str
@@ -205,6 +206,7 @@ class Tag(_Output):
 
 class Posting(_Output):
     id: int
+    uid: str  # public identifier (UUID4), never reused
     title: str
     employer: str
     text: str
@@ -212,3 +214,20 @@ class Posting(_Output):
     location: str
     created_at: datetime
 
+
+
+class AcceptedTags(_Output):
+    """One credential's accepted tags, one per competency IRI (the first in list_tags order)."""
+
+    credential_id: int
+    uid: str
+    title: str
+    tags: list[Tag]
+
+
+class AcceptedSnapshot(_Output):
+    """Every credential that has accepted tags, in id order, with the catalog version they were
+    read at (one transaction: a credential deleted meanwhile is simply absent)."""
+
+    version: int
+    credentials: list[AcceptedTags]

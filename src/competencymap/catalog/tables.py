@@ -1,13 +1,20 @@
-"""SQLAlchemy 2.0 ORM tables of the catalog: credentials, outcomes, tags, postings.
+"""SQLAlchemy 2.0 ORM tables of the catalog: credentials, outcomes, tags, postings, meta.
 
 The pydantic models in :mod:`competencymap.catalog.schemas` validate input; these
 tables repeat the essential rules as constraints (enumerations, positive hours,
 one tag per credential/outcome/competency) so that no other writer can store
 rows the library would refuse.
+
+Identifiers are never reused: every table is AUTOINCREMENT on SQLite (PostgreSQL
+sequences never go back), and credentials and postings also carry a random public
+``uid`` (UUID4) that exports name. ``catalog_meta`` keeps the schema version
+(:data:`SCHEMA_VERSION`; see :mod:`competencymap.catalog.migrate`) and the catalog
+version, a counter bumped by every write to credentials, outcomes or tags.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -33,6 +40,10 @@ CREDIT_STATUSES = ("credit", "non_credit")
 LANGUAGES = ("en", "fr")
 TAG_STATES = ("suggested", "accepted", "rejected")
 TAG_SOURCES = ("suggested", "manual")
+SCHEMA_VERSION = 2  # 1: before versions (no uid, ids could be reused); 2: uids, AUTOINCREMENT, catalog_meta
+META_SCHEMA = "schema_version"
+META_CATALOG = "catalog_version"
+_AUTOINCREMENT = {"sqlite_autoincrement": True}
 
 
 def utcnow() -> datetime:
@@ -57,6 +68,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def new_uid() -> str:
+    """A new public identifier: a random UUID4 in its canonical text form."""
+    return str(uuid.uuid4())
+
+
 def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
@@ -72,9 +88,12 @@ class CredentialRow(Base):
         CheckConstraint(_one_of("delivery_mode", DELIVERY_MODES), name="ck_credentials_delivery_mode"),
         CheckConstraint(_one_of("credit", CREDIT_STATUSES), name="ck_credentials_credit"),
         CheckConstraint(_one_of("language", LANGUAGES), name="ck_credentials_language"),
+        UniqueConstraint("uid", name="uq_credentials_uid"),
+        _AUTOINCREMENT,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), default=new_uid)
     title: Mapped[str] = mapped_column(String(300))
     issuer: Mapped[str] = mapped_column(String(300), index=True)
     description: Mapped[str] = mapped_column(Text)
@@ -99,7 +118,7 @@ class CredentialRow(Base):
 
 class OutcomeRow(Base):
     __tablename__ = "outcomes"
-    __table_args__ = (CheckConstraint("position >= 1", name="ck_outcomes_position"),)
+    __table_args__ = (CheckConstraint("position >= 1", name="ck_outcomes_position"), _AUTOINCREMENT)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     credential_id: Mapped[int] = mapped_column(
@@ -128,6 +147,7 @@ class TagRow(Base):
         Index("ix_tags_credential_state", "credential_id", "state"),
         CheckConstraint(_one_of("state", TAG_STATES), name="ck_tags_state"),
         CheckConstraint(_one_of("source", TAG_SOURCES), name="ck_tags_source"),
+        _AUTOINCREMENT,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -149,11 +169,22 @@ class TagRow(Base):
 
 class PostingRow(Base):
     __tablename__ = "postings"
+    __table_args__ = (UniqueConstraint("uid", name="uq_postings_uid"), _AUTOINCREMENT)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), default=new_uid)
     title: Mapped[str] = mapped_column(String(300))
     employer: Mapped[str] = mapped_column(String(300), index=True)
     text: Mapped[str] = mapped_column(Text)
     posted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     location: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MetaRow(Base):
+    """Named integers about the database itself: the schema version, the catalog version."""
+
+    __tablename__ = "catalog_meta"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
