@@ -16,15 +16,19 @@ from competencymap.analytics import (
     LEVEL_COMPETENCY,
     LEVEL_SFS,
     NO_OCCUPATION,
-    Hierarchy,
+    DemandCounter,
+    DemandOptions,
     Rollup,
+    build_table,
     demand,
+    map_batch_safely,
     posting_month,
     sfs_links,
 )
 from competencymap.catalog import Catalog, read_credentials_file
 from competencymap.errors import CompetencyMapError, UnknownFramework
-from competencymap.mapping import Match, MappingResult, PipelineConfig
+from competencymap.graph import FrameworkGraph
+from competencymap.mapping import Match, PipelineConfig
 from competencymap.model import KIND_COMPONENT, KIND_GROUP, KIND_KNOWLEDGE, KIND_SKILL, Competency, Framework, Relation
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -106,7 +110,12 @@ class FakeApp:
                            "tiny-occupations": Framework(id="tiny-occupations", iri=O, title="occupations")}
         self.calls: list[tuple[int, tuple[str, ...], str]] = []
         self.ranked: list[str] = []
+        self.graphs: list[str] = []
         self._crosswalk = crosswalk
+
+    def graph(self, name: str) -> FrameworkGraph:
+        self.graphs.append(name)
+        return FrameworkGraph(self.framework(name))
 
     def framework(self, name: str) -> Framework:
         if name not in self.frameworks:
@@ -123,8 +132,10 @@ class FakeApp:
         return list(self._crosswalk)
 
     def map_many(self, texts: Sequence[str], frameworks: Sequence[str], *, top_k: int = 10, kind: str = "auto",
-                 config: PipelineConfig | None = None) -> list[MappingResult]:
+                 config: PipelineConfig | None = None) -> list[Result]:
         self.calls.append((len(texts), tuple(frameworks), kind))
+        if any("BOOM" in text for text in texts):
+            raise RuntimeError("the encoder choked")
         table = OCCUPATIONS if list(frameworks) == ["tiny-occupations"] else None
         out = []
         for text in texts:
@@ -132,8 +143,16 @@ class FakeApp:
                 profile = [mt for key, mt in table.items() if key in text][:1]
             else:
                 profile = [mt for key, ms in PROFILES.items() if key in text for mt in ms]
-            out.append(MappingResult(statements=text.split(". "), results=[], profile=profile[:top_k]))  # type: ignore[arg-type]
+            out.append(Result(statements=text.split(". "), profile=profile[:top_k]))
         return out
+
+
+@dataclass
+class Result:
+    """What analytics reads of a MappingResult."""
+
+    statements: list[str]
+    profile: list[Match]
 
 
 def run(postings: list, **options) -> tuple[FakeApp, dict]:  # noqa: ANN001
@@ -150,12 +169,11 @@ def rows_of(table, **where) -> dict[tuple[str, str], int]:  # noqa: ANN001
 # -- hierarchy and roll-up keys -------------------------------------------------------------------
 
 
-def test_hierarchy_groups_nearest_first_with_depth() -> None:
-    h = Hierarchy(tiny())
-    assert h.groups(E + "sql") == (E + "DEV", E + "ICT", E + "K")
-    assert [h.depth(g) for g in h.groups(E + "sql")] == [3, 2, 1]
-    assert h.groups(E + "cook") == (E + "FOOD", E + "S")  # from its broader skill
-    assert h.groups(E + "ICT") == (E + "K",) and h.groups("http://elsewhere/x") == ()
+def test_rollup_reads_the_framework_graph_of_the_engine() -> None:
+    app = FakeApp()
+    _, table = run([{"text": "SQL"}], app=app)
+    assert app.graphs == ["tiny"]  # the engine's cached graph, not a hierarchy of its own
+    assert rows_of(table, level="group level 3") == {("group level 3", "software development"): 1}
 
 
 def test_sfs_links_keep_close_links_from_either_side() -> None:
@@ -374,6 +392,56 @@ def test_unknown_framework_fails_before_reading() -> None:
 
     with pytest.raises(UnknownFramework):
         demand(FakeApp(), postings(), frameworks=["nope"])  # type: ignore[arg-type]
+
+
+# -- per-posting records, safe batches, parts that add up ----------------------------------------
+
+
+def test_a_bad_posting_never_takes_good_ones_with_it() -> None:
+    app = FakeApp()
+    batch = list(enumerate([{"text": "SQL", "id": "a"}, {"text": "  ", "id": "b"}, {"text": "BOOM Java", "id": "c"},
+                            {"text": "bread", "id": "d", "posted_on": "5 Jan"}, {"text": "Java", "id": "e"}], 1))
+    mapped, errors = map_batch_safely(app, batch, DemandOptions(frameworks=("tiny",), by_month=True))  # type: ignore[arg-type]
+    assert [m.posting_id for m in mapped] == ["a", "d", "e"]  # in input order
+    assert [(e.posting_id, e.stage, e.counted) for e in errors] == [("b", "text", False), ("d", "date", True),
+                                                                    ("c", "map", False)]
+    assert errors[2].reason == "RuntimeError: the encoder choked" and errors[2].number == 3
+    assert "counted under 'unknown'" in errors[1].reason and mapped[1].month == "unknown"
+    assert mapped[0].entries[0].iri == E + "sql" and mapped[0].entries[0].rank == 1 and mapped[0].statements == 1
+    assert app.calls[0][0] == 4  # the whole batch was tried first, then split
+
+
+def test_counter_parts_add_up_to_the_whole() -> None:
+    postings = [{"text": t, "region": r} for t, r in
+                [("SQL Java", "north"), ("SQL", "south"), ("bread", "north"), ("vague", None), ("bread and SQL", "south")]]
+    options = DemandOptions(frameworks=("tiny",), group_by=("region",))
+    app = FakeApp()
+    mapped, errors = map_batch_safely(app, list(enumerate(postings, 1)), options)  # type: ignore[arg-type]
+    assert not errors
+    rollup = Rollup([tiny()])
+    whole = DemandCounter(rollup)
+    for posting in mapped:
+        whole.add_mapped(posting, options.frameworks)
+    merged = DemandCounter(rollup)
+    for piece in (mapped[:2], mapped[2:]):
+        part = DemandCounter(Rollup([tiny()]))
+        for posting in piece:
+            part.add_mapped(posting, options.frameworks)
+        merged.merge(part.part())
+    a = build_table(whole, frameworks=["tiny"], by_month=False, by_occupation=False, group_by=["region"])
+    b = build_table(merged, frameworks=["tiny"], by_month=False, by_occupation=False, group_by=["region"])
+    assert a.records() == b.records() and a.meta() == b.meta()
+    assert a.columns()[:2] == ["region", "framework"]
+    north = {r["label"]: r["postings"] for r in a.records() if r["region"] == "north" and r["level"] == LEVEL_COMPETENCY}
+    assert north == {"SQL": 1, "Java": 1, "bake bread": 1}
+    assert {c["region"] for c in a.meta()["cells"]} == {"north", "south", "(none)"} and a.meta()["group_by"] == ["region"]
+
+
+def test_group_by_in_memory() -> None:
+    _, table = run([{"text": "SQL", "source_site": "a"}, {"text": "SQL", "source_site": "b"}], group_by=["source_site"])
+    rows = [(r["source_site"], r["label"], r["share"]) for r in table.records() if r["level"] == LEVEL_COMPETENCY]
+    assert rows == [("a", "SQL", 1.0), ("b", "SQL", 1.0)]
+    assert {(r.groups, r.framework) for r in table.top(1).rows} >= {(("a",), "tiny"), (("b",), "tiny")}
 
 
 # -- the table ------------------------------------------------------------------------------------
