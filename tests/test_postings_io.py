@@ -15,8 +15,13 @@ import pytest
 
 from competencymap.errors import CompetencyMapError
 from competencymap.postings_io import (
+    Columns,
+    Position,
+    RowError,
     output_format,
     postings_format,
+    read_items,
+    read_positioned,
     read_postings,
     scan_postings,
     write_table,
@@ -208,6 +213,94 @@ def test_scan_refuses_a_file_without_postings(tmp_path: Path) -> None:
     for path in (write(tmp_path / "p.jsonl", "\n\n"), write(tmp_path / "p.csv", "text\n")):
         with pytest.raises(CompetencyMapError, match="no postings in the file"):
             scan_postings(path)
+
+
+# -- reading in partitions, row errors kept ------------------------------------------------------
+
+CSV_ROWS = ('id,title,region,text\n'
+            '1,Analyst,north,"Use SQL.\nBuild dashboards."\n'
+            '\n'
+            '2,Baker,south,Bake bread\n'
+            '3,Cook,,\n'  # no text: a row error
+            '4,Driver,north,Drive trucks,extra\n'  # wrong field count: a row error
+            '5,Nurse,east,"Care for patients, \u00e9t\u00e9"\n'
+            '6,Welder,west,Weld steel\n')
+JSONL_ROWS = ('{"id": 1, "text": "Use SQL", "region": "north"}\n'
+              'not json\n'
+              '\n'
+              '{"id": 3, "text": "Bake bread"}\n'
+              '{"id": 4, "title": "no text"}\n'
+              '{"id": 5, "text": "Weld steel", "region": "west"}\n')
+
+
+def as_view(item) -> tuple:  # noqa: ANN001
+    if isinstance(item, RowError):
+        return ("error", item.line or item.row, item.message)
+    return (item["id"], item["line"], item["text"], item.get("groups"))
+
+
+@pytest.mark.parametrize(("name", "content"), [("p.csv", CSV_ROWS), ("p.csv.gz", CSV_ROWS), ("p.jsonl", JSONL_ROWS),
+                                               ("p.jsonl.gz", JSONL_ROWS)])
+def test_partitions_read_back_the_whole_file(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    data = content.encode()
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    columns = Columns(groups=("region",))
+    whole = list(read_positioned(path, columns))
+    assert any(isinstance(item, RowError) for _, item in whole)  # kept, and reading went on
+    assert len(whole) == 6 if name.startswith("p.csv") else len(whole) == 5
+    for size in (1, 2, 4):
+        parts = []
+        for first in range(0, len(whole), size):
+            parts += list(read_items(path, columns, start=whole[first][0], limit=size))
+        assert [as_view(i) for i in parts] == [as_view(i) for _, i in whole]
+    if not name.endswith(".gz"):  # a byte offset to seek to
+        assert all(position.offset is not None for position, _ in whole) and whole[1][0].offset > 0
+
+
+def test_csv_partition_items(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.csv", CSV_ROWS)
+    views = [as_view(i) for i in read_items(path, Columns(groups=("Region",)))]
+    assert views[0] == ("1", 2, "Use SQL.\nBuild dashboards.", {"Region": "north"})
+    assert views[1] == ("2", 5, "Bake bread", {"Region": "south"})  # the quoted text spans lines 2-3
+    assert views[2] == ("error", 6, "posting has no text")
+    assert views[3] == ("error", 7, "row has 5 fields, the header has 4")
+    assert views[4][2] == "Care for patients, \u00e9t\u00e9"
+    with pytest.raises(CompetencyMapError, match="posting has no text"):
+        list(read_postings(path))  # the strict reader stops at the first bad row
+
+
+def test_named_id_and_group_columns(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.csv", "ref,text,site\nA-1,Bake bread,x\n")
+    [row] = read_postings(path, id_column="REF", group_by=["site"])
+    assert row["id"] == "A-1" and row["groups"] == {"site": "x"}
+    with pytest.raises(CompetencyMapError, match="no group-by column 'region'") as info:
+        list(read_postings(path, group_by=["region"]))
+    assert info.value.line == 1
+    with pytest.raises(CompetencyMapError, match="no id column 'key'"):
+        list(read_postings(path, id_column="key"))
+
+
+def test_a_bad_byte_is_one_row_error(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(b"text\nBake bread\n\xff\xfe binary\nWeld steel\n")
+    views = [as_view(i) for i in read_items(path)]
+    assert [v[0] for v in views] == ["", "error", ""] and views[1][1] == 3 and "not UTF-8" in views[1][2]
+
+
+def test_parquet_partitions_by_row(tmp_path: Path) -> None:
+    path = tmp_path / "p.parquet"
+    texts = [f"posting {i}" if i != 4 else None for i in range(1, 11)]
+    pq.write_table(pa.table({"text": texts, "region": [str(i % 3) for i in range(10)]}), path, row_group_size=3)
+    whole = [as_view(i) for i in read_items(path, Columns(groups=("region",)), batch_size=2)]
+    assert whole[3] == ("error", 4, "row 4: posting has no text") and len(whole) == 10
+    for size in (1, 3, 4):
+        parts = []
+        for first in range(0, 10, size):
+            parts += [as_view(i) for i in read_items(path, Columns(groups=("region",)), start=Position(first + 1),
+                                                     limit=size, batch_size=2)]
+        assert parts == whole
+    assert list(read_items(path, start=Position(11))) == []
 
 
 # -- writers --------------------------------------------------------------------------------------
