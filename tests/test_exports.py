@@ -15,6 +15,7 @@ import pytest
 from competencymap.catalog import Catalog, Credential, Tag, read_credentials_file
 from competencymap.errors import CompetencyMapError
 from competencymap.exports import COLUMNS, ExportError, credential_to_achievement, tags_to_csv, target_code
+from competencymap.exports.schemas import OPENBADGES_SCHEMA, schema_errors
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -39,7 +40,7 @@ EXT = re.compile(r"^ext:[A-Za-z0-9.\-_]+$")
 # Terms the OB 3.0.3 context defines for an Achievement (its scoped terms plus the global ones).
 ACHIEVEMENT_TERMS = {
     "@context", "id", "type", "achievementType", "alignment", "creator", "creditsAvailable", "criteria",
-    "description", "endorsement", "endorsementJwt", "fieldOfStudy", "humanCode", "image", "name",
+    "description", "endorsement", "endorsementJwt", "fieldOfStudy", "humanCode", "image", "inLanguage", "name",
     "otherIdentifier", "related", "resultDescription", "specialization", "tag", "version",
 }
 ALIGNMENT_TERMS = {
@@ -78,11 +79,13 @@ def check_achievement(doc: dict) -> None:
         assert alignment["targetType"] in ALIGNMENT_TARGET_TYPES or EXT.match(alignment["targetType"])
     assert all(isinstance(word, str) for word in doc.get("tag", []))
     json.dumps(doc)  # plain JSON all the way down
+    assert schema_errors(doc, OPENBADGES_SCHEMA, "Achievement") == []  # the official OB 3.0 schema
 
 
 def make_credential(**changes: object) -> Credential:
     data = {
         "id": 7,
+        "uid": "3f2b8c1e-5d4a-4b6e-9c7d-1a2b3c4d5e6f",
         "title": "Cloud Computing Fundamentals",
         "issuer": "Prairie Crossing Polytechnic",
         "description": "An entry point to public cloud platforms.",
@@ -137,10 +140,11 @@ def test_achievement_has_the_required_ob3_structure() -> None:
     check_achievement(doc)
     assert doc["achievementType"] == "MicroCredential"
     assert doc["name"] == "Cloud Computing Fundamentals"
-    assert doc["id"].startswith("urn:uuid:")
+    assert doc["id"] == "urn:uuid:3f2b8c1e-5d4a-4b6e-9c7d-1a2b3c4d5e6f"  # the credential's public uid
     assert doc["creator"]["name"] == "Prairie Crossing Polytechnic"
     assert doc["criteria"]["id"] == "https://prairie-crossing.example.org/ce/cloud-fundamentals"
     assert doc["version"] == "2026-03-02T09:30:00+00:00"
+    assert doc["inLanguage"] == "en"
 
 
 def test_alignments_one_per_accepted_competency() -> None:
@@ -202,7 +206,7 @@ def test_criteria_narrative_states_outcomes_assessment_and_setting() -> None:
 def test_ids_are_stable_and_distinct() -> None:
     first = credential_to_achievement(make_credential(), [])
     assert credential_to_achievement(make_credential(), []) == first
-    other = credential_to_achievement(make_credential(id=8), [])
+    other = credential_to_achievement(make_credential(id=8, uid="0c9d8e7f-6a5b-4c3d-8e1f-2a3b4c5d6e7f"), [])
     assert other["id"] != first["id"] and other["creator"]["id"] == first["creator"]["id"]
 
 

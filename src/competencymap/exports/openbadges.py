@@ -16,24 +16,34 @@ context:
   target expecting CTDL or CASE. The enumeration is extensible with terms of the
   form ``ext:Name``; we use ``ext:ESCOSkill``, ``ext:SkillsForSuccessSkill``,
   ``ext:EssentialSkill`` and ``ext:SKOSConcept`` for any other framework.
-* OB 3.0 Achievements have no creation time, duration, delivery mode or
-  language property in the 3.0.3 context (and the context is ``@protected``), so
-  these are not invented as top-level terms: duration, delivery, credit and
-  assessment are stated in ``criteria.narrative``, and the last update time is
-  given as ``version``.
+* OB 3.0 Achievements have no creation time, duration or delivery mode
+  property in the 3.0.3 context (and the context is ``@protected``), so these are
+  not invented as top-level terms: duration, delivery, credit and assessment are
+  stated in ``criteria.narrative`` (in a fixed form that
+  :mod:`competencymap.exports.readers` reads back), the language is
+  ``inLanguage`` and the last update time is given as ``version``.
+* The achievement id is ``urn:uuid:<uid>`` from the credential's public uid (see
+  :func:`competencymap.exports.ids.credential_uuid`).
+
+:func:`credential_to_openbadge_credential` wraps the Achievement in an unsigned
+``OpenBadgeCredential`` template: no recipient and no proof, for an issuing
+platform to complete, sign and award. It validates against the official OB 3.0
+JSON schema bundled in data/standards/.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping, Sequence
+from datetime import UTC
 from urllib.parse import urlsplit
 
 from competencymap.catalog.schemas import Credential, Tag
 from competencymap.errors import CompetencyMapError
+from competencymap.exports.ids import credential_uuid, stable_uuid
 
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 ACHIEVEMENT_TYPE = "MicroCredential"
 
 FRAMEWORK_NAMES = {
@@ -50,8 +60,6 @@ DEFAULT_TARGET_TYPE = "ext:SKOSConcept"
 
 _DELIVERY = {"online": "online", "in_person": "in person", "hybrid": "hybrid (online and in person)"}
 _CREDIT = {"credit": "credit-bearing", "non_credit": "non-credit"}
-# A fixed namespace so the same credential always gets the same urn:uuid.
-_NAMESPACE = uuid.UUID("6f1c2a52-8d0e-5b8e-9a51-3c2f0e4b7d10")
 
 
 class ExportError(CompetencyMapError):
@@ -92,8 +100,39 @@ def credential_to_achievement(
     keywords = _keywords(credential, tags)
     if keywords:
         achievement["tag"] = keywords
+    achievement["inLanguage"] = credential.language
     achievement["version"] = credential.updated_at.isoformat()
     return achievement
+
+
+def credential_to_openbadge_credential(
+    credential: Credential,
+    accepted_tags: Sequence[Tag],
+    *,
+    issuer_url: str | None = None,
+    framework_names: Mapping[str, str] | None = None,
+) -> dict:
+    """An unsigned OB 3.0 ``OpenBadgeCredential`` template carrying the Achievement.
+
+    It has no recipient (``credentialSubject`` has no ``id`` or ``identifier``) and no
+    ``proof``: an issuing platform adds the learner, signs it and awards it. ``validFrom``
+    is the credential's last update time; the issuer is the achievement's creator.
+    """
+    achievement = credential_to_achievement(
+        credential, accepted_tags, issuer_url=issuer_url, framework_names=framework_names
+    )
+    del achievement["@context"]
+    issuer = dict(achievement["creator"])
+    return {
+        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "id": f"urn:uuid:{stable_uuid('openbadge-credential', achievement['id'])}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": credential.title,
+        "description": credential.description,
+        "issuer": issuer,
+        "validFrom": credential.updated_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "credentialSubject": {"type": ["AchievementSubject"], "achievement": achievement},
+    }
 
 
 def target_code(iri: str) -> str:
@@ -118,12 +157,16 @@ def _issuer_base(issuer_url: str | None) -> str | None:
 def _achievement_id(credential: Credential, base: str | None) -> str:
     if base:
         return f"{base}/achievements/{credential.id}"
-    seed = f"achievement|{credential.issuer}|{credential.id}|{credential.created_at.isoformat()}"
-    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, seed)}"
+    return f"urn:uuid:{credential_uuid(credential)}"
+
+
+def issuer_profile_id(issuer: str) -> str:
+    """The stable urn:uuid of an issuer named `issuer` (used when no issuer URL is given)."""
+    return f"urn:uuid:{stable_uuid('issuer', issuer)}"
 
 
 def _creator(credential: Credential, base: str | None) -> dict:
-    profile_id = base or f"urn:uuid:{uuid.uuid5(_NAMESPACE, 'issuer|' + credential.issuer)}"
+    profile_id = base or issuer_profile_id(credential.issuer)
     return {"id": profile_id, "type": ["Profile"], "name": credential.issuer}
 
 

@@ -1,0 +1,219 @@
+"""Scored crosswalks as SSSOM TSV, SKOS Turtle and plain JSON.
+
+SSSOM (Simple Standard for Sharing Ontological Mappings): a TSV table whose YAML metadata block
+(lines starting with ``#``) holds the prefix map (``curie_map``) and the mapping set's slots
+(``mapping_set_id``, ``license``, ``mapping_tool``, sources and versions). Each row is one mapping:
+``subject_id`` (a concept of the source framework) ``predicate_id`` (``skos:closeMatch`` or
+``skos:relatedMatch``) ``object_id`` (a skill of the target framework), justified by
+``semapv:SemanticSimilarityThresholdMatching`` with the cosine as ``confidence`` and
+``similarity_score``.
+
+SKOS Turtle: one ``skos:closeMatch``/``skos:relatedMatch`` triple per mapping, each annotated with
+an ``owl:Axiom`` carrying the SSSOM confidence and justification, plus the concepts' labels.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from rdflib import OWL, RDF, SKOS, XSD, BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS
+
+from competencymap.exports.schemas import DocumentError
+from competencymap.model import Framework, Relation
+
+SSSOM = Namespace("https://w3id.org/sssom/")
+SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
+JUSTIFICATION = "semapv:SemanticSimilarityThresholdMatching"
+SET_BASE = "https://w3id.org/competencymap/crosswalks/"
+LICENSE = "https://opensource.org/licenses/MIT"
+PREDICATES = {"closeMatch", "relatedMatch", "exactMatch", "broadMatch", "narrowMatch"}
+COLUMNS = (
+    "subject_id",
+    "subject_label",
+    "predicate_id",
+    "object_id",
+    "object_label",
+    "mapping_justification",
+    "confidence",
+    "similarity_score",
+    "similarity_measure",
+)
+SIMILARITY = "cosine similarity of sentence embeddings (label and description; all-MiniLM-L6-v2 by default)"
+
+
+@dataclass(frozen=True)
+class Crosswalk:
+    """Scored mappings from `source` concepts to `target` skills, with what describes them."""
+
+    source: Framework
+    target: Framework
+    relations: Sequence[Relation]
+    tool_version: str = "0"
+    mapping_date: date | None = None
+    model: str = ""
+
+    @property
+    def set_id(self) -> str:
+        return f"{SET_BASE}{self.source.id}-{self.target.id}"
+
+    def prefixes(self) -> dict[str, str]:
+        """CURIE prefix -> namespace for both frameworks' IRIs."""
+        return {
+            self.source.id: namespace_of([r.source for r in self.relations] or list(self.source.competencies)),
+            self.target.id: namespace_of([r.target for r in self.relations] or list(self.target.competencies)),
+        }
+
+    def rows(self) -> list[dict]:
+        """One dict per mapping, ordered by subject then score (best first)."""
+        ordered = sorted(self.relations, key=lambda r: (r.source, -(r.score or 0.0), r.target))
+        rows = []
+        for relation in ordered:
+            if relation.type not in PREDICATES:
+                raise DocumentError(f"{relation.type!r} is not a SKOS mapping relation")
+            rows.append({
+                "subject_id": relation.source,
+                "subject_label": _label(self.source, relation.source),
+                "predicate_id": f"skos:{relation.type}",
+                "object_id": relation.target,
+                "object_label": _label(self.target, relation.target),
+                "confidence": relation.score,
+            })
+        return rows
+
+
+def namespace_of(iris: Sequence[str]) -> str:
+    """The longest common namespace (up to a '/' or '#') of a set of IRIs."""
+    if not iris:
+        raise DocumentError("no IRIs to derive a namespace from")
+    first, last = min(iris), max(iris)
+    common = first[: next((i for i, (a, b) in enumerate(zip(first, last)) if a != b), min(len(first), len(last)))]
+    cut = max(common.rfind("/"), common.rfind("#"))
+    if cut < len("http://"):
+        raise DocumentError(f"IRIs share no namespace (e.g. {first} and {last})")
+    return common[: cut + 1]
+
+
+def to_sssom_tsv(crosswalk: Crosswalk) -> str:
+    """SSSOM TSV: the YAML metadata block, then the header and one row per mapping."""
+    prefixes = crosswalk.prefixes()
+    buffer = io.StringIO()
+    for line in _metadata_lines(crosswalk, prefixes):
+        buffer.write(f"#{line}\n")
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in crosswalk.rows():
+        score = "" if row["confidence"] is None else repr(float(row["confidence"]))
+        writer.writerow([
+            _curie(row["subject_id"], prefixes),
+            row["subject_label"],
+            row["predicate_id"],
+            _curie(row["object_id"], prefixes),
+            row["object_label"],
+            JUSTIFICATION,
+            score,
+            score,
+            SIMILARITY if score else "",
+        ])
+    return buffer.getvalue()
+
+
+def to_skos_turtle(crosswalk: Crosswalk) -> str:
+    """SKOS mapping triples with an owl:Axiom per mapping carrying its confidence."""
+    graph = Graph()
+    for prefix, namespace in crosswalk.prefixes().items():
+        graph.bind(prefix, Namespace(namespace))
+    graph.bind("skos", SKOS)
+    graph.bind("sssom", SSSOM)
+    graph.bind("semapv", SEMAPV)
+    graph.bind("dcterms", DCTERMS)
+    mapping_set = URIRef(crosswalk.set_id)
+    graph.add((mapping_set, RDF.type, SSSOM.MappingSet))
+    graph.add((mapping_set, DCTERMS.title, Literal(_title(crosswalk))))
+    graph.add((mapping_set, DCTERMS.license, URIRef(LICENSE)))
+    for row in crosswalk.rows():
+        subject, obj = URIRef(row["subject_id"]), URIRef(row["object_id"])
+        predicate = SKOS[row["predicate_id"].removeprefix("skos:")]
+        graph.add((subject, predicate, obj))
+        graph.add((subject, SKOS.prefLabel, Literal(row["subject_label"], lang=crosswalk.source.language)))
+        graph.add((obj, SKOS.prefLabel, Literal(row["object_label"], lang=crosswalk.target.language)))
+        axiom = BNode()
+        graph.add((axiom, RDF.type, OWL.Axiom))
+        graph.add((axiom, OWL.annotatedSource, subject))
+        graph.add((axiom, OWL.annotatedProperty, predicate))
+        graph.add((axiom, OWL.annotatedTarget, obj))
+        graph.add((axiom, SSSOM.mapping_justification, SEMAPV.SemanticSimilarityThresholdMatching))
+        graph.add((axiom, DCTERMS.isPartOf, mapping_set))
+        if row["confidence"] is not None:
+            graph.add((axiom, SSSOM.confidence, Literal(float(row["confidence"]), datatype=XSD.double)))
+    return graph.serialize(format="turtle")
+
+
+def to_json(crosswalk: Crosswalk) -> dict:
+    """The crosswalk as plain JSON: set metadata and one object per mapping (full IRIs)."""
+    return {
+        "mapping_set_id": crosswalk.set_id,
+        "source": crosswalk.source.id,
+        "target": crosswalk.target.id,
+        "mapping_justification": JUSTIFICATION,
+        "count": len(crosswalk.relations),
+        "mappings": crosswalk.rows(),
+    }
+
+
+def _metadata_lines(crosswalk: Crosswalk, prefixes: dict[str, str]) -> list[str]:
+    source, target = crosswalk.source, crosswalk.target
+    lines = ["curie_map:"]
+    for prefix, namespace in {**prefixes, "skos": str(SKOS), "semapv": str(SEMAPV)}.items():
+        lines.append(f"  {prefix}: {_yaml(namespace)}")
+    fields = {
+        "mapping_set_id": crosswalk.set_id,
+        "mapping_set_title": _title(crosswalk),
+        "mapping_set_description": (
+            f"Computed, not curated: each {source.title} concept's best {target.title} skill by "
+            f"embedding cosine (closeMatch from 0.55, relatedMatch from 0.40); see docs/design.md note 7."
+        ),
+        "license": LICENSE,
+        "mapping_tool": "competencymap",
+        "mapping_tool_version": crosswalk.tool_version,
+        "subject_source": source.iri,
+        "subject_source_version": source.version,
+        "object_source": target.iri,
+        "object_source_version": target.version,
+        "mapping_date": (crosswalk.mapping_date or date.today()).isoformat(),
+    }
+    if crosswalk.model:
+        fields["comment"] = f"embedding model: {crosswalk.model}"
+    for key, value in fields.items():
+        if value:
+            lines.append(f"{key}: {_yaml(str(value))}")
+    return lines
+
+
+def _title(crosswalk: Crosswalk) -> str:
+    return f"{crosswalk.source.title} to {crosswalk.target.title} crosswalk (computed)"
+
+
+def _yaml(value: str) -> str:
+    """A YAML scalar: quoted, with backslashes and quotes escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _curie(iri: str, prefixes: dict[str, str]) -> str:
+    for prefix, namespace in prefixes.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    raise DocumentError(f"IRI {iri} is in none of the namespaces {sorted(prefixes.values())}")
+
+
+def _label(framework: Framework, iri: str) -> str:
+    concept = framework.concept(iri)
+    return concept.pref_label if concept is not None else ""
+
+
+def _local(iri: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in iri.rsplit("/", 1)[-1])
