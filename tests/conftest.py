@@ -64,4 +64,5 @@ def built_home(tmp_path_factory: pytest.TempPathFactory, esco_slice_csv: Path) -
     app = CompetencyMap(load_settings(home=folder))
     app.store.add(esco_slice_csv, name="mini")
     app.build_index("mini")
+    app.build_index("sfs")
     return folder

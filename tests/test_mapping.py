@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -71,20 +72,95 @@ def test_map_cli_contract(built_home: Path) -> None:
 @pytest.mark.parametrize(
     ("stdin", "args", "needle"),
     [
-        ("{not json\n", [], "stdin:1"),
-        ('{"id": "x"}\n', [], "missing \"text\""),
-        ('{"id": "x", "text": "   "}\n', [], "empty"),
-        (json.dumps({"id": "x", "text": "a" * (MAX_TEXT_CHARS + 1)}) + "\n", [], "limit"),
         ('{"id": "x", "text": "Java"}\n', ["--framework", "nope"], "nope"),
         ("", [], "empty"),
     ],
 )
-def test_map_cli_bad_input_is_one_line(built_home: Path, stdin: str, args: list[str], needle: str) -> None:
+def test_map_cli_unusable_run_is_one_line(built_home: Path, stdin: str, args: list[str], needle: str) -> None:
     done = _run(built_home, "map", "--framework", "mini", *args, stdin=stdin) if "--framework" not in args else _run(built_home, "map", *args, stdin=stdin)
     assert done.returncode == 1
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("bad", "needle"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"id": "x"}', 'missing "text"'),
+        ('{"id": "x", "text": "   "}', "empty"),
+        ('{"id": "x", "text": 12}', "must be a string"),
+        ('["a list"]', "JSON object"),
+        ('{"id": "x", "text": "Write SQL \\ud800 queries"}', "surrogate"),
+        ('{"id": "x", "text": "NUL\\u0000here"}', "control character"),
+        (json.dumps({"id": "x", "text": "a" * (MAX_TEXT_CHARS + 1)}), "limit"),
+    ],
+)
+def test_map_cli_bad_record_is_reported_in_place(built_home: Path, bad: str, needle: str) -> None:
+    lines = [json.dumps({"id": "a", "text": "Experience with PostgreSQL"}), bad,
+             json.dumps({"id": "c", "text": "Bake bread"})]
+    done = _run(built_home, "map", "--framework", "mini", "--top-k", "2", stdin="\n".join(lines) + "\n")
+    assert done.returncode == 3, done.stderr
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o.get("id") for o in out][::2] == ["a", "c"] and len(out) == 3
+    assert out[0]["matches"] and out[2]["matches"]
+    assert needle in out[1]["error"] and out[1]["line"] == 2 and "matches" not in out[1]
+    errors = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("error: stdin:2") and needle in errors[0]
+    assert "Traceback" not in done.stderr
+
+
+def _records(count: int) -> list[str]:
+    texts = ["Experience with PostgreSQL and Java", "Bake bread and pastries", "Communicate with clients",
+             "Drive delivery vehicles safely", "Manage the team budget"]
+    return [json.dumps({"id": f"r{i}", "text": f"{texts[i % len(texts)]} ({i})"}) for i in range(count)]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("count", [1, 32, 33, 1000])
+def test_map_cli_keeps_every_record_in_order(built_home: Path, count: int) -> None:
+    done = _run(built_home, "map", "--framework", "mini", "--top-k", "1", "--no-statements",
+                stdin="\n".join(_records(count)) + "\n")
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o["id"] for o in out] == [f"r{i}" for i in range(count)]
+    assert all(len(o["matches"]) == 1 and "statements" not in o for o in out)
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("statements", ["--statements", "--no-statements"])
+def test_map_cli_bad_line_in_the_middle_of_many_batches(built_home: Path, statements: str) -> None:
+    lines = _records(150)
+    lines[70] = "{broken"
+    lines[100] = json.dumps({"id": "r100", "text": ""})
+    done = _run(built_home, "map", "--framework", "mini", "--framework", "sfs", "--top-k", "2", statements,
+                stdin="\n".join(lines) + "\n")
+    assert done.returncode == 3, done.stderr[-2000:]
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(out) == 150
+    assert [i for i, o in enumerate(out) if "error" in o] == [70, 100]
+    assert [o["id"] for i, o in enumerate(out) if i not in (70, 100)] == [f"r{i}" for i in range(150) if i not in (70, 100)]
+    good = [o for o in out if "error" not in o]
+    assert all({m["framework"] for m in o["matches"]} == {"mini", "sfs"} for o in good)
+    if statements == "--statements":
+        assert all({s["framework"] for s in o["statements"]} == {"mini", "sfs"} for o in good)
+    lines = [line.strip() for line in re.split(r"[\r\n]", done.stderr)]
+    assert [line.split(":")[2] for line in lines if line.startswith("error:")] == ["71", "101 (id r100)"]
+
+
+@pytest.mark.model
+def test_map_cli_fail_fast_keeps_what_came_before(built_home: Path) -> None:
+    lines = _records(40)
+    lines[35] = "{broken"
+    done = _run(built_home, "map", "--framework", "mini", "--top-k", "1", "--fail-fast",
+                stdin="\n".join(lines) + "\n")
+    assert done.returncode == 1
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o["id"] for o in out] == [f"r{i}" for i in range(35)]
+    assert done.stderr.strip().splitlines()[-1].startswith("error: stdin:36: not valid JSON")
 
 
 @pytest.mark.model

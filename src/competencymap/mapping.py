@@ -110,8 +110,13 @@ class MappingResult:
 
     statements: list[Statement]
     results: list[StatementResult]
-    profile: list[Match]
+    profiles: dict[str, list[Match]]  # framework id -> its aggregated profile, best first
     dropped: list[Statement] = field(default_factory=list)
+
+    @property
+    def profile(self) -> list[Match]:
+        """Every framework's profile, one after the other (in the order the frameworks were asked)."""
+        return [m for matches in self.profiles.values() for m in matches]
 
 
 _PHRASE_SPLIT = re.compile(r"\s*(?:[,;:/|()\[\]]|\s(?:and|or|as well as|&|including|such as|e\.g\.|i\.e\.)\s)\s*", re.I)
@@ -370,12 +375,13 @@ def map_texts(
     per_framework = _apply_crosswalks(matchers, per_framework, crosswalks or {}, top_k)
     out, pos = [], 0
     for statements, dropped in split:
-        results, profile = [], []
+        results: list[StatementResult] = []
+        profiles: dict[str, list[Match]] = {}
         for matcher, ranked in zip(matchers, per_framework):
             mine = [StatementResult(s, matcher.framework.id, m) for s, m in zip(statements, ranked[pos : pos + len(statements)])]
             results += mine
-            profile += aggregate(mine, top_k=top_k)
-        out.append(MappingResult(statements, results, profile, dropped))
+            profiles[matcher.framework.id] = aggregate(mine, top_k=top_k)
+        out.append(MappingResult(statements, results, profiles, dropped))
         pos += len(statements)
     return out
 

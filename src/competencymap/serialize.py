@@ -33,8 +33,10 @@ def match_dict(match: Match, *, evidence: bool = False) -> dict[str, Any]:
 
 
 def result_dict(result: MappingResult, *, top_k: int, statements: bool = True) -> dict[str, Any]:
-    """`matches` ranks the whole text best first; `statements` carries the per-statement detail."""
-    out: dict[str, Any] = {"matches": [match_dict(m) for m in result.profile[:top_k]]}
+    """`matches` ranks the whole text best first (top_k per framework, frameworks in the order asked);
+    `statements` carries the per-statement detail."""
+    matches = [m for profile in result.profiles.values() for m in profile[:top_k]]
+    out: dict[str, Any] = {"matches": [match_dict(m) for m in matches]}
     if statements:
         out["statements"] = [
             {

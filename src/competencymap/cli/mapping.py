@@ -1,9 +1,17 @@
-"""`competencymap map` and `competencymap search`."""
+"""`competencymap map` and `competencymap search`.
+
+`map` reads JSON lines (or one plain text) and writes one line per input record, in input
+order. A bad record (not JSON, no `text`, empty, over-long or unmappable text) becomes
+`{"id": ..., "line": N, "error": "..."}` in its place, with one `error:` line on stderr naming
+it; every other record is still mapped. Exit status: 0 when every record mapped, 3 when some
+failed; with `--fail-fast` the run stops at the first bad record (exit 1).
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
 import click
@@ -12,44 +20,59 @@ from tqdm import tqdm
 
 from competencymap.cli.common import app_options, echo_json, framework_names
 from competencymap.core import CompetencyMap
-from competencymap.errors import InputTextError
-from competencymap.mapping import MAX_TEXT_CHARS, Match, MappingResult
+from competencymap.errors import CompetencyMapError, InputTextError
+from competencymap.mapping import Match, MappingResult
 from competencymap.serialize import match_dict, result_dict
+from competencymap.text import check_text
 
-BATCH = 32
-PROGRESS_FROM = 50  # records; smaller inputs map silently
+BATCH = 32  # records mapped together (their statements share encoder batches)
+PROGRESS_FROM = BATCH  # records; smaller inputs map silently
+EXIT_SOME_FAILED = 3
 
 
-def read_records(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+@dataclass(frozen=True)
+class Record:
+    """One input record: a text to map, or the reason it cannot be mapped."""
+
+    line: int
+    id: Any
+    text: str | None = None
+    error: str | None = None
+
+
+def read_records(stream: IO[str]) -> Iterator[Record]:
     """JSON lines {"id": ..., "text": ...}, or the whole input as one text when it is not JSON."""
     first = stream.readline()
     if not first.lstrip().startswith("{"):
         text = first + stream.read()
         if not text.strip():
             raise InputTextError("input is empty: give JSON lines {\"id\": ..., \"text\": ...} or plain text", path="stdin")
-        yield 1, {"id": "stdin", "text": text}
+        yield _checked(1, "stdin", text)
         return
     for number, line in enumerate([first, *stream], start=1):
         if line.strip():
-            yield number, _record(number, line)
+            yield parse_record(number, line)
 
 
-def _record(number: int, line: str) -> dict[str, Any]:
+def parse_record(number: int, line: str) -> Record:
+    """A JSON line as a record; a line that is not a mappable record becomes an error record."""
     try:
-        record = orjson.loads(line)
+        value = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        raise InputTextError(f"not valid JSON ({exc.msg})", path="stdin", line=number) from None
-    if not isinstance(record, dict):
-        raise InputTextError("each line must be a JSON object with \"id\" and \"text\"", path="stdin", line=number)
-    text = record.get("text")
-    if not isinstance(text, str):
-        raise InputTextError("missing \"text\" (a string)", path="stdin", line=number)
-    if not text.strip():
-        raise InputTextError("\"text\" is empty", path="stdin", line=number)
-    if len(text) > MAX_TEXT_CHARS:
-        raise InputTextError(f"\"text\" is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}", path="stdin", line=number)
-    record.setdefault("id", str(number))
-    return record
+        return Record(number, None, error=f"not valid JSON ({exc.msg})")
+    if not isinstance(value, dict):
+        return Record(number, None, error="each line must be a JSON object with \"id\" and \"text\"")
+    record_id = value.get("id", str(number))
+    if "text" not in value:
+        return Record(number, record_id, error="missing \"text\" (a string)")
+    return _checked(number, record_id, value["text"], field="\"text\"")
+
+
+def _checked(number: int, record_id: Any, text: object, field: str = "text") -> Record:
+    try:
+        return Record(number, record_id, text=check_text(text, field))
+    except InputTextError as exc:
+        return Record(number, record_id, error=exc.message)
 
 
 @click.command("map")
@@ -61,42 +84,116 @@ def _record(number: int, line: str) -> dict[str, Any]:
               help="How to segment the text.")
 @click.option("--statements/--no-statements", default=True, show_default=True,
               help="Include statement-level detail under \"statements\" (jsonl).")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first bad record (exit 1) instead of reporting it in place.")
 @app_options
-def map_command(app: CompetencyMap, frameworks: tuple[str, ...], top_k: int, fmt: str, kind: str, statements: bool) -> None:
-    """Map texts from stdin (JSON lines or plain text) onto competencies; results on stdout."""
+def map_command(app: CompetencyMap, frameworks: tuple[str, ...], top_k: int, fmt: str, kind: str,
+                statements: bool, fail_fast: bool) -> None:
+    """Map texts from stdin (JSON lines or plain text) onto competencies; results on stdout.
+
+    Exit status 0 when every record mapped, 3 when some were reported as errors."""
     names = framework_names(frameworks)
     for name in names:
         app.matcher(name)  # fail early on an unknown framework or a missing index
-    records = read_records(click.get_text_stream("stdin"))
-    bar = None
-    batch: list[tuple[int, dict[str, Any]]] = []
-    for number, record in records:
-        batch.append((number, record))
-        if len(batch) >= BATCH:
-            bar = bar or _bar(number)
-            _flush(app, batch, names, top_k, kind, fmt, statements, bar)
-            batch = []
-    _flush(app, batch, names, top_k, kind, fmt, statements, bar)
-    if bar is not None:
-        bar.close()
+    writer = Writer(app, names, top_k=top_k, kind=kind, fmt=fmt, statements=statements)
+    batch: list[Record] = []
+    with Progress() as progress:
+        for record in read_records(click.get_text_stream("stdin")):
+            if record.error is not None and fail_fast:
+                writer.write(batch, progress)
+                raise InputTextError(record.error, path="stdin", line=record.line)
+            batch.append(record)
+            if sum(r.error is None for r in batch) >= BATCH:
+                writer.write(batch, progress)
+                batch = []
+        writer.write(batch, progress)
+    if writer.failed:
+        sys.exit(EXIT_SOME_FAILED)
 
 
-def _bar(seen: int) -> tqdm | None:
-    return tqdm(desc="mapping", unit=" texts", file=sys.stderr) if seen >= BATCH else None
+class Progress:
+    """A bar on stderr, shown once the input holds more than one batch of records."""
 
+    def __init__(self) -> None:
+        self.bar: tqdm | None = None
+        self.seen = 0
 
-def _flush(app, batch, names, top_k, kind, fmt, statements, bar) -> None:
-    if not batch:
-        return
-    results = app.map_many([record["text"] for _, record in batch], names, top_k=top_k, kind=kind)
-    for (_, record), result in zip(batch, results):
-        if fmt == "text":
-            _print_text(record["id"], result, top_k)
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def update(self, count: int) -> None:
+        self.seen += count
+        if self.bar is None and self.seen >= PROGRESS_FROM:
+            self.bar = tqdm(desc="mapping", unit=" texts", file=sys.stderr, initial=self.seen - count)
+        if self.bar is not None:
+            self.bar.update(count)
+
+    def say(self, message: str) -> None:
+        """One line on stderr that does not tear the bar."""
+        if self.bar is None:
+            click.echo(message, err=True)
         else:
-            out = {"id": record["id"], **result_dict(result, top_k=top_k, statements=statements)}
-            click.echo(orjson.dumps(out).decode())
-    if bar is not None:
-        bar.update(len(batch))
+            self.bar.write(message, file=sys.stderr)
+
+
+class Writer:
+    """Maps batches of records and writes each result (or error) in input order."""
+
+    def __init__(self, app: CompetencyMap, names: Sequence[str], *, top_k: int, kind: str, fmt: str,
+                 statements: bool) -> None:
+        self.app, self.names = app, list(names)
+        self.top_k, self.kind, self.fmt, self.statements = top_k, kind, fmt, statements
+        self.failed = 0
+
+    def write(self, batch: Sequence[Record], progress: Progress) -> None:
+        if not batch:
+            return
+        results = self._map([r for r in batch if r.error is None])
+        for record in batch:
+            outcome = results.get(record.line, record.error)
+            if isinstance(outcome, MappingResult):
+                self._emit_result(record, outcome)
+            else:
+                self._emit_error(record, str(outcome), progress)
+        progress.update(len(batch))
+
+    def _map(self, records: Sequence[Record]) -> dict[int, MappingResult | str]:
+        """Results by line; if the batch fails as a whole, each record alone, so one bad record
+        never takes the others with it."""
+        if not records:
+            return {}
+        texts = [r.text or "" for r in records]
+        try:
+            mapped = self.app.map_many(texts, self.names, top_k=self.top_k, kind=self.kind)
+            return {r.line: result for r, result in zip(records, mapped)}
+        except CompetencyMapError:
+            pass
+        out: dict[int, MappingResult | str] = {}
+        for record in records:
+            try:
+                out[record.line] = self.app.map(record.text or "", self.names, top_k=self.top_k, kind=self.kind)
+            except CompetencyMapError as exc:
+                out[record.line] = exc.message
+        return out
+
+    def _emit_result(self, record: Record, result: MappingResult) -> None:
+        if self.fmt == "text":
+            _print_text(str(record.id), result, self.top_k)
+            return
+        out = {"id": record.id, **result_dict(result, top_k=self.top_k, statements=self.statements)}
+        click.echo(orjson.dumps(out).decode())
+
+    def _emit_error(self, record: Record, message: str, progress: Progress) -> None:
+        self.failed += 1
+        name = f" (id {record.id})" if record.id is not None else ""
+        progress.say(f"error: stdin:{record.line}{name}: {message}")
+        if self.fmt == "text":
+            click.echo(f"== {record.id if record.id is not None else f'line {record.line}'}: error: {message}\n")
+        else:
+            click.echo(orjson.dumps({"id": record.id, "line": record.line, "error": message}).decode())
 
 
 def _print_text(record_id: str, result: MappingResult, top_k: int) -> None:
@@ -106,9 +203,10 @@ def _print_text(record_id: str, result: MappingResult, top_k: int) -> None:
         click.echo(f"\n  [{item.framework}] {item.statement.text}")
         for match in item.matches[:top_k]:
             click.echo(f"    {_line(match)}")
-    click.echo("\n  profile:")
-    for match in result.profile[:top_k]:
-        click.echo(f"    {_line(match)}")
+    for framework, profile in result.profiles.items():
+        click.echo(f"\n  profile [{framework}]:")
+        for match in profile[:top_k]:
+            click.echo(f"    {_line(match)}")
     click.echo("")
 
 
@@ -126,8 +224,7 @@ def _line(match: Match) -> str:
 @app_options
 def search_command(app: CompetencyMap, query: str, framework: str, top_k: int, as_json: bool) -> None:
     """Rank a framework's competencies for a query typed at the terminal."""
-    if not query.strip():
-        raise InputTextError("query is empty")
+    check_text(query, "query")
     matches = app.search(query, framework, top_k=top_k)
     if as_json:
         echo_json([match_dict(m, evidence=True) for m in matches])
