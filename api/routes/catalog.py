@@ -31,7 +31,12 @@ from competencymap.catalog import repository as _repository
 from competencymap.catalog.repository import MAX_PAGE
 from competencymap.catalog.tables import utcnow
 from competencymap.errors import InputTextError
-from competencymap.exports import credential_to_achievement, tags_to_csv
+from competencymap.exports import (
+    credential_to_achievement,
+    credential_to_ctdl,
+    credential_to_openbadge_credential,
+    tags_to_csv,
+)
 from competencymap.mapping import Match, MappingResult
 from competencymap.serialize import evidence_dict
 
@@ -207,12 +212,18 @@ def add_tag(credential_id: CredentialId, body: ManualTag, service: ServiceDep) -
 
 @router.get(
     "/credentials/{credential_id}/export",
-    summary="Export as an Open Badges 3.0 Achievement or a CSV of tags",
+    summary="Export as Open Badges 3.0, CTDL or a CSV of tags",
     responses={
         200: {
             "description": "`openbadges`: OB 3.0 Achievement (JSON-LD) with one alignment per accepted tag; "
-            "`csv`: one row per tag.",
-            "content": {"application/json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}},
+            "`openbadges-credential`: the Achievement in an unsigned OpenBadgeCredential template (no recipient, "
+            "no proof); `ctdl`: CTDL JSON-LD graph (ceterms:MicroCredential, competencies as "
+            "ceterms:CredentialAlignmentObject under ceterms:requires); `csv`: one row per tag.",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/ld+json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
         },
         **errors(400, 404, 422),
     },
@@ -220,12 +231,15 @@ def add_tag(credential_id: CredentialId, body: ManualTag, service: ServiceDep) -
 def export_credential(
     credential_id: CredentialId,
     service: ServiceDep,
-    format: Annotated[Literal["openbadges", "csv"], Query(description="openbadges (JSON-LD) or csv.")] = "openbadges",
+    format: Annotated[
+        Literal["openbadges", "openbadges-credential", "ctdl", "csv"],
+        Query(description="openbadges, openbadges-credential, ctdl or csv."),
+    ] = "openbadges",
     issuer_url: Annotated[
         str | None, Query(max_length=2000, description="http(s) URL of the issuer profile; ids become URLs under it.")
     ] = None,
 ) -> Response:
-    """Accepted tags become OB 3.0 alignments whose `targetUrl` is the competency IRI."""
+    """Accepted tags become alignments whose target is the competency IRI."""
     credential = service.catalog.get_credential(credential_id)
     if format == "csv":
         text = tags_to_csv(credential, service.catalog.list_tags(credential_id))
@@ -234,7 +248,9 @@ def export_credential(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="credential-{credential_id}-tags.csv"'},
         )
-    achievement = credential_to_achievement(
-        credential, service.catalog.accepted_competencies(credential_id), issuer_url=issuer_url
-    )
-    return JSONResponse(achievement)
+    accepted = service.catalog.accepted_competencies(credential_id)
+    if format == "ctdl":
+        return JSONResponse(credential_to_ctdl(credential, accepted), media_type="application/ld+json")
+    if format == "openbadges-credential":
+        return JSONResponse(credential_to_openbadge_credential(credential, accepted, issuer_url=issuer_url))
+    return JSONResponse(credential_to_achievement(credential, accepted, issuer_url=issuer_url))

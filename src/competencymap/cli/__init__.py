@@ -29,6 +29,8 @@ def main() -> None:
 
 
 def _register() -> None:
+    from competencymap.cli import catalog as catalog_cli
+    from competencymap.cli import crosswalk as crosswalk_cli
     from competencymap.cli import demand as demand_cli
     from competencymap.cli import frameworks as frameworks_cli
     from competencymap.cli import index as index_cli
@@ -41,6 +43,8 @@ def _register() -> None:
     main.add_command(mapping_cli.search_command)
     main.add_command(demand_cli.demand)
     main.add_command(serve_cli.serve)
+    main.add_command(catalog_cli.catalog)
+    main.add_command(crosswalk_cli.crosswalk_command)
 
 
 _register()

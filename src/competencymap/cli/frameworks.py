@@ -24,7 +24,7 @@ from competencymap.model import (
     Occupation,
 )
 
-EXPORT_SUFFIXES = {"turtle": ".ttl", "ntriples": ".nt", "rdfxml": ".rdf"}
+EXPORT_SUFFIXES = {"turtle": ".ttl", "ntriples": ".nt", "rdfxml": ".rdf", "case": ".case.json"}
 UNLISTED = "(withdrawn or unknown)"  # shown for an IRI that relations name but that is no concept
 
 
@@ -418,17 +418,25 @@ def _echo_details(d: dict) -> None:
 @frameworks.command("export")
 @click.argument("name")
 @click.option("--format", "fmt", type=click.Choice(list(EXPORT_SUFFIXES)), default="turtle",
-              show_default=True, help="RDF serialization.")
+              show_default=True, help="RDF serialization, or case (a CASE 1.1 CFPackage, JSON).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (default: <name>-<language>.<ext> in the current folder).")
+@click.option("--crosswalk-from", "crosswalk_from",
+              help="case: add the computed crosswalk from this framework as CFAssociations (default for sfs: "
+                   "esco, when both indexes are built; '' for none).")
 @pass_state
-def export_command(state: _State, name: str, fmt: str, output: Path | None) -> None:
-    """Write a framework as SKOS RDF."""
-    from competencymap.frameworks.rdf_export import export_framework
-
+def export_command(state: _State, name: str, fmt: str, output: Path | None, crosswalk_from: str | None) -> None:
+    """Write a framework as SKOS RDF or as a CASE 1.1 package."""
     framework = state.get(name)
     output = output or Path(f"{framework.id}-{framework.language}{EXPORT_SUFFIXES[fmt]}")
-    written = export_framework(framework, output, format=fmt)
+    if fmt == "case":
+        from competencymap.cli.crosswalk import write_case_package
+
+        written = write_case_package(state.settings, state.store, framework, output, crosswalk_from)
+    else:
+        from competencymap.frameworks.rdf_export import export_framework
+
+        written = export_framework(framework, output, format=fmt)
     click.echo(f"wrote {written}")
 
 

@@ -14,12 +14,13 @@
 
 Identifiers are UUIDs derived from IRIs, so the same framework always gives the same package.
 URIs: with `base_url` (a CASE service root such as ``https://host/ims/case/v1p1``) every object
-gets its REST URI; without it items and the document keep their own IRIs and other objects get
-``urn:uuid`` URIs. :class:`CaseIndex` serves a package object by object, as the CASE REST paths do.
+gets its REST URI; without it items and the document keep their own IRIs and associations get
+``urn:uuid`` URIs (item types and the licence, which live in ``CFDefinitions``, always do). :class:`CaseIndex` serves a package object by object, as the CASE REST paths do.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -29,6 +30,7 @@ from competencymap.exports.openbadges import DEFAULT_TARGET_TYPE, TARGET_TYPES, 
 from competencymap.model import KIND_COMPONENT, Competency, Framework, Level, Relation
 
 CASE_VERSION = "1.1"
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ASSOCIATION_TYPES = {"closeMatch": "exactMatchOf", "exactMatch": "exactMatchOf", "relatedMatch": "isRelatedTo"}
 CREATORS = {
     "sfs": "Employment and Social Development Canada (ESDC), Office of Skills for Success",
@@ -79,7 +81,7 @@ def framework_to_cfpackage(
     when = _timestamp(last_change)
     uris = _Uris(base_url)
     doc_id = document_id(framework)
-    types = _item_types(framework, uris, when)
+    types = _item_types(framework, when)
     document = _document(framework, doc_id, uris, when)
     skills = [c for c in framework.competencies.values() if not c.is_group and c.kind != KIND_COMPONENT]
     items: list[dict] = []
@@ -102,7 +104,7 @@ def framework_to_cfpackage(
         del item["_iri"]
     definitions: dict = {"CFItemTypes": list(types.values())}
     if framework.licence:
-        definitions["CFLicenses"] = [_license(framework, uris, when)]
+        definitions["CFLicenses"] = [_license(framework, when)]
         document["licenseURI"] = _link_uri(definitions["CFLicenses"][0])
     return {"CFDocument": document, "CFItems": items, "CFAssociations": associations, "CFDefinitions": definitions}
 
@@ -132,7 +134,7 @@ def _document(framework: Framework, doc_id: str, uris: _Uris, when: str) -> dict
     return document
 
 
-def _item_types(framework: Framework, uris: _Uris, when: str) -> dict[str, dict]:
+def _item_types(framework: Framework, when: str) -> dict[str, dict]:
     wanted = [SKILL]
     if any(c.kind == KIND_COMPONENT for c in framework.competencies.values()):
         wanted.append(COMPONENT)
@@ -143,7 +145,7 @@ def _item_types(framework: Framework, uris: _Uris, when: str) -> dict[str, dict]
         identifier = str(stable_uuid("case", "item-type", framework.iri, title))
         out[title] = {
             "identifier": identifier,
-            "uri": uris.of("CFItemTypes", identifier),
+            "uri": f"urn:uuid:{identifier}",
             "title": title,
             "description": ITEM_TYPE_TEXT[title],
             "hierarchyCode": str(code),
@@ -153,11 +155,11 @@ def _item_types(framework: Framework, uris: _Uris, when: str) -> dict[str, dict]
     return out
 
 
-def _license(framework: Framework, uris: _Uris, when: str) -> dict:
+def _license(framework: Framework, when: str) -> dict:
     identifier = str(stable_uuid("case", "licence", framework.iri))
     return {
         "identifier": identifier,
-        "uri": uris.of("CFLicenses", identifier),
+        "uri": f"urn:uuid:{identifier}",
         "title": f"{framework.title}: licence and terms",
         "licenseText": framework.licence,
         "lastChangeDateTime": when,
@@ -223,7 +225,7 @@ def _link_uri(obj: dict) -> dict:
 def _association(
     kind: str, origin: dict, destination: dict, sequence: int | None, uris: _Uris, when: str, **extra: object
 ) -> dict:
-    identifier = str(stable_uuid("case", "association", kind, origin["uri"], destination["uri"]))
+    identifier = str(stable_uuid("case", "association", kind, origin["identifier"], destination["identifier"]))
     association: dict = {
         "identifier": identifier,
         "associationType": kind,
@@ -250,7 +252,7 @@ def _crosswalk_associations(
         concept = source.concept(relation.source) if source is not None else None
         origin = {
             "title": concept.pref_label if concept is not None else target_code(relation.source),
-            "identifier": target_code(relation.source),
+            "identifier": _external_id(relation.source),
             "uri": relation.source,
             "targetType": TARGET_TYPES.get(source.id if source else "", DEFAULT_TARGET_TYPE),
         }
@@ -267,6 +269,12 @@ def _crosswalk_associations(
             )
         )
     return out
+
+
+def _external_id(iri: str) -> str:
+    """An external node's identifier: the UUID that ends its IRI (as ESCO's do), else the IRI."""
+    code = target_code(iri)
+    return code if _UUID.match(code) else iri
 
 
 class CaseIndex:

@@ -19,12 +19,19 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
+
+import orjson
 
 from rdflib import OWL, RDF, SKOS, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS
 
+from competencymap.errors import CompetencyMapError
 from competencymap.exports.schemas import DocumentError
 from competencymap.model import Framework, Relation
+
+if TYPE_CHECKING:
+    from competencymap.core import CompetencyMap
 
 SSSOM = Namespace("https://w3id.org/sssom/")
 SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
@@ -43,6 +50,8 @@ COLUMNS = (
     "similarity_score",
     "similarity_measure",
 )
+FORMATS = ("sssom", "skos", "json")
+DEFAULT_CROSSWALKS = {"sfs": "esco"}  # target framework -> the framework its computed crosswalk comes from
 SIMILARITY = "cosine similarity of sentence embeddings (label and description; all-MiniLM-L6-v2 by default)"
 
 
@@ -217,3 +226,35 @@ def _label(framework: Framework, iri: str) -> str:
 
 def _local(iri: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in iri.rsplit("/", 1)[-1])
+
+
+def build_crosswalk(app: CompetencyMap, source: str, target: str) -> Crosswalk:
+    """The engine's computed crosswalk with what SSSOM needs to describe it."""
+    return Crosswalk(
+        source=app.framework(source),
+        target=app.framework(target),
+        relations=app.crosswalk(source, target),
+        tool_version=tool_version(),
+        model=app.encoder.name,
+    )
+
+
+def render(crosswalk: Crosswalk, fmt: str) -> str:
+    """The crosswalk in one of FORMATS, as text."""
+    if fmt == "sssom":
+        return to_sssom_tsv(crosswalk)
+    if fmt == "skos":
+        return to_skos_turtle(crosswalk)
+    if fmt == "json":
+        return orjson.dumps(to_json(crosswalk), option=orjson.OPT_INDENT_2).decode() + "\n"
+    raise CompetencyMapError(f"unknown crosswalk format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def tool_version() -> str:
+    """The installed competencymap version ('0' when run from a plain checkout)."""
+    try:
+        from importlib.metadata import version
+
+        return version("competencymap")
+    except Exception:  # not installed as a distribution
+        return "0"

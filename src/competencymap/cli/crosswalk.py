@@ -1,0 +1,64 @@
+"""`competencymap crosswalk SOURCE TARGET`: the computed crosswalk as SSSOM TSV, SKOS Turtle or JSON;
+and the CASE package writer `frameworks export --format case` uses (it carries the crosswalk)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import orjson
+
+from competencymap.cli.common import app_options
+from competencymap.config import Settings
+from competencymap.core import CompetencyMap
+from competencymap.exports.case import framework_to_cfpackage
+from competencymap.errors import CompetencyMapError
+from competencymap.exports.sssom import DEFAULT_CROSSWALKS, FORMATS, build_crosswalk, render
+from competencymap.frameworks.store import FrameworkStore
+from competencymap.model import Framework, Relation
+
+
+@click.command("crosswalk")
+@click.argument("source")
+@click.argument("target")
+@click.option("--format", "fmt", default="sssom", show_default=True,
+              help="sssom (TSV with its YAML metadata block), skos (Turtle) or json.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@app_options
+def crosswalk_command(app: CompetencyMap, source: str, target: str, fmt: str, output: Path | None) -> None:
+    """Write the computed crosswalk from SOURCE concepts to TARGET skills (e.g. esco sfs).
+
+    Needs both frameworks' indexes (`competencymap index build`)."""
+    if fmt not in FORMATS:
+        raise CompetencyMapError(f"unknown crosswalk format {fmt!r}; use one of {', '.join(FORMATS)}")
+    crosswalk = build_crosswalk(app, source, target)
+    text = render(crosswalk, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output} ({len(crosswalk.relations):,} mappings)", err=True)
+
+
+def write_case_package(
+    settings: Settings, store: FrameworkStore, framework: Framework, output: Path, crosswalk_from: str | None
+) -> Path:
+    """Write `framework` as a CASE 1.1 CFPackage; with a crosswalk source whose index and this
+    framework's index are built, its computed crosswalk is added as CFAssociations."""
+    source_name = DEFAULT_CROSSWALKS.get(framework.id) if crosswalk_from is None else crosswalk_from or None
+    relations: list[Relation] = []
+    source = None
+    if source_name:
+        app = CompetencyMap(settings, on_status=lambda message: click.echo(message, err=True))
+        missing = [n for n in (source_name, framework.id) if app.index_status(n)["state"] != "ready"]
+        if missing and crosswalk_from is None:
+            click.echo(f"note: no crosswalk from {source_name} in the package: no ready index for "
+                       f"{', '.join(missing)} (`competencymap index build --framework ...`)", err=True)
+        else:
+            relations = app.crosswalk(source_name, framework.id)
+            source = app.framework(source_name)
+    changed = datetime.fromtimestamp(store.entry(framework.id).path.stat().st_mtime, UTC)
+    package = framework_to_cfpackage(framework, crosswalk=relations, crosswalk_source=source, last_change=changed)
+    output.write_bytes(orjson.dumps(package, option=orjson.OPT_INDENT_2) + b"\n")
+    return output
