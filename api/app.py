@@ -9,30 +9,28 @@ it on ``app.state.service``.
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
-import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
+from api.deps import Service, get_service, service_version
+from api.options import DEFAULT_FRAMEWORKS, MAX_BATCH, MAX_BODY_BYTES, ServiceOptions
 from competencymap.catalog import Catalog, CatalogError, read_credentials_file
 from competencymap.catalog.db import make_engine, safe_url
 from competencymap.config import Settings, load_settings
 from competencymap.core import CompetencyMap
-from competencymap.errors import CompetencyMapError, UnknownFramework
-from competencymap.model import Framework
 
-DEFAULT_FRAMEWORKS = ("esco", "sfs")
-MAX_BODY_BYTES = 10 * 1024 * 1024  # a whole request: JSON body or multipart upload
-MAX_BATCH = 1000  # postings (or posting ids) in one demand request
+__all__ = ["DEFAULT_FRAMEWORKS", "MAX_BATCH", "MAX_BODY_BYTES", "Service", "ServiceOptions", "create_app",
+           "get_service", "prepare_engine", "service_version", "start_service"]
+
 SAMPLE_CREDENTIALS = "catalog/sample_credentials.json"  # relative to settings.data
 
 Say = Callable[[str], None]
@@ -40,125 +38,6 @@ Say = Callable[[str], None]
 
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def _flag(name: str, value: str) -> bool:
-    text = value.strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise CompetencyMapError(f"{name} must be true or false, not {value!r}")
-
-
-def _names(value: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
-
-
-@dataclass(frozen=True)
-class ServiceOptions:
-    """What the service serves and how it guards itself. `from_env` reads COMPETENCYMAP_* variables."""
-
-    frameworks: tuple[str, ...] = DEFAULT_FRAMEWORKS  # loaded at start; the only ones requests may name
-    api_key: str | None = None  # when set, write endpoints need it in the X-API-Key header
-    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API
-    build_index: bool = False  # build a served framework's missing index at start-up
-    seed_catalog: bool = False  # load the sample credentials into a database created by this start
-    database_url: str | None = None  # None: Settings.database_url (SQLite under home)
-    max_body_bytes: int = MAX_BODY_BYTES
-    max_batch: int = MAX_BATCH
-
-    _ENV = {
-        "frameworks": "COMPETENCYMAP_FRAMEWORKS",
-        "api_key": "COMPETENCYMAP_API_KEY",
-        "cors_origins": "COMPETENCYMAP_CORS_ORIGINS",
-        "build_index": "COMPETENCYMAP_BUILD_INDEX",
-        "seed_catalog": "COMPETENCYMAP_SEED_CATALOG",
-        "max_body_bytes": "COMPETENCYMAP_MAX_UPLOAD_BYTES",
-    }
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceOptions:
-        """Options from the environment, then explicit overrides (None values are ignored)."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        if "COMPETENCYMAP_FRAMEWORKS" in env:
-            values["frameworks"] = _names(env["COMPETENCYMAP_FRAMEWORKS"])
-        if env.get("COMPETENCYMAP_API_KEY", "").strip():
-            values["api_key"] = env["COMPETENCYMAP_API_KEY"].strip()
-        if env.get("COMPETENCYMAP_CORS_ORIGINS", "").strip():
-            values["cors_origins"] = _names(env["COMPETENCYMAP_CORS_ORIGINS"])
-        for name in ("build_index", "seed_catalog"):
-            if cls._ENV[name] in env:
-                values[name] = _flag(cls._ENV[name], env[cls._ENV[name]])
-        if env.get("COMPETENCYMAP_MAX_UPLOAD_BYTES", "").strip():
-            values["max_body_bytes"] = _positive("COMPETENCYMAP_MAX_UPLOAD_BYTES", env["COMPETENCYMAP_MAX_UPLOAD_BYTES"])
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        if isinstance(values.get("frameworks"), list):
-            values["frameworks"] = tuple(values["frameworks"])
-        return cls(**values)
-
-    def with_(self, **changes: Any) -> ServiceOptions:
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
-
-
-def _positive(name: str, value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number <= 0:
-        raise CompetencyMapError(f"{name} must be a positive whole number, not {value!r}")
-    return number
-
-
-@dataclass
-class Service:
-    """Everything one running service holds: the engine, the catalog and what it serves."""
-
-    engine: CompetencyMap
-    catalog: Catalog
-    options: ServiceOptions
-    frameworks: list[str]
-    started_at: float = field(default_factory=time.time)
-    seeded: int = 0
-    # The engine (model, FAISS, BM25) is used by one request at a time: the CPU is shared anyway
-    # and its lazily filled caches are not meant for concurrent writers.
-    engine_lock: threading.Lock = field(default_factory=threading.Lock)
-    cache: dict[str, Any] = field(default_factory=dict)  # per-framework lookups built on first use
-    cache_lock: threading.RLock = field(default_factory=threading.RLock)
-
-    def check_frameworks(self, names: list[str] | None) -> list[str]:
-        """The served frameworks a request names (default: all served); 404 for any other name."""
-        if not names:
-            if not self.frameworks:
-                raise UnknownFramework("this service serves no framework; start it with --framework NAME")
-            return list(self.frameworks)
-        wanted = list(dict.fromkeys(names))
-        for name in wanted:
-            if name not in self.frameworks:
-                served = ", ".join(self.frameworks) or "none"
-                raise UnknownFramework(f"framework {name!r} is not served here; served: {served}")
-        return wanted
-
-    def framework(self, name: str) -> Framework:
-        self.check_frameworks([name])
-        return self.engine.framework(name)
-
-    def cached(self, key: str, build: Callable[[], Any]) -> Any:
-        """A value computed once per service (e.g. a reverse index of a framework's relations)."""
-        with self.cache_lock:
-            if key not in self.cache:
-                self.cache[key] = build()
-            return self.cache[key]
-
-    def close(self) -> None:
-        self.catalog.close()
-
-
-def get_service(request: Request) -> Service:
-    """FastAPI dependency: the running service of this application."""
-    return request.app.state.service
 
 
 # -- start-up ---------------------------------------------------------------------------------
@@ -218,14 +97,18 @@ DESCRIPTION = """\
 Map learning outcomes and job postings onto competency IRIs (ESCO, Skills for Success),
 tag micro-credentials, match postings against the catalog and tabulate demand.
 
-Limits: a text given to `/map`, `/match` or a posting analysed by `/analytics/demand` may hold
-at most 100,000 characters, and a demand request at most {max_batch:,} postings (413 beyond);
-a request body (JSON or upload) may hold at most {max_body:,} bytes (413). A malformed body
-answers 422 naming the field; an unknown id, framework or IRI answers 404. Every error has the
-body `{{"error": {{"type": ..., "message": ...}}}}`.
+Limits: every text has a maximum length stated in this document (a text given to `/map`,
+`/match` or a posting: 100,000 characters); a longer text answers 413 naming the field. A demand
+request may hold at most {max_batch:,} postings (413 beyond); a request body (JSON or upload) at
+most {max_body:,} bytes (413). Texts may not hold control characters other than tab, line feed,
+carriage return and form feed, nor lone UTF-16 surrogates (422 naming the field). A malformed
+body answers 422 naming the field; an unknown id, framework or IRI answers 404. Every error has
+the body `{{"error": {{"type": ..., "message": ..., "field": ...}}}}`.
 
-Write endpoints (POST/PATCH/DELETE on `/credentials` and `/postings`) need the `X-API-Key`
-header when the service has an API key (`COMPETENCYMAP_API_KEY`).
+Every POST, PATCH and DELETE needs the `X-API-Key` header when the service has an API key
+(`COMPETENCYMAP_API_KEY`). A state-changing request sent by a browser page must come from this
+service's own origin or a configured one, or carry the form token of `GET /csrf-token`
+(403 `csrf_failed` otherwise). The Host header must name this service (400 `invalid_host`).
 """
 
 TAGS = [
@@ -267,6 +150,8 @@ def create_app(
         description=DESCRIPTION.format(max_batch=options.max_batch, max_body=options.max_body_bytes),
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     api.state.options = options
     api.state.settings = settings
@@ -274,17 +159,94 @@ def create_app(
     from api import errors, security
     from api.routes import analytics, catalog, frameworks, mapping, matching, postings, service
 
+    api.state.csrf = security.CsrfTokens(options.csrf_secret)
     errors.install(api)
-    security.install(api, options)
+    security.install(api, options, api.state.csrf)
     for module in (service, frameworks, mapping, catalog, postings, matching, analytics):
         api.include_router(module.router)
+    for name in ("standards", "jobs"):  # routes other modules add when present
+        _include_optional(api, name)
+    _install_docs(api)
+    _install_openapi(api)
     return api
 
 
-def service_version() -> str:
-    try:
-        from importlib.metadata import version
+def _install_openapi(api: FastAPI) -> None:
+    """The document as FastAPI makes it, with the one error body this service answers: FastAPI's
+    default 422 model (HTTPValidationError) replaced by ErrorResponse on every operation."""
+    from fastapi.openapi.utils import get_openapi
 
-        return version("competencymap")
-    except Exception:  # not installed as a distribution
-        return "0"
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            doc = get_openapi(title=api.title, version=api.version, description=api.description,
+                              routes=api.routes, tags=api.openapi_tags)
+            _replace_default_errors(doc)
+            api.openapi_schema = doc
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+
+
+def _replace_default_errors(doc: dict[str, Any]) -> None:
+    from api.models import ErrorResponse
+
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    if "ErrorResponse" not in schemas:
+        from pydantic.json_schema import models_json_schema
+
+        _, defs = models_json_schema([(ErrorResponse, "serialization")], ref_template="#/components/schemas/{model}")
+        schemas.update(defs.get("$defs", {}))
+    default = "#/components/schemas/HTTPValidationError"
+    for operations in doc.get("paths", {}).values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422")
+            content = (answer or {}).get("content", {}).get("application/json", {})
+            if content.get("schema", {}).get("$ref") == default:
+                content["schema"] = {"$ref": "#/components/schemas/ErrorResponse"}
+                answer["description"] = "Malformed body or parameter; `error.field` names it."
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+
+
+def _include_optional(api: FastAPI, name: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(f"api.routes.{name}") is None:
+        return
+    module = importlib.import_module(f"api.routes.{name}")
+    router = getattr(module, "router", None)
+    if router is not None:
+        api.include_router(router)
+
+
+# The documentation pages load Swagger UI / ReDoc from their CDN and run one inline script; their
+# CSP allows exactly that (the script by its hash) and nothing else.
+DOCS_CDN = "https://cdn.jsdelivr.net"
+
+
+def _docs_response(page: HTMLResponse, extra_img: str = "") -> HTMLResponse:
+    from api.security import inline_script_hashes
+
+    html = bytes(page.body).decode()
+    scripts = " ".join(["'self'", DOCS_CDN, *inline_script_hashes(html)])
+    csp = (f"default-src 'self'; script-src {scripts}; style-src 'self' {DOCS_CDN} https://fonts.googleapis.com "
+           f"'unsafe-inline'; font-src 'self' https://fonts.gstatic.com; img-src 'self' data: {extra_img}".rstrip()
+           + "; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+    return HTMLResponse(html, headers={"Content-Security-Policy": csp})
+
+
+def _install_docs(api: FastAPI) -> None:
+    @api.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title="competencymap - Swagger UI",
+                                   oauth2_redirect_url="/docs/oauth2-redirect")
+        return _docs_response(page, "https://fastapi.tiangolo.com")
+
+    @api.get("/docs/oauth2-redirect", include_in_schema=False)
+    def oauth2_redirect() -> HTMLResponse:
+        return _docs_response(get_swagger_ui_oauth2_redirect_html())
+
+    @api.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return _docs_response(get_redoc_html(openapi_url="/openapi.json", title="competencymap - ReDoc"),
+                              "https://cdn.redoc.ly")

@@ -1,7 +1,8 @@
 """Exception handlers: every error answers ``{"error": {"type", "message", ...}}``.
 
-User mistakes get 4xx: a malformed body 422 naming the field, an unknown id, framework or IRI
-404, too much input 413, other input the library refuses 400. Problems of the service itself
+User mistakes get 4xx: a malformed body or an unfit text (control characters, lone surrogates,
+blank) 422 naming the field, a text over its length limit and too much input 413 naming the
+field, an unknown id, framework or IRI 404, other input the library refuses 400. Problems of the service itself
 (no index, database unreachable) get 503; anything unexpected 500 with no internals shown.
 """
 
@@ -24,6 +25,7 @@ from competencymap.errors import (
     IndexError_,
     InputTextError,
     ModelError,
+    TextTooLong,
     UnknownFramework,
 )
 from competencymap.exports import ExportError
@@ -35,13 +37,15 @@ _LIBRARY_ERRORS: list[tuple[type[CompetencyMapError], int, str]] = [
     (NotFound, 404, "not_found"),
     (UnknownFramework, 404, "unknown_framework"),
     (InvalidValue, 422, "invalid_value"),
-    (InputTextError, 400, "invalid_text"),
+    (TextTooLong, 413, "payload_too_large"),
+    (InputTextError, 422, "invalid_text"),
     (ExportError, 400, "export_error"),
     (IndexError_, 503, "index_unavailable"),
     (ModelError, 503, "model_unavailable"),
     (FrameworkError, 503, "framework_unavailable"),
 ]
 BODY_NOT_PARSED = "There was an error parsing the body"  # FastAPI's 400 detail for an undecodable body
+TOO_LONG = ("string_too_long", "text_too_long")  # validation errors that answer 413, not 422
 _HTTP_TYPES = {
     400: "bad_request",
     401: "unauthorized",
@@ -105,17 +109,23 @@ def field_name(loc: tuple[Any, ...] | list[Any]) -> tuple[str, str | None]:
 def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     details = []
     for error in errors:
-        name, where = field_name(error.get("loc", ()))
+        loc = error.get("loc", ())
+        if error.get("type") == "json_invalid":  # FastAPI puts the byte offset in loc: not a field
+            loc = tuple(part for part in loc if not isinstance(part, int))
+        name, where = field_name(loc)
         details.append({"field": name, "in": where, "message": error.get("msg", "invalid"), "type": error.get("type", "")})
     return details
 
 
 def validation_response(errors: list[dict[str, Any]]) -> JSONResponse:
     details = validation_details(errors) or [{"field": "body", "in": "body", "message": "invalid request", "type": ""}]
-    first = details[0]
+    too_long = [d for d in details if d["type"] in TOO_LONG]
+    first = too_long[0] if too_long else details[0]
     message = f"{first['field']}: {first['message']}"
     if len(details) > 1:
         message += f" (and {len(details) - 1} more)"
+    if too_long:
+        return error_response(413, "payload_too_large", message, field=first["field"], details=details)
     return error_response(422, "validation_error", message, field=first["field"], details=details)
 
 
@@ -131,7 +141,7 @@ async def _on_library_error(_request: Request, exc: CompetencyMapError) -> JSONR
     status, kind = library_status(exc)
     if status >= 500:
         log.warning("service problem: %s", exc.line_text())
-    return error_response(status, kind, exc.line_text())
+    return error_response(status, kind, exc.line_text(), field=exc.field)
 
 
 async def _on_http_error(_request: Request, exc: HTTPException) -> JSONResponse:

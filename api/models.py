@@ -8,24 +8,33 @@ import types
 from copy import copy
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from competencymap.catalog.schemas import (
+    DATE_PATTERN,
+    Clean,
     Credential,
     CredentialIn,
     CredentialUpdate,
+    Iri,
     Outcome,
     Person,
     Posting,
     PostingIn,
+    PostingText,
     Tag,
+    text_rules,
 )
-from competencymap.mapping import MAX_TEXT_CHARS
+from competencymap.text import MAX_TEXT_CHARS
 
 MAX_TOP_K = 50
 MAX_ID = 2**63 - 1  # ids are 64-bit database integers
-IdValue = Annotated[int, Field(ge=1, le=MAX_ID)]
-FrameworkName = Annotated[str, Field(min_length=1, max_length=100)]
+_REQUIRED = text_rules(required=True)
+_OPTIONAL = text_rules(required=False)
+IdValue = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
+FrameworkName = Annotated[str, Field(min_length=1, max_length=100, json_schema_extra=_REQUIRED), Clean]
+MapText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS, json_schema_extra=_REQUIRED), Clean]
+OptionalText = Annotated[str, Field(max_length=300, json_schema_extra=_OPTIONAL), Clean]
 FrameworkNames = Annotated[
     list[FrameworkName] | None,
     Field(
@@ -34,7 +43,7 @@ FrameworkNames = Annotated[
         description="Served framework names (see GET /frameworks); default: every served framework.",
     ),
 ]
-TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K)]
+TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, strict=True)]
 
 
 class _Body(BaseModel):
@@ -54,8 +63,8 @@ class ErrorDetail(BaseModel):
 class ErrorBody(BaseModel):
     type: str = Field(description="Error class: validation_error, not_found, payload_too_large, unauthorized, ...")
     message: str = Field(description="One readable line saying what went wrong.")
-    field: str | None = Field(None, description="For 422: the first field that is wrong.")
-    details: list[ErrorDetail] | None = Field(None, description="For 422: every field that is wrong.")
+    field: str | None = Field(None, description="For 413 and 422: the first field that is wrong (dotted path).")
+    details: list[ErrorDetail] | None = Field(None, description="For 413 and 422 of a body: every field that is wrong.")
 
 
 class ErrorResponse(BaseModel):
@@ -67,11 +76,14 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     text = {
         400: "Input the library refuses (e.g. an empty text).",
         401: "Missing or wrong X-API-Key (only when the service has an API key).",
+        403: "A browser request from another site without the form token (CSRF check).",
         404: "Unknown id, framework or IRI.",
         409: "The write conflicts with stored data.",
-        413: "More input than the documented limit.",
+        413: "More input than the documented limit: a text over its maxLength (`error.field` names it), "
+             "too many postings, or too large a body.",
         415: "Unsupported content type.",
-        422: "Malformed body or parameter; `error.field` names it.",
+        422: "Malformed body or parameter, or a text with control characters or lone surrogates; `error.field` names it.",
+        503: "The service itself is missing something (an index, its database).",
     }
     return {status: {"model": ErrorResponse, "description": text[status]} for status in statuses}
 
@@ -102,6 +114,11 @@ class ConceptRef(BaseModel):
     label: str | None = Field(description="Preferred label (None when the concept is in no served framework).")
     kind: str | None = Field(description="Kind: skill/competence, knowledge, skill group, occupation, ...")
     framework: str | None = Field(description="Served framework holding the concept, if any.")
+
+
+class ConceptList(BaseModel):
+    count: int = Field(description="How many there are in all.")
+    items: list[ConceptRef] = Field(description="The first of them, in framework order.")
 
 
 class OccupationLinks(BaseModel):
@@ -146,6 +163,8 @@ class CompetencyDetail(BaseModel):
     reuse_level: str = Field(description="ESCO reuse level: transversal, cross-sector, sector-specific, occupation-specific.")
     code: str = Field(description="Notation, where the framework has one.")
     broader: list[ConceptRef] = Field(description="Broader chain, nearest first.")
+    narrower: ConceptList = Field(description="Concepts directly under it (capped by occupations_limit), with the full count.")
+    skill_groups: list[ConceptRef] = Field(description="Every skill group above it, nearest first (ESCO).")
     levels: list[LevelInfo] = Field(description="Proficiency levels (Skills for Success).")
     occupations: RelatedOccupations = Field(description="Occupations related to it, capped, with full counts.")
     mappings: list[CrossMapping] = Field(description="Cross-framework mappings, stated and computed.")
@@ -180,8 +199,9 @@ class SearchResponse(BaseModel):
 
 
 class MapRequest(_Body):
-    text: str = Field(
-        description=f"Learning outcomes or a job posting, at most {MAX_TEXT_CHARS:,} characters (413 beyond).",
+    text: MapText = Field(
+        description=f"Learning outcomes or a job posting, at most {MAX_TEXT_CHARS:,} characters (413 beyond); "
+        "not blank, no control characters but tab, line feed, carriage return and form feed.",
         examples=["Write SQL queries against a PostgreSQL database and explain the results to managers."],
     )
     frameworks: FrameworkNames
@@ -284,7 +304,8 @@ CredentialOut = described(
     "CredentialOut",
     _CREDENTIAL_FIELDS
     | {
-        "id": "Credential id.",
+        "id": "Credential id (never given again after a delete).",
+        "uid": "Public identifier (UUID4): never reused, named by exports; prefer it in links.",
         "learning_outcomes": "Ordered learning outcomes with their ids.",
         "created_at": "When it was stored (UTC).",
         "updated_at": "When it last changed (UTC).",
@@ -319,7 +340,9 @@ _POSTING_FIELDS = {
 }
 PostingCreate = described(PostingIn, "PostingCreate", _POSTING_FIELDS)
 PostingOut = described(
-    Posting, "PostingOut", _POSTING_FIELDS | {"id": "Posting id.", "created_at": "When it was stored (UTC)."}
+    Posting, "PostingOut", _POSTING_FIELDS | {"id": "Posting id (never given again after a delete).",
+                                              "uid": "Public identifier (UUID4), never reused.",
+                                              "created_at": "When it was stored (UTC)."}
 )
 
 
@@ -339,11 +362,12 @@ class PostingPage(BaseModel):
 
 class SuggestTagsRequest(_Body):
     frameworks: FrameworkNames
-    top_k: int = Field(5, ge=1, le=20, description="Suggestions per outcome and framework (1 to 20).")
-    min_score: float | None = Field(
-        None, ge=0, le=10, description="Keep only suggestions scoring at least this much; default: keep the top_k."
+    top_k: int = Field(5, ge=1, le=20, strict=True, description="Suggestions per outcome and framework (1 to 20).")
+    min_score: float = Field(  # type: ignore[assignment]
+        None, ge=0, le=10, strict=True, allow_inf_nan=False,
+        description="Keep only suggestions scoring at least this much; omit to keep the top_k.",
     )
-    confident_only: bool = Field(False, description="Keep only suggestions above the calibrated confidence threshold.")
+    confident_only: bool = Field(False, strict=True, description="Keep only suggestions above the calibrated confidence threshold.")
 
 
 class SuggestTagsResponse(BaseModel):
@@ -365,23 +389,32 @@ class TagDecision(_Body):
 
 
 class ManualTag(_Body):
-    competency_iri: str = Field(min_length=3, max_length=1000, description="IRI of a competency in a served framework.")
-    outcome_id: IdValue | None = Field(None, description="Outcome to tag; omit to tag the whole credential.")
-    framework: FrameworkName | None = Field(None, description="Framework of the competency; default: found by IRI.")
+    competency_iri: Iri = Field(description="IRI of a competency in a served framework.")
+    outcome_id: IdValue = Field(None, description="Outcome to tag; omit to tag the whole credential.")  # type: ignore[assignment]
+    framework: FrameworkName = Field(None, description="Framework of the competency; omit to find it by IRI.")  # type: ignore[assignment]
     decided_by: Person = Field(description="Who adds the tag (it is stored as accepted by them).")
-    note: str | None = Field(None, max_length=2000, description="Why the tag was added (kept as evidence).")
+    note: Annotated[str, Field(max_length=2000, json_schema_extra=_OPTIONAL), Clean] = Field(  # type: ignore[assignment]
+        None, description="Why the tag was added (kept as evidence).")
 
 
 # -- postings, matching and demand ---------------------------------------------------------------
 
 
 class MatchRequest(_Body):
-    posting_id: IdValue | None = Field(None, description="A stored posting to match; give this or `text`.")
-    text: str | None = Field(
-        None, description=f"A posting text to match (at most {MAX_TEXT_CHARS:,} characters); give this or `posting_id`."
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"oneOf": [{"required": ["text"]}, {"required": ["posting_id"]}]}
+    )
+
+    posting_id: IdValue = Field(  # type: ignore[assignment]
+        None, description="A stored posting to match; give exactly one of this and `text`."
+    )
+    text: MapText = Field(  # type: ignore[assignment]
+        None, description=f"A posting text to match (at most {MAX_TEXT_CHARS:,} characters, 413 beyond); "
+        "give exactly one of this and `posting_id`."
     )
     frameworks: FrameworkNames
-    top_k: int = Field(10, ge=1, le=MAX_TOP_K, description="Credentials listed, best first (1 to 50); the stack uses all.")
+    top_k: int = Field(10, ge=1, le=MAX_TOP_K, strict=True,
+                       description="Credentials listed, best first (1 to 50); the stack uses all.")
 
 
 class NeedOut(BaseModel):
@@ -439,31 +472,53 @@ class MatchResponse(BaseModel):
     notes: list[str] = Field(description="Remarks, e.g. a crosswalk that could not be used.")
 
 
+MONTH_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"
+
+
+def _real_date(value: str | None) -> str | None:
+    from datetime import date
+
+    if value is not None and len(value) == 10:
+        date.fromisoformat(value)  # ValueError (422) for e.g. 2026-02-30
+    return value
+
+
 class DemandPosting(_Body):
-    title: str = Field("", max_length=300, description="Job title.")
-    employer: str = Field("", max_length=300, description="Employer.")
-    text: str = Field(min_length=1, description=f"Posting text (at most {MAX_TEXT_CHARS:,} characters; 413 beyond).")
-    posted_on: str | None = Field(
-        None, max_length=40, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])(-[0-9]{2})?$",
-        description="Date posted, YYYY-MM-DD or YYYY-MM (for by_month).",
+    title: OptionalText = Field("", description="Job title.")
+    employer: OptionalText = Field("", description="Employer.")
+    text: PostingText = Field(description=f"Posting text (at most {MAX_TEXT_CHARS:,} characters; 413 beyond).")
+    posted_on: Annotated[str, AfterValidator(_real_date)] = Field(  # type: ignore[assignment]
+        None, max_length=10, pattern=f"{MONTH_PATTERN}|{DATE_PATTERN}",
+        description="Date posted, YYYY-MM-DD (a real date) or YYYY-MM, years 1900 to 2099 (for by_month).",
     )
-    location: str = Field("", max_length=300, description="Where the job is.")
-    id: str | None = Field(None, max_length=200, description="Your identifier of the posting.")
+    location: OptionalText = Field("", description="Where the job is.")
+    id: Annotated[str, Field(max_length=200, json_schema_extra=_OPTIONAL), Clean] = Field(  # type: ignore[assignment]
+        None, description="Your identifier of the posting.")
 
 
 class DemandRequest(_Body):
-    postings: list[DemandPosting] | None = Field(None, description="Postings to analyse (give one source).")
-    posting_ids: list[IdValue] | None = Field(None, description="Stored postings to analyse (give one source).")
-    all_stored: bool = Field(False, description="Analyse every stored posting (give one source).")
-    frameworks: FrameworkNames
-    by_month: bool = Field(False, description="One block of rows per month posted (posted_on, YYYY-MM-DD).")
-    by_occupation: bool = Field(
-        False, description="One block of rows per posting's best ESCO occupation (needs the esco-occupations index)."
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [
+            {"required": ["postings"]},
+            {"required": ["posting_ids"]},
+            {"required": ["all_stored"], "properties": {"all_stored": {"const": True}}},
+        ]},
     )
-    rollup: bool = Field(True, description="Also count ESCO skill groups (by level) and Skills for Success skills.")
-    fast: bool = Field(False, description="Cheaper mapping (statements only, no phrase queries) for large batches.")
-    top_n: int | None = Field(
-        None, ge=1, le=10_000, description="Keep the n most demanded rows of each month/occupation/framework/level block."
+
+    postings: list[DemandPosting] = Field(None, description="Postings to analyse (give exactly one source).")  # type: ignore[assignment]
+    posting_ids: list[IdValue] = Field(None, description="Stored postings to analyse (give exactly one source).")  # type: ignore[assignment]
+    all_stored: bool = Field(False, strict=True, description="Analyse every stored posting (give exactly one source).")
+    frameworks: FrameworkNames
+    by_month: bool = Field(False, strict=True, description="One block of rows per month posted (posted_on, YYYY-MM-DD).")
+    by_occupation: bool = Field(
+        False, strict=True, description="One block of rows per posting's best ESCO occupation (needs the esco-occupations index)."
+    )
+    rollup: bool = Field(True, strict=True, description="Also count ESCO skill groups (by level) and Skills for Success skills.")
+    fast: bool = Field(False, strict=True, description="Cheaper mapping (statements only, no phrase queries) for large batches.")
+    top_n: int = Field(  # type: ignore[assignment]
+        None, ge=1, le=10_000, strict=True,
+        description="Keep the n most demanded rows of each month/occupation/framework/level block.",
     )
 
 

@@ -1,9 +1,11 @@
-"""The HTTP service against a real server process on loopback.
+"""The HTTP service: the flows in process, and a real server process on loopback.
 
-One `competencymap serve` process serves the real ESCO slice 'mini' (conftest `built_home`) and
-Skills for Success, with a catalog database in a temporary folder seeded with the sample
-credentials. The flows below are what designers, employers and researchers do; the last tests
-restart the server (persistence) and fuzz it from its OpenAPI document (schemathesis).
+The flows (what designers, employers and researchers do) run in process against
+`TestClient(create_app(...))`, which serves the real ESCO slice 'mini' (conftest `built_home`) and
+Skills for Success with a catalog database in a temporary folder seeded with the sample
+credentials. One `competencymap serve` process then answers a smoke test (no server banner,
+security headers), concurrent writers, a restart (persistence) and a bounded schemathesis run
+over its OpenAPI document (no 5xx, no response outside the schema).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+
+from api.app import ServiceOptions, create_app
+from competencymap.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_POSTINGS = ROOT / "data" / "postings" / "sample_postings.jsonl"
@@ -114,10 +120,22 @@ def server(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     running.stop()
 
 
-@pytest.fixture()
-def api(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=120) as client:
+@pytest.fixture(scope="module")
+def inproc(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The application in this process (no server), on its own copy of the home and a new catalog."""
+    folder = tmp_path_factory.mktemp("api-inproc")
+    home = folder / "home"
+    shutil.copytree(built_home, home)
+    options = ServiceOptions(frameworks=("mini", "sfs"), database_url=f"sqlite:///{folder / 'catalog.sqlite'}",
+                             seed_catalog=True, build_index=True)
+    app = create_app(load_settings(home=home), options=options)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
         yield client
+
+
+@pytest.fixture()
+def api(inproc: TestClient) -> TestClient:
+    return inproc
 
 
 def error_of(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -227,7 +245,7 @@ def test_map_refusals(api: httpx.Client) -> None:
     assert error_of(api.post("/map", json={"top_k": 3}), 422)["field"] == "text"
     assert error_of(api.post("/map", json={"text": "SQL", "colour": "red"}), 422)["field"] == "colour"
     assert error_of(api.post("/map", json={"text": "SQL", "frameworks": ["esco-2099"]}), 404)["type"] == "unknown_framework"
-    assert error_of(api.post("/map", json={"text": "   "}), 400)["type"] == "invalid_text"
+    assert error_of(api.post("/map", json={"text": "   "}), 422)["field"] == "text"
     bad_json = api.post("/map", content=b'{"text": ', headers={"content-type": "application/json"})
     assert error_of(bad_json, 422)["type"] == "validation_error"
     not_utf8 = api.post("/map", content=b'{"text": "\xff\xfe"}', headers={"content-type": "application/json"})
@@ -383,7 +401,22 @@ def test_demand_table(api: httpx.Client) -> None:
 # -- persistence -----------------------------------------------------------------------------------
 
 
-def test_concurrent_writers(api: httpx.Client, server: Server) -> None:
+def test_real_server_smoke(server: Server) -> None:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        health = client.get("/health")
+        assert health.status_code == 200 and "server" not in health.headers
+        assert health.headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in health.headers["content-security-policy"]
+        mapped = client.post("/map", json={"text": "Write SQL queries", "frameworks": ["mini"], "top_k": 1})
+        assert mapped.status_code == 200 and mapped.json()["profile"]["mini"]
+        forged = client.post("/map", json={"text": "SQL"}, headers={"Origin": "http://evil.example"})
+        assert error_of(forged, 403)["type"] == "csrf_failed"
+        rebound = client.get("/health", headers={"Host": "evil.example"})
+        assert error_of(rebound, 400)["type"] == "invalid_host"
+
+
+def test_concurrent_writers(server: Server) -> None:
+    api = httpx.Client(base_url=server.url, timeout=60)
     before = api.get("/credentials", params={"limit": 1}).json()["total"]
     statuses: list[int] = []
 

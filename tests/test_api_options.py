@@ -34,7 +34,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         database_url=f"sqlite:///{tmp_path / 'catalog.sqlite'}", seed_catalog=True,
     )
     app = create_app(load_settings(home=tmp_path), options=options)
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url="http://localhost") as test_client:
         yield test_client
 
 
@@ -66,7 +66,7 @@ def test_cors_for_configured_origins(client: TestClient) -> None:
 def test_body_limit_and_unserved_framework(client: TestClient) -> None:
     big = client.post("/map", content=b"{" + b" " * 5000 + b"}", headers={"content-type": "application/json"})
     assert big.status_code == 413 and "4,096 bytes" in big.json()["error"]["message"]
-    unserved = client.post("/map", json={"text": "SQL"})
+    unserved = client.post("/map", json={"text": "SQL"}, headers={"X-API-Key": "s3cret"})
     assert unserved.status_code == 404 and "serves no framework" in unserved.json()["error"]["message"]
 
 
@@ -82,6 +82,10 @@ def test_options_from_environment() -> None:
     })
     assert options.frameworks == ("esco", "sfs") and options.api_key == "k" and options.build_index is True
     assert options.cors_origins == ("https://a.example", "https://b.example") and options.max_body_bytes == 2048
+    hosts = ServiceOptions.from_env({"COMPETENCYMAP_ALLOWED_HOSTS": "api.example.org, *.example.net",
+                                     "COMPETENCYMAP_TRUSTED_ORIGINS": "https://page.example", "COMPETENCYMAP_CSRF_SECRET": "x"})
+    assert hosts.allowed_hosts == ("api.example.org", "*.example.net") and hosts.trusted_origins == ("https://page.example",)
+    assert hosts.csrf_secret == "x"
     assert ServiceOptions.from_env({}).api_key is None and ServiceOptions.from_env({}).cors_origins == ()
     with pytest.raises(CompetencyMapError, match="COMPETENCYMAP_SEED_CATALOG"):
         ServiceOptions.from_env({"COMPETENCYMAP_SEED_CATALOG": "maybe"})

@@ -18,17 +18,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from api.app import Service, get_service
+from api.deps import Service, ServiceDep
 from api.errors import TooLarge, invalid_field
 from api.models import DemandRequest, DemandResponse, errors
-from api.routes.mapping import check_length
-from competencymap.analytics import OCCUPATIONS, demand, posting_month
-from competencymap.catalog.repository import MAX_PAGE
+from api.security import require_api_key
+from competencymap.analytics import OCCUPATIONS, posting_month
 from competencymap.errors import CompetencyMapError
 from competencymap.postings_io import postings_format, read_postings, scan_postings, write_csv
+from competencymap.text import check_text
 
 router = APIRouter(tags=["analytics"])
-ServiceDep = Annotated[Service, Depends(get_service)]
+write = [Depends(require_api_key)]
 OutputFormat = Annotated[
     Literal["json", "csv"], Query(description="json (table with its metadata) or csv (the table only).")
 ]
@@ -37,13 +37,13 @@ TABLE_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "The demand table: JSON with `meta`, `columns` and `rows`, or CSV with the same columns.",
         "content": {"text/csv": {"schema": {"type": "string"}}},
     },
-    **errors(400, 404, 413, 422),
+    **errors(400, 401, 403, 404, 413, 422),
 }
 
 
 @router.post(
     "/analytics/demand", response_model=DemandResponse, summary="Competency demand across postings",
-    responses=TABLE_RESPONSES,
+    responses=TABLE_RESPONSES, dependencies=write,
 )
 def demand_table(body: DemandRequest, service: ServiceDep, format: OutputFormat = "json") -> Response:
     """Maps every posting (given in `postings`, stored ones by `posting_ids`, or `all_stored`),
@@ -57,23 +57,27 @@ def demand_table(body: DemandRequest, service: ServiceDep, format: OutputFormat 
 
 @router.post(
     "/analytics/demand/upload", response_model=DemandResponse, summary="Competency demand of an uploaded postings file",
-    responses={**TABLE_RESPONSES, **errors(400, 404, 413, 415, 422)},
+    responses={**TABLE_RESPONSES, **errors(400, 401, 403, 404, 413, 415, 422)}, dependencies=write,
 )
 def demand_upload(
     service: ServiceDep,
     file: Annotated[UploadFile, File(description="Postings as .csv, .jsonl (.ndjson) or .parquet; a `text` "
                                                  "(or description/body) column, optional title and posted_on.")],
-    frameworks: Annotated[str | None, Form(max_length=500, description="Comma-separated served frameworks; default: all served.")] = None,
+    frameworks: Annotated[str | None, Form(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$",
+                                           description="Comma-separated served frameworks; default: all served.")] = None,
     by_month: Annotated[bool, Form(description="One block of rows per month posted.")] = False,
     by_occupation: Annotated[bool, Form(description="One block of rows per posting's best ESCO occupation.")] = False,
     rollup: Annotated[bool, Form(description="Also count skill groups and Skills for Success skills.")] = True,
     fast: Annotated[bool, Form(description="Cheaper mapping for large files.")] = False,
     top_n: Annotated[int | None, Form(ge=1, le=10_000, description="Keep the n most demanded rows of each block.")] = None,
+    csrf_token: Annotated[str | None, Form(max_length=200, description="The page's form token (GET /csrf-token), "
+                                                                        "for browser forms.")] = None,
     format: OutputFormat = "json",
 ) -> Response:
     """The same table as `POST /analytics/demand` for a file of postings (at most the batch
     limit of postings; the body size limit applies to the file)."""
     name = _upload_name(file.filename)
+    check_text(frameworks or "", "frameworks", limit=500, empty_ok=True)
     names = [n.strip() for n in (frameworks or "").split(",") if n.strip()] or None
     with tempfile.TemporaryDirectory(prefix="competencymap-upload-") as folder:
         path = FilePath(folder) / name
@@ -105,7 +109,8 @@ def _upload_name(filename: str | None) -> str:
 
 
 def _postings(body: DemandRequest, service: Service) -> list[dict[str, Any]]:
-    """The postings of the request's one source, within the batch limit."""
+    """The postings of the request's one source, within the batch limit (stored ones are read in
+    one transaction: a posting deleted meanwhile is simply absent)."""
     sources = [name for name, given in (("postings", body.postings is not None),
                                         ("posting_ids", body.posting_ids is not None),
                                         ("all_stored", body.all_stored)) if given]
@@ -114,29 +119,18 @@ def _postings(body: DemandRequest, service: Service) -> list[dict[str, Any]]:
     limit = service.options.max_batch
     if body.postings is not None:
         _check_batch(len(body.postings), limit)
-        for number, posting in enumerate(body.postings):
-            check_length(posting.text, f"postings.{number}.text")
         return [p.model_dump() for p in body.postings]
     if body.posting_ids is not None:
         _check_batch(len(body.posting_ids), limit)
         return [_stored(service.catalog.get_posting(pid)) for pid in dict.fromkeys(body.posting_ids)]
-    _check_batch(service.catalog.count_postings(), limit, "stored postings")
-    return [_stored(p) for p in _all_stored(service)]
+    stored = service.catalog.all_postings(limit=limit)
+    _check_batch(len(stored), limit, "stored postings" if len(stored) <= limit else "or more stored postings")
+    return [_stored(p) for p in stored]
 
 
 def _check_batch(count: int, limit: int, what: str = "postings") -> None:
     if count > limit:
         raise TooLarge(f"{count:,} {what}; the limit is {limit:,} per request")
-
-
-def _all_stored(service: Service) -> Iterable[Any]:
-    offset = 0
-    while True:
-        page = service.catalog.list_postings(limit=MAX_PAGE, offset=offset)
-        yield from page
-        if len(page) < MAX_PAGE:
-            return
-        offset += MAX_PAGE
 
 
 def _stored(posting: Any) -> dict[str, Any]:
@@ -164,8 +158,8 @@ def _run(
     if by_occupation:
         _check_occupations(service)
     with service.engine_lock:
-        table = demand(service.engine, postings, frameworks=names, by_month=by_month, by_occupation=by_occupation,
-                       catalog=service.catalog, rollup=rollup, fast=fast)
+        table = service.engine.demand(postings, frameworks=names, by_month=by_month, by_occupation=by_occupation,
+                                      catalog=service.catalog, rollup=rollup, fast=fast)
     return table.top(top_n) if top_n is not None else table
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from api.app import Service, get_service
+from api.deps import ServiceDep
 from api.models import (
     MAX_ID,
     CredentialCreate,
@@ -24,12 +23,11 @@ from api.models import (
     TagOut,
     errors,
 )
-from api.routes.frameworks import find_competency
+from api.routes.frameworks import competency_detail
 from api.security import require_api_key
-from competencymap.catalog import Catalog, Credential, NotFound, Tag, TagIn
-from competencymap.catalog import repository as _repository
+from competencymap.catalog import Credential, NotFound, Tag, TagIn
 from competencymap.catalog.repository import MAX_PAGE
-from competencymap.catalog.tables import utcnow
+from competencymap.catalog.schemas import TEXT_PATTERN
 from competencymap.errors import InputTextError
 from competencymap.exports import (
     credential_to_achievement,
@@ -37,8 +35,7 @@ from competencymap.exports import (
     credential_to_openbadge_credential,
     tags_to_csv,
 )
-from competencymap.mapping import Match, MappingResult
-from competencymap.serialize import evidence_dict
+from competencymap.text import check_text
 
 router = APIRouter(tags=["catalog"])
 write = [Depends(require_api_key)]
@@ -46,12 +43,11 @@ CredentialId = Annotated[int, Path(ge=1, le=MAX_ID, description="Credential id."
 TagId = Annotated[int, Path(ge=1, le=MAX_ID, description="Tag id.")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size (1 to {MAX_PAGE}).")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="How many to skip.")]
-ServiceDep = Annotated[Service, Depends(get_service)]
 
 
 @router.post(
     "/credentials", status_code=201, response_model=CredentialOut, dependencies=write,
-    summary="Store a micro-credential", responses=errors(401, 413, 422),
+    summary="Store a micro-credential", responses=errors(401, 403, 413, 422),
 )
 def create_credential(body: CredentialCreate, service: ServiceDep) -> Credential:  # type: ignore[valid-type]
     return service.catalog.create_credential(body)
@@ -62,8 +58,10 @@ def list_credentials(
     service: ServiceDep,
     limit: Limit = 100,
     offset: Offset = 0,
-    search: Annotated[str | None, Query(max_length=300, description="Case-insensitive text in title or issuer.")] = None,
+    search: Annotated[str | None, Query(max_length=300, pattern=TEXT_PATTERN,
+                                        description="Case-insensitive text in title or issuer.")] = None,
 ) -> dict[str, Any]:
+    check_text(search or "", "search", limit=300, empty_ok=True)
     catalog = service.catalog
     return {
         "items": catalog.list_credentials(limit=limit, offset=offset, search=search),
@@ -80,7 +78,7 @@ def get_credential(credential_id: CredentialId, service: ServiceDep) -> Credenti
 
 @router.patch(
     "/credentials/{credential_id}", response_model=CredentialOut, dependencies=write,
-    summary="Change some fields of a micro-credential", responses=errors(401, 404, 413, 422),
+    summary="Change some fields of a micro-credential", responses=errors(401, 403, 404, 413, 422),
 )
 def update_credential(credential_id: CredentialId, body: CredentialPatch, service: ServiceDep) -> Credential:  # type: ignore[valid-type]
     """Only the fields given change. A new `learning_outcomes` list keeps the id and tags of
@@ -90,7 +88,7 @@ def update_credential(credential_id: CredentialId, body: CredentialPatch, servic
 
 @router.delete(
     "/credentials/{credential_id}", status_code=204, dependencies=write,
-    summary="Delete a micro-credential with its tags", responses=errors(401, 404, 422),
+    summary="Delete a micro-credential with its tags", responses=errors(401, 403, 404, 422),
 )
 def delete_credential(credential_id: CredentialId, service: ServiceDep) -> Response:
     service.catalog.delete_credential(credential_id)
@@ -102,7 +100,7 @@ def delete_credential(credential_id: CredentialId, service: ServiceDep) -> Respo
 
 @router.post(
     "/credentials/{credential_id}/suggest-tags", response_model=SuggestTagsResponse, dependencies=write,
-    summary="Suggest competency tags for every learning outcome", responses=errors(400, 401, 404, 413, 422),
+    summary="Suggest competency tags for every learning outcome", responses=errors(401, 403, 404, 413, 422),
 )
 def suggest_tags(
     credential_id: CredentialId,
@@ -117,50 +115,14 @@ def suggest_tags(
     names = service.check_frameworks(options.frameworks)
     outcomes = credential.learning_outcomes
     if not outcomes:
-        raise InputTextError(f"credential {credential_id} has no learning outcomes to map")
+        raise InputTextError(f"credential {credential_id} has no learning outcomes to map", field="learning_outcomes")
     with service.engine_lock:
-        results = service.engine.map_many([o.text for o in outcomes], names, top_k=options.top_k, kind="outcomes")
-    by_outcome = [(o.id, _suggestions(o.text, result, options)) for o, result in zip(outcomes, results)]
-    tags = store_suggestions(service.catalog, credential_id, by_outcome)
-    return {"credential_id": credential_id, "frameworks": names, "outcomes": len(outcomes), "tags": tags}
-
-
-def _suggestions(outcome: str, result: MappingResult, options: SuggestTagsRequest) -> list[TagIn]:
-    kept: list[Match] = [
-        m for m in result.profile
-        if (options.min_score is None or m.score >= options.min_score) and (m.confident or not options.confident_only)
-    ]
-    return [
-        TagIn(
-            competency_iri=m.iri,
-            framework=m.framework,
-            label=m.label,
-            score=m.score,
-            evidence={
-                "outcome": outcome,
-                "confident": m.confident,
-                "evidence": [evidence_dict(e) for e in m.evidence],
-            },
+        suggested = service.engine.suggest_tags(
+            [o.text for o in outcomes], frameworks=names, top_k=options.top_k, min_score=options.min_score,
+            confident_only=options.confident_only,
         )
-        for m in kept
-    ]
-
-
-def store_suggestions(catalog: Catalog, credential_id: int, by_outcome: Sequence[tuple[int, list[TagIn]]]) -> list[Tag]:
-    """`Catalog.add_suggested_tags` for several outcomes in ONE transaction (same rules:
-    idempotent, decisions kept). Uses the repository's own row helpers."""
-    now = utcnow()
-    tags: list[Tag] = []
-    with catalog._write() as session:
-        for outcome_id, items in by_outcome:
-            _repository._require_target(session, credential_id, outcome_id)
-            done = {}
-            for item in items:
-                if item.competency_iri not in done:
-                    done[item.competency_iri] = _repository._upsert_suggestion(session, credential_id, outcome_id, item, now)
-            session.flush()
-            tags += [Tag.model_validate(row) for row in done.values()]
-    return tags
+    tags = service.catalog.add_suggestions(credential_id, [(o.id, items) for o, items in zip(outcomes, suggested)])
+    return {"credential_id": credential_id, "frameworks": names, "outcomes": len(outcomes), "tags": tags}
 
 
 @router.get("/credentials/{credential_id}/tags", response_model=TagList, summary="A credential's tags", responses=errors(404, 422))
@@ -169,18 +131,18 @@ def list_tags(
     service: ServiceDep,
     state: Annotated[Literal["suggested", "accepted", "rejected"] | None, Query(description="Only tags in this state.")] = None,
 ) -> dict[str, Any]:
-    tags = service.catalog.list_tags(credential_id, state=state)
-    counts = Counter(t.state for t in (tags if state is None else service.catalog.list_tags(credential_id)))
+    every = service.catalog.list_tags(credential_id)  # one read: counts and list agree
+    counts = Counter(t.state for t in every)
     return {
         "credential_id": credential_id,
         "counts": {s: counts.get(s, 0) for s in ("suggested", "accepted", "rejected")},
-        "tags": tags,
+        "tags": every if state is None else [t for t in every if t.state == state],
     }
 
 
 @router.patch(
     "/credentials/{credential_id}/tags/{tag_id}", response_model=TagOut, dependencies=write,
-    summary="Accept or reject a tag", responses=errors(401, 404, 422),
+    summary="Accept or reject a tag", responses=errors(401, 403, 404, 422),
 )
 def decide_tag(credential_id: CredentialId, tag_id: TagId, body: TagDecision, service: ServiceDep) -> Tag:
     """Records the decision with who made it and when."""
@@ -192,7 +154,7 @@ def decide_tag(credential_id: CredentialId, tag_id: TagId, body: TagDecision, se
 
 @router.post(
     "/credentials/{credential_id}/tags", status_code=201, response_model=TagOut, dependencies=write,
-    summary="Add a tag by hand", responses=errors(401, 404, 422),
+    summary="Add a tag by hand", responses=errors(401, 403, 404, 422),
 )
 def add_tag(credential_id: CredentialId, body: ManualTag, service: ServiceDep) -> Tag:
     """Tags the credential (or one of its outcomes) with a competency of a served framework;
@@ -200,10 +162,10 @@ def add_tag(credential_id: CredentialId, body: ManualTag, service: ServiceDep) -
     credential = service.catalog.get_credential(credential_id)
     if body.outcome_id is not None and credential.outcome(body.outcome_id) is None:
         raise NotFound(f"outcome {body.outcome_id} not found in credential {credential_id}")
-    framework, competency = find_competency(service, body.competency_iri, body.framework)
+    competency = competency_detail(service, body.competency_iri, body.framework)
     tag = TagIn(
         competency_iri=competency.iri,
-        framework=framework,
+        framework=competency.framework,
         label=competency.pref_label,
         evidence={"note": body.note} if body.note else {},
     )

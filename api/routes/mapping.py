@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from api.app import Service, get_service
-from api.errors import TooLarge
+from api.deps import ServiceDep
 from api.models import MapRequest, MapResponse, errors
-from competencymap.mapping import MAX_TEXT_CHARS, MappingResult
+from api.security import require_api_key
+from competencymap.mapping import MappingResult
 from competencymap.serialize import match_dict, result_dict
 
 router = APIRouter(tags=["mapping"])
+write = [Depends(require_api_key)]
 
 
-def check_length(text: str, what: str = "text") -> None:
-    """413 for a text over the mapping limit (the library's own check answers 400 otherwise)."""
-    if len(text) > MAX_TEXT_CHARS:
-        raise TooLarge(f"{what} is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
-
-
-@router.post("/map", response_model=MapResponse, summary="Map a text onto competencies", responses=errors(400, 404, 413, 422))
-def map_text(body: MapRequest, service: Annotated[Service, Depends(get_service)]) -> dict[str, Any]:
+@router.post("/map", response_model=MapResponse, summary="Map a text onto competencies", dependencies=write,
+             responses=errors(401, 403, 404, 413, 422))
+def map_text(body: MapRequest, service: ServiceDep) -> dict[str, Any]:
     """Split the text into statements (dropping posting boilerplate), match each statement in
     every framework with evidence, and aggregate one profile per framework."""
-    check_length(body.text)
     names = service.check_frameworks(body.frameworks)
     with service.engine_lock:
         result = service.engine.map(body.text, names, top_k=body.top_k, kind=body.kind)

@@ -5,17 +5,18 @@ The work is `competencymap.matching.match_posting`; its module docstring is the 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from api.app import Service, get_service
+from api.deps import ServiceDep
 from api.errors import invalid_field
 from api.models import MatchRequest, MatchResponse, errors
-from api.routes.mapping import check_length
-from competencymap.matching import MatchReport, Need, match_posting, need_dict
+from api.security import require_api_key
+from competencymap.matching import MatchReport, Need, need_dict
 
 router = APIRouter(tags=["matching"])
+write = [Depends(require_api_key)]
 
 COVERAGE_RULE = (
     "A need is met when a credential has an accepted tag that is the same competency, the need's direct "
@@ -27,10 +28,10 @@ STACK_METHOD = "greedy weighted set cover: small, within a factor ln(n) of the s
 
 
 @router.post(
-    "/match", response_model=MatchResponse, summary="Match a posting against the catalog",
-    responses=errors(400, 404, 413, 422),
+    "/match", response_model=MatchResponse, summary="Match a posting against the catalog", dependencies=write,
+    responses=errors(401, 403, 404, 413, 422),
 )
-def match(body: MatchRequest, service: Annotated[Service, Depends(get_service)]) -> dict[str, Any]:
+def match(body: MatchRequest, service: ServiceDep) -> dict[str, Any]:
     """Map the posting (give `text` or a stored `posting_id`) onto the frameworks, rank every
     catalog credential by the share of the posting's needs its accepted tags meet, pick a small
     stack of credentials that meets the most needs (greedy set cover) and list the needs no
@@ -41,11 +42,11 @@ def match(body: MatchRequest, service: Annotated[Service, Depends(get_service)])
         posting = service.catalog.get_posting(body.posting_id)
         text, ref = posting.text, {"id": posting.id, "title": posting.title}
     else:
-        check_length(body.text or "")
         text, ref = body.text or "", {"id": None, "title": None}
     names = service.check_frameworks(body.frameworks)
     with service.engine_lock:
-        report = match_posting(service.engine, service.catalog, text, frameworks=names)
+        coverage = service.coverage(names)  # the catalog read once per catalog version
+        report = service.engine.match(text, service.catalog, frameworks=names, coverage=coverage)
     return match_dict(report, names, {**ref, "characters": len(text)}, body.top_k)
 
 

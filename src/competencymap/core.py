@@ -6,8 +6,9 @@ The CLI and the API are thin layers over it; each holds one instance. Everything
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from competencymap.config import Settings, load_settings
 from competencymap.crosswalk import compute_crosswalk, crosswalk_index
@@ -20,6 +21,14 @@ from competencymap.lexical import LexicalIndex
 from competencymap.mapping import FrameworkMatcher, Match, MappingResult, PipelineConfig, map_texts
 from competencymap.model import Framework, Relation
 from competencymap.occupations import OCCUPATIONS_SUFFIX, occupation_framework
+
+if TYPE_CHECKING:  # the verbs' types; their modules are imported when a verb runs
+    from competencymap.analytics import DemandTable
+    from competencymap.catalog import Catalog, TagIn
+    from competencymap.concepts import ConceptDetail
+    from competencymap.matching import CatalogCoverage, MatchReport
+
+NEED_TOP_K = 30  # as competencymap.matching.NEED_TOP_K
 
 Progress = Callable[[str], None]
 CROSSWALK_PAIRS = (("esco", "sfs"),)  # (source, target): target matches take evidence from source
@@ -179,3 +188,61 @@ class CompetencyMap:
         except IndexError_ as exc:
             return {"framework": name, "state": "stale", "detail": exc.message, "folder": str(folder)}
         return {"framework": name, "state": "ready", "folder": str(folder), "manifest": index.manifest}
+
+    # -- verbs used by the CLI and the API
+    # Each delegates to one library module, so `competencymap ...` and the HTTP service do the same.
+
+    def concept(
+        self,
+        iri: str,
+        framework: str | None = None,
+        *,
+        within: Sequence[str] | None = None,
+        crosswalk: bool = True,
+    ) -> ConceptDetail:
+        """Everything the frameworks say about one concept (`competencymap.concepts`).
+
+        `within`: the frameworks searched and drawn on (default: every framework of the store);
+        `crosswalk` adds mappings computed towards the other frameworks searched."""
+        from competencymap.concepts import ConceptLookups, concept_detail
+
+        lookups = self.__dict__.setdefault("_concept_lookups", ConceptLookups())
+        return concept_detail(self, iri, framework, within=within, crosswalk=crosswalk, lookups=lookups)
+
+    def match(
+        self,
+        text: str,
+        catalog: Catalog,
+        *,
+        frameworks: Sequence[str] = ("esco",),
+        top_k: int = NEED_TOP_K,
+        config: PipelineConfig | None = None,
+        coverage: CatalogCoverage | None = None,
+    ) -> MatchReport:
+        """A posting against the catalog's accepted tags (`competencymap.matching.match_posting`);
+        pass a `coverage` from `matching.catalog_coverage` to reuse a prepared catalog."""
+        from competencymap.matching import match_posting
+
+        return match_posting(self, catalog, text, frameworks=frameworks, top_k=top_k, config=config, coverage=coverage)
+
+    def suggest_tags(
+        self,
+        outcomes: Sequence[str],
+        *,
+        frameworks: Sequence[str] = ("esco",),
+        top_k: int = 5,
+        min_score: float | None = None,
+        confident_only: bool = False,
+    ) -> list[list[TagIn]]:
+        """Suggested tags for each learning outcome, with evidence (`competencymap.tagging`)."""
+        from competencymap.tagging import suggest_tags
+
+        return suggest_tags(self, outcomes, frameworks=frameworks, top_k=top_k, min_score=min_score,
+                            confident_only=confident_only)
+
+    def demand(self, postings: Iterable[Any], *, frameworks: Sequence[str] = ("esco",), **options: Any) -> DemandTable:
+        """Competency demand across postings (`competencymap.analytics.demand`; its keyword
+        options: by_month, by_occupation, catalog, rollup, fast, ...)."""
+        from competencymap.analytics import demand
+
+        return demand(self, postings, frameworks=frameworks, **options)

@@ -321,6 +321,86 @@ def offers_from_snapshot(snapshot: AcceptedSnapshot) -> list[Offer]:
     ]
 
 
+def met_by(rule: CoverageRule, need: str) -> dict[str, str]:
+    """Every tag IRI that meets `need` under `rule` -> the strongest relation; the same pairs as
+    :meth:`CoverageRule.covers` seen from the need's side (its small neighbourhood)."""
+    out: dict[str, str] = {}
+
+    def add(iri: str, relation: str) -> None:
+        if iri not in out or _STRENGTH[relation] < _STRENGTH[out[iri]]:
+            out[iri] = relation
+
+    add(need, "same")
+    concept = rule.concepts.get(need)
+    parents = concept.broader if concept is not None else ()
+    for parent in parents:
+        add(parent, "broader")  # the tag is the need's direct broader concept
+    for child in rule.children.get(need, ()):
+        add(child, "narrower")
+    for parent in parents:
+        node = rule.concepts.get(parent)
+        if node is not None and node.kind != KIND_GROUP:
+            for sibling in rule.children.get(parent, ()):
+                if sibling in rule.concepts:
+                    add(sibling, "sibling")
+    for partner in rule.partners.get(need, ()):
+        add(partner, "crosswalk")
+    return out
+
+
+@dataclass(frozen=True)
+class CatalogCoverage:
+    """The catalog's accepted tags prepared for matching needs in `frameworks`: the coverage rule
+    and, per tag IRI, the credentials holding it. Valid for one catalog `version`; build it with
+    :func:`catalog_coverage` and reuse it until the version changes."""
+
+    version: int
+    frameworks: tuple[str, ...]
+    offers: tuple[Offer, ...]
+    rule: CoverageRule
+    notes: tuple[str, ...]
+    holders: dict[str, tuple[tuple[int, int, str], ...]]  # tag IRI -> (offer position, tag position, label)
+
+    def match(self, needs: Sequence[Need]) -> MatchReport:
+        """The same report as :func:`match_needs` over these offers, from the need side."""
+        best: dict[int, dict[str, tuple[int, int, str, str]]] = {}  # offer -> need -> (strength, tag pos, iri, label)
+        for need in needs:
+            for tag_iri, relation in met_by(self.rule, need.iri).items():
+                strength = _STRENGTH[relation]
+                for offer_at, tag_at, label in self.holders.get(tag_iri, ()):
+                    found = best.setdefault(offer_at, {}).get(need.iri)
+                    if found is None or (strength, tag_at) < found[:2]:
+                        best[offer_at][need.iri] = (strength, tag_at, tag_iri, label)
+        total = sum(_weight(n) for n in needs)
+        matches = []
+        for offer_at, met in best.items():
+            offer = self.offers[offer_at]
+            covered = [Coverage(n, met[n.iri][2], met[n.iri][3], RELATIONS[met[n.iri][0]]) for n in needs if n.iri in met]
+            uncovered = [n for n in needs if n.iri not in met]
+            share = sum(_weight(c.need) for c in covered) / total if total else 0.0
+            matches.append(CredentialMatch(offer.credential_id, offer.title, covered, uncovered, round(share, 4)))
+        return _report(needs, matches, self.notes)
+
+
+def catalog_coverage(app: CompetencyMap, catalog: Catalog, frameworks: Sequence[str]) -> CatalogCoverage:
+    """Read the catalog once (one query) and index its accepted tags for needs in `frameworks`."""
+    snapshot = catalog.accepted_snapshot()
+    offers = offers_from_snapshot(snapshot)
+    rule, _, notes = coverage_rule(app, list(frameworks), offers)
+    holders: dict[str, list[tuple[int, int, str]]] = {}
+    for offer_at, offer in enumerate(offers):
+        for tag_at, (iri, label) in enumerate(offer.tags):
+            holders.setdefault(iri, []).append((offer_at, tag_at, label))
+    return CatalogCoverage(
+        version=snapshot.version,
+        frameworks=tuple(frameworks),
+        offers=tuple(offers),
+        rule=rule,
+        notes=tuple(notes),
+        holders={iri: tuple(items) for iri, items in holders.items()},
+    )
+
+
 # -- matching -------------------------------------------------------------------------------------
 
 
@@ -370,6 +450,10 @@ def match_needs(
 ) -> MatchReport:
     """Credentials against needs: per-credential coverage, a greedy stack, the gaps."""
     matches = [m for m in (credential_match(o, needs, rule) for o in offers) if m.covered]
+    return _report(needs, matches, notes)
+
+
+def _report(needs: Sequence[Need], matches: list[CredentialMatch], notes: Sequence[str]) -> MatchReport:
     matches.sort(key=lambda m: (-m.coverage, -len(m.covered), m.credential_id))
     stack = greedy_stack(matches)
     in_stack = set(stack)
@@ -393,10 +477,14 @@ def match_posting(
     frameworks: Sequence[str] = ("esco",),
     top_k: int = NEED_TOP_K,
     config: PipelineConfig | None = None,
+    coverage: CatalogCoverage | None = None,
 ) -> MatchReport:
-    """A posting's needs against every credential's accepted tags (see module docs)."""
+    """A posting's needs against every credential's accepted tags (see module docs).
+
+    Pass a `coverage` built by :func:`catalog_coverage` for the same frameworks to skip reading
+    the catalog (a service keeps one per catalog version)."""
     frameworks = list(frameworks)
     needs = posting_needs(app, text, frameworks, top_k, config=config)
-    offers = catalog_offers(catalog)
-    rule, _, notes = coverage_rule(app, frameworks, offers)
-    return match_needs(needs, offers, rule, notes)
+    if coverage is None or list(coverage.frameworks) != frameworks:
+        coverage = catalog_coverage(app, catalog, frameworks)
+    return coverage.match(needs)

@@ -17,7 +17,11 @@ import json
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from competencymap.errors import InputTextError
+from competencymap.text import check_text
 
 DeliveryMode = Literal["online", "in_person", "hybrid"]
 CreditStatus = Literal["credit", "non_credit"]
@@ -26,6 +30,46 @@ TagState = Literal["suggested", "accepted", "rejected"]
 TagSource = Literal["suggested", "manual"]
 
 _HTTP_URL = TypeAdapter(HttpUrl)
+
+
+# What every stored text may hold, stated as JSON Schema patterns (the API's document shows them):
+# no control character but tab, line feed, carriage return and form feed; and, where a text is
+# required, at least one character that is not white space.
+_ALLOWED = r"[^\x00-\x08\x0b\x0e-\x1f\x7f]"
+TEXT_PATTERN = rf"^{_ALLOWED}*$"
+NONBLANK_PATTERN = rf"^{_ALLOWED}*[^\s\x00-\x08\x0b\x0e-\x1f\x7f]{_ALLOWED}*$"
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
+DATE_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+def clean_text(value: str, info: ValidationInfo) -> str:
+    """The one text check (`competencymap.text.check_text`) as a pydantic validator: a lone
+    surrogate or a control character is a validation error of type `invalid_text`."""
+    field = info.field_name or "text"
+    try:
+        check_text(value, field, limit=len(value), empty_ok=True)
+    except InputTextError as exc:
+        reason = exc.message.removeprefix(f"{field} ")
+        raise PydanticCustomError("invalid_text", "{reason}", {"reason": reason}) from None
+    return value
+
+
+Clean = AfterValidator(clean_text)
+
+
+def text_rules(*, required: bool) -> dict[str, Any]:
+    """The JSON Schema extras stating the text rule (pattern) of a field."""
+    return {"pattern": NONBLANK_PATTERN if required else TEXT_PATTERN}
+
+
+def _sane_date(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"must be a date from {EARLIEST_DATE} to {LATEST_DATE}")
+    return value
+
+
+PostedOn = Annotated[date, AfterValidator(_sane_date), Field(json_schema_extra={"pattern": DATE_PATTERN})]
 
 
 def _one_line(value: str) -> str:
@@ -53,13 +97,19 @@ def _json_object(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-Title = Annotated[str, AfterValidator(_one_line), Field(min_length=1, max_length=300)]
-ShortText = Annotated[str, AfterValidator(_one_line), Field(min_length=1, max_length=300)]
-LongText = Annotated[str, Field(max_length=20_000)]
-OutcomeText = Annotated[str, AfterValidator(_one_line), Field(min_length=1, max_length=2_000)]
-HttpUrlText = Annotated[str, Field(max_length=2_000), AfterValidator(_http_url)]
-Iri = Annotated[str, Field(min_length=3, max_length=1_000), AfterValidator(_absolute_iri)]
-Person = Annotated[str, AfterValidator(_one_line), Field(min_length=1, max_length=200)]
+_REQUIRED = text_rules(required=True)
+_OPTIONAL = text_rules(required=False)
+Title = Annotated[str, Field(min_length=1, max_length=300, json_schema_extra=_REQUIRED), Clean, AfterValidator(_one_line)]
+ShortText = Annotated[str, Field(min_length=1, max_length=300, json_schema_extra=_REQUIRED), Clean, AfterValidator(_one_line)]
+LongText = Annotated[str, Field(max_length=20_000, json_schema_extra=_OPTIONAL), Clean]
+RequiredLongText = Annotated[str, Field(min_length=1, max_length=20_000, json_schema_extra=_REQUIRED), Clean]
+OutcomeText = Annotated[str, Field(min_length=1, max_length=2_000, json_schema_extra=_REQUIRED), Clean, AfterValidator(_one_line)]
+HttpUrlText = Annotated[str, Field(max_length=2_000), Clean, AfterValidator(_http_url)]
+Iri = Annotated[str, Field(min_length=3, max_length=1_000, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$"), Clean,
+                AfterValidator(_absolute_iri)]
+Person = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=_REQUIRED), Clean, AfterValidator(_one_line)]
+OneLine = Annotated[str, Field(max_length=300, json_schema_extra=_OPTIONAL), Clean, AfterValidator(_one_line)]
+PostingText = Annotated[str, Field(min_length=1, max_length=100_000, json_schema_extra=_REQUIRED), Clean]
 
 
 def _outcome_list(values: list[str]) -> list[str]:
@@ -90,7 +140,7 @@ class CredentialIn(_Input):
 
     title: Title
     issuer: ShortText
-    description: Annotated[LongText, Field(min_length=1)]
+    description: RequiredLongText
     learning_outcomes: Outcomes = Field(default_factory=list)
     duration_hours: Hours
     delivery_mode: DeliveryMode
@@ -113,7 +163,7 @@ class CredentialUpdate(_Input):
 
     title: Title | None = None
     issuer: ShortText | None = None
-    description: Annotated[LongText, Field(min_length=1)] | None = None
+    description: RequiredLongText | None = None
     learning_outcomes: Outcomes | None = None
     duration_hours: Hours | None = None
     delivery_mode: DeliveryMode | None = None
@@ -140,8 +190,8 @@ class TagIn(_Input):
     """A competency proposed for an outcome (or for the whole credential)."""
 
     competency_iri: Iri
-    framework: Annotated[str, Field(min_length=1, max_length=50)]
-    label: Annotated[str, AfterValidator(_one_line), Field(min_length=1, max_length=500)]
+    framework: Annotated[str, Field(min_length=1, max_length=50, json_schema_extra=_REQUIRED), Clean]
+    label: Annotated[str, Field(min_length=1, max_length=500, json_schema_extra=_REQUIRED), Clean, AfterValidator(_one_line)]
     score: Annotated[float, Field(allow_inf_nan=False)] | None = None
     evidence: Annotated[dict[str, Any], AfterValidator(_json_object)] = Field(default_factory=dict)
 
@@ -151,9 +201,9 @@ class PostingIn(_Input):
 
     title: Title
     employer: ShortText
-    text: Annotated[LongText, Field(min_length=1, max_length=100_000)]
-    posted_on: date | None = None
-    location: Annotated[str, AfterValidator(_one_line), Field(max_length=300)] = ""
+    text: PostingText
+    posted_on: PostedOn | None = None
+    location: OneLine = ""
 
 
 class _Output(BaseModel):

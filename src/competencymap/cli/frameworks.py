@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import orjson
 
+from competencymap.concepts import ConceptDetail, ConceptRef
 from competencymap.config import Settings, load_settings
 from competencymap.errors import CompetencyMapError
 from competencymap.frameworks.store import FrameworkStore
@@ -217,153 +218,72 @@ def show_command(state: _State, iri: str, framework_name: str | None, limit: int
 
     An IRI that is no concept of any framework but that a framework's relations name (as the
     withdrawn occupation of ESCO v1.1.1) is shown with those relations, marked as not listed.
+    Built from `CompetencyMap.concept`, as the API's GET /competencies/{iri}.
     """
+    from competencymap.core import CompetencyMap
+
     store = state.store
     names = [framework_name] if framework_name else store.names()
     for name in names:
         store.entry(name)
-    loaded = [state.get(name) for name in names]
-    home = next((f for f in loaded if f.concept(iri) is not None), None)
-    home = home or next((f for f in loaded if _named_by_relations(f, iri)), None)
-    if home is None:
-        where = ", ".join(names)
-        raise CompetencyMapError(f"unknown IRI {iri}: not in {where}")
-    details = concept_details(home, iri, loaded, limit)
+    app = CompetencyMap(state.settings)
+    app.store = store
+    detail = app.concept(iri, framework_name, within=names, crosswalk=False)
+    details = concept_details(detail, limit)
     if as_json:
         _echo_json(details)
     else:
         _echo_details(details)
 
 
-def _named_by_relations(framework: Framework, iri: str) -> bool:
-    return any(iri in (rel.source, rel.target) for rel in framework.relations if rel.type not in MAPPING_TYPES)
-
-
-def concept_details(framework: Framework, iri: str, frameworks_: list[Framework], limit: int) -> dict:
+def concept_details(detail: ConceptDetail, limit: int) -> dict:
     """Everything `frameworks show` prints about one concept, lists capped at `limit`.
 
     For an IRI that only the framework's relations name (a withdrawn concept), the labels
     and fields are empty and ``in_framework`` is false.
     """
-    concept = framework.concept(iri)
-    if concept is None:
-        return _unlisted_details(framework, iri, frameworks_, limit)
-    is_competency = isinstance(concept, Competency)
     out: dict = {
-        "iri": concept.iri,
-        "framework": framework.id,
-        "type": "competency" if is_competency else "occupation",
-        "kind": concept.kind,
-        "status": concept.status,
-        "pref_label": concept.pref_label,
-        "alt_labels": list(concept.alt_labels),
-        "hidden_labels": list(concept.hidden_labels),
-        "description": concept.description,
-        "code": concept.code,
-        "in_framework": True,
+        "iri": detail.iri,
+        "framework": detail.framework,
+        "type": detail.type,
+        "kind": detail.kind,
+        "status": detail.status,
+        "pref_label": detail.pref_label,
+        "alt_labels": list(detail.alt_labels),
+        "hidden_labels": list(detail.hidden_labels),
+        "description": detail.description,
+        "code": detail.code,
+        "in_framework": detail.in_framework,
     }
-    if is_competency:
-        out.update(scope_note=concept.scope_note, reuse_level=concept.reuse_level, schemes=list(concept.schemes))
+    if detail.in_framework and detail.type == "competency":
+        out.update(scope_note=detail.scope_note, reuse_level=detail.reuse_level, schemes=list(detail.schemes))
+    elif detail.in_framework:
+        out["isco_group"] = detail.isco_group
+    home = detail.framework
+
+    def ref(r: ConceptRef) -> dict:
+        return {"iri": r.iri, "label": r.label or "", "framework": r.framework or home, "in_framework": r.in_framework}
+
+    out["broader"] = [ref(r) for r in detail.broader]
+    out["narrower"] = _capped([ref(r) for r in detail.narrower], limit)
+    out["levels"] = [{"rank": lv.rank, "label": lv.label, "description": lv.description, "iri": lv.iri}
+                     for lv in detail.levels]
+    if detail.type == "competency":
+        out["essential_for"] = _capped([ref(r) for r in detail.essential_for], limit)
+        out["optional_for"] = _capped([ref(r) for r in detail.optional_for], limit)
+        out["skill_relations"] = _capped([
+            {"type": link.type, "direction": "to" if link.direction == "outgoing" else "from", **ref(link.concept)}
+            for link in detail.skill_relations
+        ], limit)
     else:
-        out["isco_group"] = concept.isco_group
-    out["broader"] = [_ref(framework, c.iri) for c in framework.broader_chain(iri)]
-    return _links(out, framework, iri, frameworks_, limit)
-
-
-def _unlisted_details(framework: Framework, iri: str, frameworks_: list[Framework], limit: int) -> dict:
-    """An IRI the framework's relations name but that is none of its concepts: what is known of it."""
-    is_occupation = any(rel.source == iri and rel.type in (REL_ESSENTIAL, REL_OPTIONAL) for rel in framework.relations)
-    out: dict = {
-        "iri": iri,
-        "framework": framework.id,
-        "type": "occupation" if is_occupation else "competency",
-        "kind": "",
-        "status": "",
-        "pref_label": "",
-        "alt_labels": [],
-        "hidden_labels": [],
-        "description": "",
-        "code": "",
-        "in_framework": False,
-        "broader": [],
-    }
-    return _links(out, framework, iri, frameworks_, limit)
-
-
-def _links(out: dict, framework: Framework, iri: str, frameworks_: list[Framework], limit: int) -> dict:
-    """Add narrower concepts, levels, relations and mappings of `iri` to `out`."""
-    is_competency = out["type"] == "competency"
-    narrower = [
-        c.iri for c in list(framework.competencies.values()) + list(framework.occupations.values())
-        if iri in c.broader
-    ]
-    out["narrower"] = _capped([_ref(framework, n) for n in narrower], limit)
-    out["levels"] = [
-        {"rank": lv.rank, "label": lv.label, "description": lv.description, "iri": lv.iri}
-        for lv in sorted((lv for lv in framework.levels if lv.competency == iri), key=lambda lv: lv.rank)
-    ]
-    out.update(_relations(framework, iri, is_competency, limit))
-    out["mappings"] = _capped(_mappings(frameworks_, iri), limit)
+        out["essential_skills"] = _capped([ref(r) for r in detail.essential_skills], limit)
+        out["optional_skills"] = _capped([ref(r) for r in detail.optional_skills], limit)
+    out["mappings"] = _capped([
+        {"type": link.type, "direction": "to" if link.direction == "outgoing" else "from", **ref(link.concept),
+         "framework": link.concept.framework or ""}
+        for link in detail.mappings
+    ], limit)
     return out
-
-
-def _relations(framework: Framework, iri: str, is_competency: bool, limit: int) -> dict:
-    groups: dict[str, list[dict]] = {}
-    if is_competency:
-        keys = {REL_ESSENTIAL: "essential_for", REL_OPTIONAL: "optional_for"}
-        for key in keys.values():
-            groups[key] = []
-        groups["skill_relations"] = []
-        for rel in framework.relations:
-            if rel.target == iri and rel.type in keys:
-                groups[keys[rel.type]].append(_ref(framework, rel.source))
-            elif rel.type in (REL_SKILL_ESSENTIAL, REL_SKILL_OPTIONAL) and iri in (rel.source, rel.target):
-                outgoing = rel.source == iri
-                other = rel.target if outgoing else rel.source
-                groups["skill_relations"].append(
-                    {"type": rel.type, "direction": "to" if outgoing else "from", **_ref(framework, other)}
-                )
-    else:
-        keys = {REL_ESSENTIAL: "essential_skills", REL_OPTIONAL: "optional_skills"}
-        for key in keys.values():
-            groups[key] = []
-        for rel in framework.relations:
-            if rel.source == iri and rel.type in keys:
-                groups[keys[rel.type]].append(_ref(framework, rel.target))
-    return {key: _capped(items, limit) for key, items in groups.items()}
-
-
-def _mappings(frameworks_: list[Framework], iri: str) -> list[dict]:
-    out = []
-    seen = set()
-    for framework in frameworks_:
-        for rel in framework.relations:
-            if rel.type not in MAPPING_TYPES or iri not in (rel.source, rel.target):
-                continue
-            outgoing = rel.source == iri
-            other = rel.target if outgoing else rel.source
-            key = (rel.type, outgoing, other)
-            if key in seen:
-                continue
-            seen.add(key)
-            target = next((f for f in frameworks_ if f.concept(other) is not None), None)
-            ref = _ref(target, other) if target else {
-                "iri": other, "label": "", "framework": "", "in_framework": False,
-            }
-            out.append({"type": rel.type, "direction": "to" if outgoing else "from", **ref})
-    return out
-
-
-def _ref(framework: Framework, iri: str) -> dict:
-    """A concept named by `framework`; ``in_framework`` is false for an IRI that is none of its
-    concepts (a withdrawn one, as ESCO v1.1.1's withdrawn occupation, or an unknown one)."""
-    concept = framework.concept(iri)
-    return {
-        "iri": iri,
-        "label": concept.pref_label if concept else "",
-        "framework": concept.framework if concept else framework.id,
-        "in_framework": concept is not None,
-    }
 
 
 def _capped(items: list[dict], limit: int) -> dict:

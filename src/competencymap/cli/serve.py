@@ -8,6 +8,12 @@ from competencymap.cli.common import app_options
 from competencymap.core import CompetencyMap
 from competencymap.errors import CompetencyMapError
 
+# Bounds on what a busy or abusive client can make the server hold: connections beyond
+# LIMIT_CONCURRENCY answer 503 at once instead of queueing threads and buffers.
+LIMIT_CONCURRENCY = 64
+BACKLOG = 128
+KEEP_ALIVE_SECONDS = 5
+
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -45,7 +51,7 @@ def serve(
 
     names = [n.strip() for value in frameworks for n in value.split(",") if n.strip()]
     options = ServiceOptions.from_env(
-        frameworks=tuple(dict.fromkeys(names)) or None, build_index=build_index, seed_catalog=seed
+        frameworks=tuple(dict.fromkeys(names)) or None, build_index=build_index, seed_catalog=seed, bind_host=host
     )
     if not is_loopback(host) and not options.api_key and not allow_open_writes:
         raise CompetencyMapError(
@@ -54,7 +60,9 @@ def serve(
         )
     prepare_engine(app, options, say=lambda message: click.echo(message, err=True))
     click.echo(f"serving {', '.join(options.frameworks) or 'no framework'} on http://{host}:{port}", err=True)
-    uvicorn.run(create_app(app.settings, app=app, options=options), host=host, port=port, log_level=log_level)
+    uvicorn.run(create_app(app.settings, app=app, options=options), host=host, port=port, log_level=log_level,
+                server_header=False, limit_concurrency=LIMIT_CONCURRENCY, backlog=BACKLOG,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 def main(argv: list[str] | None = None, prog_name: str = "competencymap serve") -> None:

@@ -1,0 +1,106 @@
+"""What routes depend on: the per-process `Service` and `get_service` (FastAPI dependency).
+
+Routes import from here, never from `api.app`, which builds the application around them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from api.options import ServiceOptions
+from competencymap.catalog import Catalog
+from competencymap.core import CompetencyMap
+from competencymap.errors import UnknownFramework
+from competencymap.matching import CatalogCoverage, catalog_coverage
+from competencymap.model import Framework
+
+
+@dataclass
+class Service:
+    """Everything one running service holds: the engine, the catalog and what it serves."""
+
+    engine: CompetencyMap
+    catalog: Catalog
+    options: ServiceOptions
+    frameworks: list[str]
+    started_at: float = field(default_factory=time.time)
+    seeded: int = 0
+    # The engine (model, FAISS, BM25) is used by one request at a time: the CPU is shared anyway
+    # and its lazily filled caches are not meant for concurrent writers.
+    engine_lock: threading.Lock = field(default_factory=threading.Lock)
+    cache: dict[str, Any] = field(default_factory=dict)  # per-framework lookups built on first use
+    cache_lock: threading.RLock = field(default_factory=threading.RLock)
+    # Catalog coverage indexes by requested frameworks, valid for one catalog version (LRU).
+    coverages: OrderedDict[tuple[str, ...], CatalogCoverage] = field(default_factory=OrderedDict)
+
+    def check_frameworks(self, names: Sequence[str] | None) -> list[str]:
+        """The served frameworks a request names (default: all served); 404 for any other name."""
+        if not names:
+            if not self.frameworks:
+                raise UnknownFramework("this service serves no framework; start it with --framework NAME")
+            return list(self.frameworks)
+        wanted = list(dict.fromkeys(names))
+        for name in wanted:
+            if name not in self.frameworks:
+                served = ", ".join(self.frameworks) or "none"
+                raise UnknownFramework(f"framework {name!r} is not served here; served: {served}")
+        return wanted
+
+    def framework(self, name: str) -> Framework:
+        self.check_frameworks([name])
+        return self.engine.framework(name)
+
+    def cached(self, key: str, build: Callable[[], Any]) -> Any:
+        """A value computed once per service (e.g. a reverse index of a framework's relations)."""
+        with self.cache_lock:
+            if key not in self.cache:
+                self.cache[key] = build()
+            return self.cache[key]
+
+    def coverage(self, frameworks: Sequence[str]) -> CatalogCoverage:
+        """The catalog's coverage index for needs in `frameworks`: reused while the catalog
+        version is unchanged (every tag or credential write changes it), rebuilt otherwise."""
+        key = tuple(frameworks)
+        version = self.catalog.catalog_version()
+        with self.cache_lock:
+            found = self.coverages.get(key)
+            if found is not None and found.version == version:
+                self.coverages.move_to_end(key)
+                return found
+        built = catalog_coverage(self.engine, self.catalog, key)
+        with self.cache_lock:
+            current = self.coverages.get(key)
+            if current is None or current.version < built.version:
+                self.coverages[key] = built
+                self.coverages.move_to_end(key)
+            while len(self.coverages) > max(1, self.options.coverage_cache):
+                self.coverages.popitem(last=False)
+        return built
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
+def get_service(request: Request) -> Service:
+    """FastAPI dependency: the running service of this application."""
+    service: Service = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def service_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("competencymap")
+    except Exception:  # not installed as a distribution
+        return "0"
