@@ -609,7 +609,9 @@ def build_table(
     notes: Sequence[str] = (),
     group_by: Sequence[str] = (),
     errors: int = 0,
+    rollup: bool | None = None,
 ) -> DemandTable:
+    """The table of a counter; `rollup` says whether roll-ups were counted (default: the counter has a roll-up)."""
     rows = []
     for (cell, (framework, level, iri)), count in counter.counts.items():
         month, occupation, groups = cell
@@ -636,7 +638,7 @@ def build_table(
         frameworks=list(frameworks),
         by_month=by_month,
         by_occupation=by_occupation,
-        rollup=counter.rollup is not None,
+        rollup=counter.rollup is not None if rollup is None else rollup,
         pipeline=pipeline,
         cells=dict(counter.cells),
         supply_credentials=supply.credentials if supply is not None else None,
