@@ -197,6 +197,9 @@ def _metadata_lines(crosswalk: Crosswalk, prefixes: dict[str, str]) -> list[str]
     }
     if crosswalk.model:
         fields["comment"] = f"embedding model: {crosswalk.model}"
+    for key in ("subject_source", "object_source"):
+        if not str(fields[key]).startswith(("http://", "https://")):  # SSSOM reads any other IRI as a CURIE
+            fields[key] = ""
     for key, value in fields.items():
         if value:
             lines.append(f"{key}: {_yaml(str(value))}")
