@@ -52,7 +52,7 @@ COLUMNS = (
 )
 FORMATS = ("sssom", "skos", "json")
 DEFAULT_CROSSWALKS = {"sfs": "esco"}  # target framework -> the framework its computed crosswalk comes from
-SIMILARITY = "cosine similarity of sentence embeddings (label and description; all-MiniLM-L6-v2 by default)"
+SIMILARITY = "cosine similarity of sentence embeddings (mean of preferred label and description)"
 
 
 @dataclass(frozen=True)
