@@ -137,6 +137,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        # Route code runs in AnyIO's worker threads (40 by default); fewer bound memory under load.
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = options.worker_threads
         service = await run_in_threadpool(start_service, settings, app, options)
         api.state.service = service
         try:
@@ -198,7 +202,8 @@ def _replace_default_errors(doc: dict[str, Any]) -> None:
         schemas.update(defs.get("$defs", {}))
     default = "#/components/schemas/HTTPValidationError"
     for operations in doc.get("paths", {}).values():
-        for operation in operations.values():
+        for method, operation in operations.items():
+            _add_guard_statuses(method, operation)
             answer = operation.get("responses", {}).get("422")
             content = (answer or {}).get("content", {}).get("application/json", {})
             if content.get("schema", {}).get("$ref") == default:
@@ -206,6 +211,26 @@ def _replace_default_errors(doc: dict[str, Any]) -> None:
                 answer["description"] = "Malformed body or parameter; `error.field` names it."
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
+
+
+GUARD_STATUSES = {
+    401: "Missing or wrong X-API-Key (only when the service has an API key).",
+    403: "A browser request from another site without the form token (CSRF check).",
+    413: "More input than the documented limit: a text over its maxLength (`error.field` names it), or too large a body.",
+    422: "Malformed body or parameter; `error.field` names it.",
+}
+
+
+def _add_guard_statuses(method: str, operation: dict[str, Any]) -> None:
+    """The statuses the middleware and the text rules answer, on every operation they apply to."""
+    responses = operation.setdefault("responses", {})
+    takes_input = bool(operation.get("requestBody") or operation.get("parameters"))
+    wanted = ([413, 422] if takes_input else []) + ([401, 403] if method in ("post", "put", "patch", "delete") else [])
+    for status in wanted:
+        responses.setdefault(str(status), {
+            "description": GUARD_STATUSES[status],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+        })
 
 
 def _include_optional(api: FastAPI, name: str) -> None:

@@ -13,6 +13,7 @@ DEFAULT_FRAMEWORKS = ("esco", "sfs")
 MAX_BODY_BYTES = 10 * 1024 * 1024  # a whole request: JSON body or multipart upload
 MAX_BATCH = 1000  # postings (or posting ids) in one demand request
 COVERAGE_CACHE = 8  # catalog coverage indexes kept (one per set of requested frameworks)
+WORKER_THREADS = 16  # threads running route code at once (AnyIO default 40); each costs stacks and malloc arenas
 
 
 def _flag(name: str, value: str) -> bool:
@@ -55,6 +56,7 @@ class ServiceOptions:
     max_body_bytes: int = MAX_BODY_BYTES
     max_batch: int = MAX_BATCH
     coverage_cache: int = COVERAGE_CACHE
+    worker_threads: int = WORKER_THREADS
 
     _ENV = {
         "frameworks": "COMPETENCYMAP_FRAMEWORKS",
@@ -66,6 +68,7 @@ class ServiceOptions:
         "build_index": "COMPETENCYMAP_BUILD_INDEX",
         "seed_catalog": "COMPETENCYMAP_SEED_CATALOG",
         "max_body_bytes": "COMPETENCYMAP_MAX_UPLOAD_BYTES",
+        "worker_threads": "COMPETENCYMAP_WORKER_THREADS",
     }
 
     @classmethod
@@ -86,6 +89,8 @@ class ServiceOptions:
                 values[name] = _flag(cls._ENV[name], env[cls._ENV[name]])
         if env.get("COMPETENCYMAP_MAX_UPLOAD_BYTES", "").strip():
             values["max_body_bytes"] = _positive("COMPETENCYMAP_MAX_UPLOAD_BYTES", env["COMPETENCYMAP_MAX_UPLOAD_BYTES"])
+        if env.get("COMPETENCYMAP_WORKER_THREADS", "").strip():
+            values["worker_threads"] = _positive("COMPETENCYMAP_WORKER_THREADS", env["COMPETENCYMAP_WORKER_THREADS"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         for name in ("frameworks", "cors_origins", "trusted_origins", "allowed_hosts"):
             if isinstance(values.get(name), list):
