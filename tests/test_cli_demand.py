@@ -1,5 +1,7 @@
 """`competencymap demand` as a user runs it: a real process, files in and out, and bad input
-answered with one `error:` line naming the file and line, exit code 1, never a traceback."""
+answered with one `error:` line naming the file and line, exit code 1, never a traceback. The
+default run is on a local Dask cluster: bad rows are recorded and skipped (exit code 3); a run
+killed with SIGKILL resumes into the same folder and gives the table of an uninterrupted run."""
 
 from __future__ import annotations
 
@@ -7,8 +9,10 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -32,10 +36,14 @@ POSTINGS = [
 ]
 
 
+def env_for(home: Path) -> dict[str, str]:
+    # torch: embeddings that do not depend on the rest of the batch, so differently batched runs agree exactly
+    return {**os.environ, "COMPETENCYMAP_HOME": str(home), "HF_HUB_OFFLINE": "1", "COMPETENCYMAP_BACKEND": "torch"}
+
+
 def run(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COMPETENCYMAP_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     return subprocess.run([sys.executable, "-m", "competencymap", "demand", *args], capture_output=True, text=True,
-                          env=env, timeout=300, cwd=cwd)
+                          env=env_for(home), timeout=300, cwd=cwd)
 
 
 def run_here(home: Path, *args: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
@@ -45,6 +53,7 @@ def run_here(home: Path, *args: str, monkeypatch: pytest.MonkeyPatch) -> tuple[i
     from competencymap.cli import main
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("COMPETENCYMAP_BACKEND", "torch")
     result = CliRunner().invoke(main, ["demand", *args, "--home", str(home)])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -75,35 +84,39 @@ def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
     [
         ("missing.csv", None, [], "{path}: file not found"),
         ("postings.txt", "text\nBake bread\n", [], "{path}: not a postings file"),
-        ("postings.csv", "title,text\nBaker,Bake bread\nCook,\n", [], "{path}:3: posting has no text"),
         ("postings.csv", "title,text\nBaker,Bake bread\n", ["--text-column", "body"], "{path}:1: no text column 'body'"),
-        ("postings.jsonl", '{"text": "Bake bread"}\n{"text": "Cook"\n', [], "{path}:2: not valid JSON"),
-        ("postings.jsonl", '{"text": "Bake bread"}\n{"title": "Cook"}\n', [], "{path}:2: no text field"),
-        ("postings.jsonl", '{"text": "a", "posted_on": "2026-01-02"}\n{"text": "b", "posted_on": "5 Jan"}\n',
-         ["--by-month"], "{path}:2: posting date '5 Jan' is not an ISO date"),
+        ("postings.csv", "title,text\nBaker,Bake bread\n", ["--group-by", "region"], "{path}:1: no group-by column 'region'"),
         ("postings.jsonl", "\n", [], "{path}: no postings in the file"),
         ("postings.parquet", "text\nBake bread\n", [], "{path}: not a readable Parquet file"),
         ("postings.jsonl", '{"text": "Bake bread"}\n', ["--format", "parquet"], "Parquet output needs an output file"),
+        ("postings.jsonl", '{"text": "Bake bread"}\n', ["--single-process", "-o", "run"], "--single-process writes no run folder"),
+        # one bad row stops a single-process run, naming the file and line
+        ("postings.csv", "title,text\nBaker,Bake bread\nCook,\n", ["--single-process"], "{path}:3: posting has no text"),
+        ("postings.jsonl", '{"text": "Bake bread"}\n{"text": "Cook"\n', ["--single-process"], "{path}:2: not valid JSON"),
+        ("postings.jsonl", '{"text": "Bake bread"}\n{"title": "Cook"}\n', ["--single-process"], "{path}:2: no text field"),
+        ("postings.jsonl", '{"text": "a", "posted_on": "2026-01-02"}\n{"text": "b", "posted_on": "5 Jan"}\n',
+         ["--by-month", "--single-process"], "{path}:2: posting date '5 Jan' is not an ISO date"),
     ],
 )
 def test_bad_input_is_one_line(tmp_path: Path, name: str, content: str | None, args: list[str], expected: str) -> None:
+    """File errors fail before any cluster starts; a bad row fails a single-process run."""
     path = tmp_path / name
     if content is not None:
         path.write_text(content, encoding="utf-8")
-    message = one_error_line(run(tmp_path, str(path), *args))
+    message = one_error_line(run(tmp_path, str(path), *args, cwd=tmp_path))
     assert message.startswith(expected.format(path=path)), message
 
 
 def test_a_parquet_row_without_text(tmp_path: Path) -> None:
     path = tmp_path / "postings.parquet"
     pq.write_table(pa.table({"title": ["Baker", "Cook"], "text": ["Bake bread", None]}), path)
-    assert one_error_line(run(tmp_path, str(path))) == f"{path}: row 2: posting has no text"
+    assert one_error_line(run(tmp_path, str(path), "--single-process")) == f"{path}: row 2: posting has no text"
 
 
 def test_unknown_framework_and_catalog(tmp_path: Path) -> None:
     path = tmp_path / "postings.jsonl"
     path.write_text('{"text": "Bake bread"}\n', encoding="utf-8")
-    assert "unknown framework" in one_error_line(run(tmp_path, str(path), "-f", "nope", "--no-catalog"))
+    assert "unknown framework" in one_error_line(run(tmp_path, str(path), "-f", "nope", "--no-catalog", "--single-process"))
     wrong = f"sqlite:///{tmp_path / 'typo.sqlite'}"
     assert one_error_line(run(tmp_path, str(path), "--catalog-db", wrong)) == f"no catalog database at {wrong}"
     assert not (tmp_path / "typo.sqlite").exists()
@@ -126,7 +139,8 @@ def catalog_url(tmp_path: Path) -> str:
 @pytest.mark.model
 def test_csv_in_json_out_with_supply(built_home: Path, tmp_path: Path, catalog_url: str) -> None:
     path = write_csv(tmp_path / "postings.csv", [{"Job_Title": p["title"], "Description": p["text"]} for p in POSTINGS])
-    done = run(built_home, str(path), "-f", "mini", "--catalog-db", catalog_url, "--format", "json")
+    done = run(built_home, str(path), "-f", "mini", "--catalog-db", catalog_url, "--format", "json", "--workers", "1",
+               "--partition-size", "2")
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     body = json.loads(done.stdout)
@@ -144,7 +158,7 @@ def test_parquet_in_parquet_out_by_month(built_home: Path, tmp_path: Path, monke
     pq.write_table(pa.Table.from_pylist(POSTINGS), path)
     out = tmp_path / "demand.parquet"
     code, stdout, stderr = run_here(built_home, str(path), "-f", "mini", "--by-month", "--top", "2", "--no-catalog",
-                                    "-o", str(out), monkeypatch=monkeypatch)
+                                    "-o", str(out), "--single-process", monkeypatch=monkeypatch)
     assert code == 0, stderr
     assert stdout == "" and f"written to {out}" in stderr
     table = pq.read_table(out)
@@ -163,8 +177,63 @@ def test_csv_output_to_stdout(built_home: Path, tmp_path: Path, monkeypatch: pyt
     path = tmp_path / "postings.jsonl"
     path.write_text("\n".join(json.dumps(p) for p in POSTINGS[2:]) + "\n", encoding="utf-8")
     code, stdout, stderr = run_here(built_home, str(path), "-f", "mini", "--no-catalog", "--no-rollup", "-q",
-                                    monkeypatch=monkeypatch)
+                                    "--single-process", monkeypatch=monkeypatch)
     assert code == 0, stderr
     rows = list(csv.DictReader(io.StringIO(stdout)))
     assert rows[0]["label"] == BREAD and rows[0]["postings"] == "1" and rows[0]["share"] == "1.0"
     assert {r["level"] for r in rows} == {"competency"} and rows[0]["credentials_supply"] == ""
+
+
+# -- a corpus run killed and resumed ---------------------------------------------------------------
+
+STATEMENTS = ["Experience with PostgreSQL databases.", "Strong Java skills.", "Write Python scripts.",
+              "Bake bread every morning.", "Drive delivery vehicles.", "Use spreadsheets to track orders.",
+              "Perform data analysis on sales.", "Manage the team budget.", "Good teamwork.", "Write SQL queries."]
+
+
+def corpus_lines(n: int) -> list[str]:
+    return [json.dumps({"id": f"p{i}", "posted_on": f"2026-0{1 + i % 2}-15",
+                        "text": " ".join(STATEMENTS[(i * 3 + k * 7) % len(STATEMENTS)] for k in range(2 + i % 2))})
+            for i in range(n)]
+
+
+def partitions_in(folder: Path) -> int:
+    return len(list((folder / "postings").glob("part-*.parquet"))) if (folder / "postings").is_dir() else 0
+
+
+@pytest.mark.model
+def test_a_killed_client_resumes_to_the_uninterrupted_table(built_home: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import psutil
+
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text("\n".join(corpus_lines(24)) + "\n", encoding="utf-8")
+    code, reference, stderr = run_here(built_home, str(clean), "-f", "mini", "--by-month", "--no-catalog", "-q",
+                                       "--single-process", monkeypatch=monkeypatch)
+    assert code == 0, stderr
+    corpus = tmp_path / "corpus.jsonl"  # the same postings and one bad row: skipped, recorded
+    corpus.write_text("\n".join([*corpus_lines(24), '{"title": "no text"}']) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "competencymap", "demand", str(corpus), "-f", "mini", "--by-month", "--no-catalog",
+               "-o", str(out), "--workers", "1", "--partition-size", "2", "--format", "csv", "-q"]
+    process = subprocess.Popen(command, env=env_for(built_home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 180
+    while partitions_in(out) == 0 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    children = psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    done = partitions_in(out)
+    assert 0 < done < 13, (done, process.stderr.read().decode() if process.stderr else "")
+    psutil.wait_procs(children, timeout=30)
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]  # its workers went too
+    resumed = subprocess.run(command, env=env_for(built_home), capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 3, resumed.stderr  # one posting left out
+    assert f"resuming: {done} of 13 partitions already mapped" in resumed.stderr
+    assert f"each one is listed with its reason in {out / 'errors.jsonl'}" in resumed.stderr
+    assert resumed.stdout == reference  # the table of the uninterrupted single-process run
+    assert (out / "demand.csv").read_text() == reference
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["partitions_reused"] == done and manifest["counts"]["partitions_mapped_by_this_run"] == 13 - done
+    assert [json.loads(line)["reason"] for line in (out / "errors.jsonl").read_text().splitlines()] == [
+        "no text field (one of text, description, job_description, body, posting_text); the fields are: title"]

@@ -74,6 +74,7 @@ def plan_partitions(files: Sequence[InputFile], columns: Columns, size: int = DE
             partitions.append(Partition(file.number, index, file.path, file.name, start,
                                         min(size, count - index * size), index * size))
     if not partitions:
-        names = ", ".join(f.name for f in files)
-        raise CompetencyMapError(f"no postings in {names}")
+        if len(files) == 1:
+            raise CompetencyMapError("no postings in the file", path=files[0].name)
+        raise CompetencyMapError(f"no postings in {', '.join(f.name for f in files)}")
     return Plan(partitions, rows, bad)

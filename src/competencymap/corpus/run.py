@@ -55,7 +55,7 @@ from competencymap.corpus.output import (
     write_errors,
     write_postings,
 )
-from competencymap.corpus.partitions import DEFAULT_SIZE, Partition, plan_partitions
+from competencymap.corpus.partitions import DEFAULT_SIZE, Partition, Plan, plan_partitions
 from competencymap.corpus.plugin import PLUGIN_NAME, EnginePlugin, worker_plugin
 from competencymap.errors import CompetencyMapError
 from competencymap.matching import Offer
@@ -119,18 +119,18 @@ def run_corpus(
     progress: bool = False,
     say: Say | None = None,
     on_progress: Progress | None = None,
+    prepared: PreparedRun | None = None,
 ) -> CorpusResult:
     """Map the postings of `inputs` (files, folders, globs) into `output` and build the demand
     table; resumes the run already in `output`. `offers` (catalog credentials with accepted tags)
-    adds supply. `client` uses an existing Dask client; otherwise one is made from `cluster`."""
+    adds supply. `client` uses an existing Dask client; otherwise one is made from `cluster`.
+    `prepared` is what :func:`prepare_corpus` gave for the same arguments (else it runs now)."""
     say = say or (lambda message: None)
     clock = {"started": time.time()}
     start = time.perf_counter()
-    files = resolve_inputs(list(inputs))
-    plan = plan_partitions(files, options.columns, options.partition_size)
-    folder = OutputFolder(output)
-    signature = run_signature(settings, files, options)
-    previous = _check_folder(folder, signature)
+    prepared = prepared or prepare_corpus(settings, inputs, output, options)
+    files, plan, folder, signature, previous = (prepared.files, prepared.plan, prepared.folder, prepared.signature,
+                                                prepared.previous)
     folder.create()
     done = [p for p in plan.partitions if folder.done(p.id)]
     todo = [p for p in plan.partitions if not folder.done(p.id)]
@@ -182,6 +182,28 @@ def run_corpus(
     manifest["runs"][-1].update({"finished": _iso(time.time()), "partitions_mapped": len(todo)})
     folder.write_manifest(manifest)
     return CorpusResult(table, folder.root, manifest, len(todo), len(done), errors)
+
+
+@dataclass
+class PreparedRun:
+    """A run's inputs, partitions and output folder, checked; nothing written yet."""
+
+    files: list[InputFile]
+    plan: Plan
+    folder: OutputFolder
+    signature: dict[str, Any]
+    previous: dict[str, Any] | None  # the manifest of the run being resumed
+
+
+def prepare_corpus(settings: Settings, inputs: Sequence[str], output: str | Path, options: CorpusOptions) -> PreparedRun:
+    """Resolve and scan the inputs and check the output folder (a file error or a folder holding
+    another run fails here, before any cluster starts); pass it to :func:`run_corpus`."""
+    files = resolve_inputs(list(inputs))
+    plan = plan_partitions(files, options.columns, options.partition_size)
+    folder = OutputFolder(output)
+    signature = run_signature(settings, files, options)
+    previous = _check_folder(folder, signature)
+    return PreparedRun(files, plan, folder, signature, previous)
 
 
 def run_signature(settings: Settings, files: Sequence[InputFile], options: CorpusOptions) -> dict[str, Any]:
@@ -261,7 +283,7 @@ def dask_client(cluster: ClusterOptions, client: Client | None = None, say: Say 
     env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     dashboard = ":0" if importlib.util.find_spec("bokeh") is not None else None
     local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=dashboard,
-                         env=env, silence_logs=logging.ERROR)
+                         env=env, silence_logs=logging.CRITICAL)
     try:
         with Client(local) as own:
             _say_dashboard(own, say)
