@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run serve test test-fast benchmark clean
+.PHONY: setup run serve test test-fast typecheck benchmark clean
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,9 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+typecheck: setup
+	$(BIN)/mypy api/
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not full"

@@ -310,7 +310,7 @@ CredentialOut = described(
         "created_at": "When it was stored (UTC).",
         "updated_at": "When it last changed (UTC).",
     },
-    types_={"learning_outcomes": list[OutcomeOut]},
+    types_={"learning_outcomes": list[OutcomeOut]},  # type: ignore[valid-type]
 )
 TagOut = described(
     Tag,
@@ -506,8 +506,8 @@ class DemandRequest(_Body):
         ]},
     )
 
-    postings: list[DemandPosting] = Field(None, description="Postings to analyse (give exactly one source).")  # type: ignore[assignment]
-    posting_ids: list[IdValue] = Field(None, description="Stored postings to analyse (give exactly one source).")  # type: ignore[assignment]
+    postings: list[DemandPosting] = Field(None, description="Postings to analyse (give exactly one source).")  # type: ignore[arg-type]
+    posting_ids: list[IdValue] = Field(None, description="Stored postings to analyse (give exactly one source).")  # type: ignore[arg-type]
     all_stored: bool = Field(False, strict=True, description="Analyse every stored posting (give exactly one source).")
     frameworks: FrameworkNames
     by_month: bool = Field(False, strict=True, description="One block of rows per month posted (posted_on, YYYY-MM-DD).")

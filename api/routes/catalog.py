@@ -49,7 +49,7 @@ Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="How many to skip.")]
     "/credentials", status_code=201, response_model=CredentialOut, dependencies=write,
     summary="Store a micro-credential", responses=errors(401, 403, 413, 422),
 )
-def create_credential(body: CredentialCreate, service: ServiceDep) -> Credential:  # type: ignore[valid-type]
+def create_credential(body: CredentialCreate, service: ServiceDep) -> Credential:
     return service.catalog.create_credential(body)
 
 
@@ -80,7 +80,7 @@ def get_credential(credential_id: CredentialId, service: ServiceDep) -> Credenti
     "/credentials/{credential_id}", response_model=CredentialOut, dependencies=write,
     summary="Change some fields of a micro-credential", responses=errors(401, 403, 404, 413, 422),
 )
-def update_credential(credential_id: CredentialId, body: CredentialPatch, service: ServiceDep) -> Credential:  # type: ignore[valid-type]
+def update_credential(credential_id: CredentialId, body: CredentialPatch, service: ServiceDep) -> Credential:
     """Only the fields given change. A new `learning_outcomes` list keeps the id and tags of
     every outcome whose text is unchanged; removed outcomes lose their tags."""
     return service.catalog.update_credential(credential_id, body)
@@ -110,7 +110,7 @@ def suggest_tags(
     """Maps each outcome with the engine and stores the best competencies as suggested tags,
     with their evidence. Tags already accepted or rejected keep their decision. All the
     suggestions of one request are stored in one transaction."""
-    options = body or SuggestTagsRequest()
+    options = body or SuggestTagsRequest.model_validate({})
     credential = service.catalog.get_credential(credential_id)
     names = service.check_frameworks(options.frameworks)
     outcomes = credential.learning_outcomes

@@ -23,7 +23,7 @@ PostingId = Annotated[int, Path(ge=1, le=MAX_ID, description="Posting id.")]
     "/postings", status_code=201, response_model=PostingOut, dependencies=write,
     summary="Store a job posting", responses=errors(401, 403, 413, 422),
 )
-def create_posting(body: PostingCreate, service: ServiceDep) -> Posting:  # type: ignore[valid-type]
+def create_posting(body: PostingCreate, service: ServiceDep) -> Posting:
     return service.catalog.create_posting(body)
 
 
