@@ -104,12 +104,14 @@ def load_sets(app: CompetencyMap, wanted: Sequence[str]) -> dict[str, list[Query
     return sets
 
 
-def run_methods(app: CompetencyMap, sets: dict[str, list[Query]]) -> list[dict]:
+def run_methods(app: CompetencyMap, sets: dict[str, list[Query]], only: str = "") -> list[dict]:
     methods: dict[str, Ranker] = {
         "bm25 (labels)": bm25_ranker(app, "esco"),
         "cosine (pref labels)": cosine_ranker(app, "esco"),
     }
     methods.update({label: pipeline_ranker(app, "esco", cfg) for label, cfg in stage_configs().items()})
+    if only:
+        methods = {k: v for k, v in methods.items() if only in k}
     rows = []
     for method, rank in methods.items():
         for set_name, queries in sets.items():
@@ -166,14 +168,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default="tech,house,outcomes")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--only", default="", help="run only the methods whose name contains this (no files written)")
     args = parser.parse_args(argv)
     app = CompetencyMap(load_settings())
     app.index("esco", build=True, progress=True)
     sets = load_sets(app, args.sets.split(","))
-    rows = run_methods(app, sets)
-    sfs = sfs_scores(app) if "outcomes" in args.sets else None
+    rows = run_methods(app, sets, args.only)
+    sfs = sfs_scores(app) if "outcomes" in args.sets and not args.only else None
     table = markdown(rows, sfs)
     print(table)
+    if args.only:
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     meta = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "model": app.encoder.name,
             "candidates": len(app.framework("esco").skills()), "python": platform.python_version(),

