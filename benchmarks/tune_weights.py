@@ -43,12 +43,12 @@ OCCUPATION_WEIGHTS = [0.0, 0.05, 0.1, 0.2]
 def collect(matcher: FrameworkMatcher, texts: list[str]) -> list[tuple[list[str], Signals]]:
     """Per text: candidate IRIs and their raw signals (every stage on)."""
     statements = [Statement(t, 0, len(t)) for t in texts]
-    return [(matcher.candidate_iris(found), found) for _, found in matcher.statement_signals(statements)]
+    return [(matcher.candidate_iris(found), found) for found in matcher.statement_signals(statements)]
 
 
 def ranking(matcher: FrameworkMatcher, item: tuple[list[str], Signals], weights: dict[str, float]) -> list[str]:
     iris, found = item
-    total = matcher.weigh(found, matcher.config.only(**weights))
+    total = matcher.weigh(found, matcher.config.only(**weights)).total
     order = np.argsort(-total, kind="stable")[:100]
     return [iris[j] for j in order]
 
