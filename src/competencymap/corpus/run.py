@@ -265,7 +265,7 @@ def dask_client(cluster: ClusterOptions, client: Client | None = None, say: Say 
     if client is not None:
         yield client
         return
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if cluster.scheduler:
         try:
@@ -278,18 +278,23 @@ def dask_client(cluster: ClusterOptions, client: Client | None = None, say: Say 
         finally:
             remote.close()
         return
-    workers = cluster.workers or available_cores()
-    threads = cluster.threads or _local_threads(cluster)
-    env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-    dashboard = ":0" if importlib.util.find_spec("bokeh") is not None else None
-    local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=dashboard,
-                         env=env, silence_logs=logging.CRITICAL)
+    local = local_cluster(cluster.workers or available_cores(), cluster.threads or _local_threads(cluster))
     try:
         with Client(local) as own:
             _say_dashboard(own, say)
             yield own
     finally:
         local.close()
+
+
+def local_cluster(workers: int, threads: int) -> Any:
+    """A local cluster of `workers` processes, one task thread each, `threads` encoder threads each."""
+    from distributed import LocalCluster
+
+    env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    dashboard = ":0" if importlib.util.find_spec("bokeh") is not None else None
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=dashboard,
+                        env=env, silence_logs=logging.CRITICAL)
 
 
 def _say_dashboard(client: Client, say: Say) -> None:

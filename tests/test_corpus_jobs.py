@@ -1,0 +1,164 @@
+"""Demand jobs in the API: POST answers 202 at once, the job runs on the service's own Dask cluster
+while other requests are answered, its status shows progress, its table (JSON, CSV, Parquet) is
+the synchronous endpoint's table, bad rows are listed, a failed job resumes, and a job that was
+running when the service stopped is marked interrupted."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import ServiceOptions, create_app
+from competencymap.config import load_settings
+
+pytestmark = pytest.mark.model
+STATEMENTS = ["Experience with PostgreSQL databases.", "Strong Java skills.", "Write Python scripts.",
+              "Bake bread every morning.", "Drive delivery vehicles.", "Use spreadsheets to track orders.",
+              "Perform data analysis on sales.", "Manage the team budget.", "Good teamwork.", "Write SQL queries."]
+POSTINGS = [{"title": "", "posted_on": f"2026-0{1 + i % 2}-15",
+             "text": " ".join(STATEMENTS[(i * 3 + k * 7) % len(STATEMENTS)] for k in range(2 + i % 2))} for i in range(23)]
+
+
+@pytest.fixture(scope="module")
+def client(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    home = tmp_path_factory.mktemp("jobs") / "home"
+    shutil.copytree(built_home, home, copy_function=os.link)  # jobs are written under the home
+    settings = load_settings(home=home)
+    if hasattr(settings, "backend"):  # batch-independent embeddings: the job and the request agree exactly
+        settings = settings.with_(backend="torch")
+    options = ServiceOptions(frameworks=("mini",), database_url=f"sqlite:///{home / 'catalog.sqlite'}")
+    env = {"COMPETENCYMAP_JOB_PARTITION_SIZE": "10", "COMPETENCYMAP_JOB_WORKERS": "1"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    app = create_app(settings, options=options)
+    with TestClient(app, base_url="http://localhost") as test_client:
+        yield test_client
+        jobs = app.state.service.cache.get("demand-jobs")
+        if jobs is not None:
+            jobs.close()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def wait_for(client: TestClient, job_id: str, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get(f"/jobs/{job_id}").json()
+        if status["state"] in ("complete", "failed"):
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {status['state']}")
+
+
+@pytest.fixture(scope="module")
+def finished(client: TestClient) -> dict:
+    """One job over 23 postings (3 partitions), with other requests answered while it runs."""
+    started = time.monotonic()
+    answer = client.post("/jobs/demand", json={"postings": POSTINGS, "by_month": True})
+    assert answer.status_code == 202, answer.text
+    assert time.monotonic() - started < 10  # accepted at once, mapped later
+    job = answer.json()
+    assert job["state"] in ("queued", "running") and answer.headers["location"] == f"/jobs/{job['id']}"
+    assert client.get(f"/jobs/{job['id']}/result").status_code == 409  # not yet
+    seen = set()
+    while (status := client.get(f"/jobs/{job['id']}").json())["state"] not in ("complete", "failed"):
+        seen.add((status["state"], status["progress"]["rows_done"]))
+        asked = time.monotonic()
+        assert client.get("/health").status_code == 200
+        mapped = client.post("/map", json={"text": "Write SQL queries", "frameworks": ["mini"]})
+        assert mapped.status_code == 200, mapped.text
+        assert time.monotonic() - asked < 15  # the service's engine is not held by the job
+        time.sleep(0.3)
+    assert status["state"] == "complete", status
+    return {"job": status, "seen": seen}
+
+
+def test_a_job_runs_in_the_background_and_reports_progress(finished: dict) -> None:
+    status = finished["job"]
+    assert status["progress"] == {"rows_done": 23, "rows_total": 23, "fraction": 1.0}
+    assert status["result"]["postings"] == 23 and status["result"]["errors"] == 0
+    assert status["options"]["frameworks"] == ["mini"] and status["started"] and status["finished"]
+    assert any(state == "running" for state, _ in finished["seen"])
+
+
+def test_the_result_is_the_synchronous_table(client: TestClient, finished: dict) -> None:
+    job_id = finished["job"]["id"]
+    body = client.get(f"/jobs/{job_id}/result").json()
+    sync = client.post("/analytics/demand", json={"postings": POSTINGS, "by_month": True}).json()
+    assert body["columns"] == sync["columns"]
+    assert body["rows"] == [{c: r.get(c) for c in sync["columns"]} for r in sync["rows"]]
+    assert body["meta"]["postings"] == 23 and body["meta"]["by_month"] is True
+    csv_text = client.get(f"/jobs/{job_id}/result", params={"format": "csv"})
+    assert csv_text.headers["content-type"].startswith("text/csv")
+    assert csv_text.text.splitlines()[0] == ",".join(body["columns"]) and len(csv_text.text.splitlines()) == len(body["rows"]) + 1
+    parquet = client.get(f"/jobs/{job_id}/result", params={"format": "parquet"})
+    assert pq.read_table(io.BytesIO(parquet.content)).to_pylist() == body["rows"]
+    assert client.get(f"/jobs/{job_id}/errors").text == ""
+
+
+def test_an_uploaded_file_with_bad_rows(client: TestClient) -> None:
+    lines = [json.dumps(p) for p in POSTINGS[:12]] + ['{"title": "no text"}', "not json"]
+    answer = client.post("/jobs/demand/upload", files={"file": ("corpus.jsonl", "\n".join(lines) + "\n")},
+                         data={"top_n": "1"})
+    assert answer.status_code == 202, answer.text
+    status = wait_for(client, answer.json()["id"])
+    assert status["state"] == "complete" and status["result"]["postings"] == 12 and status["result"]["errors"] == 2
+    errors = [json.loads(line) for line in client.get(f"/jobs/{status['id']}/errors").text.splitlines()]
+    assert [(e["line"], e["stage"]) for e in errors] == [(13, "read"), (14, "read")] and errors[0]["source"].endswith("corpus.jsonl")
+    rows = client.get(f"/jobs/{status['id']}/result").json()["rows"]
+    blocks = [(r["framework"], r["level"]) for r in rows]
+    assert len(blocks) == len(set(blocks))  # top_n=1: one row per block
+
+
+def test_refusals(client: TestClient) -> None:
+    bad = client.post("/jobs/demand/upload", files={"file": ("corpus.csv", "title,summary\nBaker,Bake bread\n")})
+    assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("corpus.csv:1: no text column")
+    assert client.post("/jobs/demand/upload", files={"file": ("corpus.txt", "x")}).status_code == 415
+    assert client.post("/jobs/demand", json={"postings": POSTINGS[:1], "frameworks": ["nope"]}).status_code == 404
+    assert client.post("/jobs/demand", json={"postings": []}).status_code == 422
+    assert client.get(f"/jobs/{'0' * 32}").status_code == 404
+    assert client.get("/jobs/not-an-id").status_code == 422
+    finished_id = client.post("/jobs/demand", json={"postings": POSTINGS[:2]}).json()["id"]
+    wait_for(client, finished_id)
+    assert client.post(f"/jobs/{finished_id}/resume").status_code == 409  # complete: nothing to resume
+
+
+def test_a_failed_job_resumes_from_its_partitions(client: TestClient, finished: dict) -> None:
+    from api.routes.jobs import manager
+
+    service = client.app.state.service  # type: ignore[attr-defined]
+    jobs = manager(service)
+    job_id = finished["job"]["id"]
+    (jobs.folder(job_id) / "run" / "postings" / "part-0000-00001.parquet").unlink()  # one partition lost
+    jobs.update(job_id, state="failed", error="the machine went down")
+    answer = client.post(f"/jobs/{job_id}/resume")
+    assert answer.status_code == 202
+    status = wait_for(client, job_id)
+    assert status["state"] == "complete" and status["error"] is None and status["result"]["postings"] == 23
+    manifest = json.loads((jobs.folder(job_id) / "run" / "manifest.json").read_text())
+    assert manifest["counts"]["partitions_mapped_by_this_run"] == 1 and manifest["counts"]["partitions_reused"] == 2
+
+
+def test_a_job_running_when_the_service_stopped_is_interrupted(tmp_path: Path) -> None:
+    from api.routes.jobs import JobManager
+
+    folder = tmp_path / "jobs" / ("a" * 32)
+    folder.mkdir(parents=True)
+    (folder / "job.json").write_text(json.dumps({"id": "a" * 32, "state": "running", "created": "x", "started": "x",
+                                                 "finished": None, "options": {}, "error": None, "result": None}))
+    service = SimpleNamespace(engine=SimpleNamespace(settings=SimpleNamespace(home=tmp_path)))
+    jobs = JobManager(service)  # type: ignore[arg-type]
+    assert jobs.status("a" * 32)["state"] == "interrupted"
