@@ -165,7 +165,7 @@ def test_vectors_for_and_pref_label_matrix(built: CompetencyIndex, framework: Fr
 def test_save_load_round_trip(built: CompetencyIndex, saved: Path, framework: Framework, encoder: Encoder) -> None:
     assert saved.name == "all-minilm-l6-v2" and saved.parent.name == "esco"
     assert {p.name for p in saved.iterdir()} == {
-        "manifest.json", "entries.jsonl", "pref_label.faiss", "alt_label.faiss", "hidden_label.faiss", "description.faiss"
+        "manifest.json", "entries.json", "vectors.npy", "pref_label.faiss", "alt_label.faiss", "hidden_label.faiss", "description.faiss"
     }
     loaded = CompetencyIndex.load(saved, framework, encoder)
     assert loaded.entries == built.entries and loaded.manifest == built.manifest
@@ -205,7 +205,7 @@ def test_load_refuses_another_model(saved: Path, framework: Framework, encoder: 
         CompetencyIndex.load(saved, framework, other)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("name", ["description.faiss", "entries.jsonl"])
+@pytest.mark.parametrize("name", ["description.faiss", "entries.json", "vectors.npy"])
 def test_load_refuses_tampered_files(saved: Path, framework: Framework, encoder: Encoder, name: str) -> None:
     path = saved / name
     data = bytearray(path.read_bytes())
@@ -228,7 +228,7 @@ def test_load_refuses_a_manifest_edited_to_fit(saved: Path, framework: Framework
     manifest = orjson.loads((saved / "manifest.json").read_bytes())
     manifest["content_checksum"] = "0" * 64
     (saved / "manifest.json").write_bytes(orjson.dumps(manifest))
-    with pytest.raises(IndexError_, match="entries.jsonl does not match the manifest"):
+    with pytest.raises(IndexError_, match="entries.json does not match the manifest"):
         CompetencyIndex.load(saved, framework, encoder)
 
 

@@ -121,8 +121,18 @@ class CompetencyMap:
             return None
 
     def lexical(self, name: str) -> LexicalIndex:
+        """The BM25 and exact-label index of a framework, read from its cache under home when the
+        framework is unchanged, else built (and cached)."""
         if name not in self._lexical:
-            self._lexical[name] = LexicalIndex.build(self.framework(name))
+            framework = self.framework(name)
+            fingerprint = self.store.fingerprint(name)
+            folder = self.settings.home / name / "lexical"
+            index = LexicalIndex.load(folder, fingerprint) if fingerprint else None
+            if index is None:
+                index = LexicalIndex.build(framework)
+                if fingerprint:
+                    index.save(folder, fingerprint)
+            self._lexical[name] = index
         return self._lexical[name]
 
     def matcher(self, name: str, config: PipelineConfig | None = None, *, build: bool = False) -> FrameworkMatcher:

@@ -7,17 +7,20 @@ inner product (IndexFlatIP); larger ones an inverted file (IndexIVFFlat) probed 
 enough that a single query stays around a millisecond. Scores are aggregated per
 competency (the best of its texts) and a hit says which text matched.
 
-On disk: one `<field>.faiss` per field (faiss.write_index), `entries.jsonl` and
-`manifest.json` (model, framework, counts, checksums of the content and of each file).
+On disk: one `<field>.faiss` per field (faiss.write_index), `vectors.npy` (every text's
+vector in entry order, memory-mapped on load so a start costs no copy), `entries.json` and
+`manifest.json` (model, backend, framework, counts, checksums of the content and of each file).
 Loading refuses an index that does not fit the framework or the model, or whose files
-changed.
+changed. FAISS indexes are read on their first search.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import os
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,9 +38,11 @@ from competencymap.model import Framework
 __all__ = ["FIELDS", "CompetencyIndex", "IndexEntry", "TextHit"]
 
 FIELDS = ("pref_label", "alt_label", "hidden_label", "description")
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "manifest.json"
-ENTRIES = "entries.jsonl"
+ENTRIES = "entries.json"
+VECTORS = "vectors.npy"
+LEGACY_ENTRIES = "entries.jsonl"  # format 1, read only to reuse its vectors when rebuilding
 FLAT_LIMIT = 8192  # fields with more texts than this get an IVF index instead of an exact scan
 REBUILD = "run `competencymap index build`"
 
@@ -80,11 +85,8 @@ def framework_entries(framework: Framework, fields: Sequence[str]) -> list[Index
 
 
 def content_checksum(entries: Sequence[IndexEntry]) -> str:
-    """sha256 over the sorted (iri, field, text) triples."""
-    digest = hashlib.sha256()
-    for triple in sorted((e.iri, e.field, e.text) for e in entries):
-        digest.update(orjson.dumps(triple) + b"\n")
-    return digest.hexdigest()
+    """sha256 of the sorted (iri, field, text) triples as one JSON array."""
+    return hashlib.sha256(orjson.dumps(sorted((e.iri, e.field, e.text) for e in entries))).hexdigest()
 
 
 def _check_fields(fields: Sequence[str]) -> tuple[str, ...]:
@@ -120,6 +122,19 @@ def _build_faiss(vectors: np.ndarray, plan: dict) -> faiss.Index:
     return index
 
 
+def _backends(encoder: Encoder, previous: CompetencyIndex | None, encoded: int, reused: int) -> dict[str, int]:
+    """How many distinct texts each encoder backend computed (reused vectors keep their origin)."""
+    counts: dict[str, int] = {}
+    if reused and previous is not None:
+        before = previous.manifest.get("backends") or {previous.manifest.get("backend", "torch"): 1}
+        origin = max(before, key=before.get)
+        counts[origin] = reused
+    if encoded:
+        name = getattr(encoder, "backend", "torch")
+        counts[name] = counts.get(name, 0) + encoded
+    return counts
+
+
 def _all_vectors(index: faiss.Index) -> np.ndarray:
     """Every vector stored in a flat or IVF-flat index, in id order."""
     if isinstance(index, faiss.IndexIVF):
@@ -142,12 +157,16 @@ class CompetencyIndex:
         entries: list[IndexEntry],
         indexes: dict[str, faiss.Index],
         vectors: np.ndarray,
+        folder: Path | None = None,
     ) -> None:
         self.manifest = manifest
         self.entries = entries
-        self._indexes = indexes
+        self._indexes = indexes  # filled on first search when read from `folder`
+        self._folder = folder
+        self._faiss_lock = threading.Lock()
         self._vectors = vectors
-        self._vectors.flags.writeable = False
+        if self._vectors.flags.writeable:
+            self._vectors.flags.writeable = False
         self.fields: tuple[str, ...] = tuple(manifest["fields"])
         self._start: dict[str, int] = {}
         position = 0
@@ -207,6 +226,7 @@ class CompetencyIndex:
             "format": FORMAT,
             "model": encoder.name,
             "model_checksum": encoder.checksum,
+            "backends": _backends(encoder, previous, len(missing), len(reused)),  # what computed the vectors
             "dimension": int(vectors.shape[1]),
             "framework_id": framework.id,
             "framework_iri": framework.iri,
@@ -248,16 +268,23 @@ class CompetencyIndex:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         files = {}
-        lines = b"".join(orjson.dumps({"iri": e.iri, "field": e.field, "text": e.text}) + b"\n" for e in self.entries)
+        lines = orjson.dumps([[e.iri, e.field, e.text] for e in self.entries])
         _write_atomic(folder / ENTRIES, lines)
         files[ENTRIES] = hashlib.sha256(lines).hexdigest()
-        for name, index in self._indexes.items():
+        tmp = folder / (VECTORS + ".tmp")
+        with open(tmp, "wb") as handle:
+            np.save(handle, np.ascontiguousarray(self._vectors, dtype=np.float32), allow_pickle=False)
+        os.replace(tmp, folder / VECTORS)
+        files[VECTORS] = file_sha256(folder / VECTORS)
+        for name in self.fields:
+            index = self._faiss(name)
             path = folder / f"{name}.faiss"
             tmp = path.with_name(path.name + ".tmp")
             faiss.write_index(index, str(tmp))
             os.replace(tmp, path)
             files[path.name] = file_sha256(path)
         self.manifest["files"] = files
+        (folder / LEGACY_ENTRIES).unlink(missing_ok=True)
         _write_atomic(folder / MANIFEST, orjson.dumps(self.manifest, option=orjson.OPT_INDENT_2) + b"\n")
 
     @classmethod
@@ -265,6 +292,7 @@ class CompetencyIndex:
         """Read a saved index; refuse it if it does not fit the framework or model, or was altered."""
         folder = Path(folder)
         manifest = _read_manifest(folder)
+        _check_format(folder, manifest)
         _check_model(folder, manifest, encoder, dimension=True)
         _check_framework(folder, manifest, framework)
         index = cls._read(folder, manifest)
@@ -278,28 +306,48 @@ class CompetencyIndex:
         """Read a saved index built with this model, whatever framework it fits (for reuse)."""
         folder = Path(folder)
         manifest = _read_manifest(folder)
+        if manifest["format"] not in (1, FORMAT):
+            _check_format(folder, manifest)
         _check_model(folder, manifest, encoder, dimension=False)
         return cls._read(folder, manifest)
 
     @classmethod
     def _read(cls, folder: Path, manifest: dict) -> CompetencyIndex:
+        if manifest["format"] == 1:
+            return cls._read_legacy(folder, manifest)
         _check_files(folder, manifest)
         entries = _read_entries(folder / ENTRIES)
         if content_checksum(entries) != manifest["content_checksum"] or len(entries) != manifest["vector_count"]:
             _refuse(folder, f"{ENTRIES} does not match the manifest")
-        indexes, parts = {}, []
-        for name in manifest["fields"]:
-            try:
-                index = faiss.read_index(str(folder / f"{name}.faiss"))
-            except RuntimeError:
-                _refuse(folder, f"{name}.faiss is not a FAISS index")
-            if index.ntotal != manifest["field_counts"][name] or index.d != manifest["dimension"]:
-                _refuse(folder, f"{name}.faiss holds {index.ntotal} vectors of dimension {index.d}, not as the manifest says")
-            indexes[name] = index
-            parts.append(_all_vectors(index))
+        try:
+            vectors = np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)
+        except ValueError:
+            _refuse(folder, f"{VECTORS} is not a NumPy array file")
+        if vectors.shape != (len(entries), manifest["dimension"]) or vectors.dtype != np.float32:
+            _refuse(folder, f"{VECTORS} holds {vectors.shape} {vectors.dtype}, not as the manifest says")
+        return cls(manifest, entries, {}, vectors, folder)
+
+    @classmethod
+    def _read_legacy(cls, folder: Path, manifest: dict) -> CompetencyIndex:
+        """A format-1 index (vectors inside the FAISS files), read only so a rebuild reuses them."""
+        _check_files(folder, manifest, [LEGACY_ENTRIES, *(f"{name}.faiss" for name in manifest["fields"])])
+        with open(folder / LEGACY_ENTRIES, "rb") as handle:
+            entries = [IndexEntry(item["iri"], item["field"], item["text"]) for item in map(orjson.loads, handle)]
+        parts = [_all_vectors(_read_faiss(folder, name, manifest)) for name in manifest["fields"]]
         dim = manifest["dimension"]
         vectors = np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros((0, dim)), dtype=np.float32)
-        return cls(manifest, entries, indexes, vectors)
+        return cls(manifest, entries, {}, vectors, folder)
+
+    def _faiss(self, name: str) -> faiss.Index:
+        """The FAISS index of a field, read from disk on first use."""
+        index = self._indexes.get(name)
+        if index is None:
+            with self._faiss_lock:
+                index = self._indexes.get(name)
+                if index is None:
+                    assert self._folder is not None
+                    index = self._indexes[name] = _read_faiss(self._folder, name, self.manifest)
+        return index
 
     # -- search ------------------------------------------------------------------------------
 
@@ -318,7 +366,7 @@ class CompetencyIndex:
             return np.zeros((len(queries), n), np.float32), np.full((len(queries), n), -1, np.int64)
         all_scores, all_rows = [], []
         for name in names:
-            index = self._indexes[name]
+            index = self._faiss(name)
             take = min(n, index.ntotal)
             if take == 0:
                 continue
@@ -356,7 +404,7 @@ class CompetencyIndex:
         """
         queries = self._queries(queries)
         names = self._fields(fields)
-        available = sum(self._indexes[name].ntotal for name in names)
+        available = sum(self.manifest["field_counts"][name] for name in names)
         results: list[list[TextHit]] = [[] for _ in range(len(queries))]
         if k <= 0:
             return results
@@ -448,9 +496,12 @@ def _read_manifest(folder: Path) -> dict:
               "competency_count", "vector_count", "fields", "field_counts", "search", "content_checksum", "files")
     if not isinstance(manifest, dict) or any(key not in manifest for key in needed):
         _refuse(folder, f"{MANIFEST} is incomplete")
+    return manifest
+
+
+def _check_format(folder: Path, manifest: dict) -> None:
     if manifest["format"] != FORMAT:
         _refuse(folder, f"index format {manifest['format']} is not the current format {FORMAT}")
-    return manifest
 
 
 def _differs(folder: Path, what: str, built: object, now: object) -> None:
@@ -478,9 +529,9 @@ def _check_framework(folder: Path, manifest: dict, framework: Framework) -> None
             _differs(folder, what, built, now)
 
 
-def _check_files(folder: Path, manifest: dict) -> None:
+def _check_files(folder: Path, manifest: dict, needed: list[str] | None = None) -> None:
     files = manifest["files"]
-    needed = [ENTRIES, *(f"{name}.faiss" for name in manifest["fields"])]
+    needed = needed or [ENTRIES, VECTORS, *(f"{name}.faiss" for name in manifest["fields"])]
     for name in needed:
         path = folder / name
         if name not in files:
@@ -492,12 +543,23 @@ def _check_files(folder: Path, manifest: dict) -> None:
 
 
 def _read_entries(path: Path) -> list[IndexEntry]:
-    entries = []
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, 1):
-            try:
-                item = orjson.loads(line)
-                entries.append(IndexEntry(item["iri"], item["field"], item["text"]))
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                raise IndexError_(f"not an index entry; {REBUILD}", path=str(path), line=number) from None
-    return entries
+    was_enabled = gc.isenabled()
+    gc.disable()  # many small objects at once: the collector would only slow this down
+    try:
+        items = orjson.loads(path.read_bytes())
+        return [IndexEntry(iri, field, text) for iri, field, text in items]
+    except (orjson.JSONDecodeError, TypeError, ValueError):
+        raise IndexError_(f"not a list of index entries; {REBUILD}", path=str(path)) from None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _read_faiss(folder: Path, name: str, manifest: dict) -> faiss.Index:
+    try:
+        index = faiss.read_index(str(folder / f"{name}.faiss"))
+    except RuntimeError:
+        _refuse(folder, f"{name}.faiss is not a FAISS index")
+    if index.ntotal != manifest["field_counts"][name] or index.d != manifest["dimension"]:
+        _refuse(folder, f"{name}.faiss holds {index.ntotal} vectors of dimension {index.d}, not as the manifest says")
+    return index

@@ -27,23 +27,36 @@ that are only stopwords and have no capitals are never matched.
 
 from __future__ import annotations
 
+import gc
 import math
+import os
 import re
+import shutil
+import tempfile
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable, NamedTuple
 
 import bm25s
 import numpy as np
+import orjson
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_EN_PLUS
 
+from competencymap.checksum import file_sha256
 from competencymap.errors import CompetencyMapError
 from competencymap.model import Competency, Framework
 
 FIELDS = ("pref_label", "alt_label", "hidden_label", "description")
+LEXICAL_FORMAT = 1
+MANIFEST_FILE = "manifest.json"
+EXACT_FILE = "exact.json"
+DOCS_FILE = "docs.json"
+DOC_COMPETENCY_FILE = "doc_competency.npy"
+BM25_FOLDER = "bm25"
 DEFAULT_FIELDS = ("pref_label", "alt_label", "hidden_label")
 HEAD_FIELD = "pref_label_head"
 
@@ -213,6 +226,79 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return len(self._competency_iris)
+
+    # -- files ------------------------------------------------------------------------
+
+    def save(self, folder: Path, fingerprint: str) -> None:
+        """Write the index into `folder` (replacing it), with a manifest naming `fingerprint`
+        (the framework content it was built from) and the sha256 of every file."""
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
+            work = Path(tmp) / "lexical"
+            work.mkdir()
+            exact = [[list(key), [list(e) for e in entries]] for key, entries in self._phrases.items()]
+            (work / EXACT_FILE).write_bytes(orjson.dumps(exact))
+            docs = {"iris": self._competency_iris, "labels": self._doc_label}
+            (work / DOCS_FILE).write_bytes(orjson.dumps(docs))
+            np.save(work / DOC_COMPETENCY_FILE, self._doc_competency, allow_pickle=False)
+            if self._bm25 is not None:
+                self._bm25.save(str(work / BM25_FOLDER), show_progress=False)
+            files = {str(p.relative_to(work)): file_sha256(p) for p in sorted(work.rglob("*")) if p.is_file()}
+            manifest = {"format": LEXICAL_FORMAT, "fingerprint": fingerprint, "files": files}
+            (work / MANIFEST_FILE).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+            if folder.exists():
+                shutil.rmtree(folder)
+            os.replace(work, folder)
+
+    @classmethod
+    def load(cls, folder: Path, fingerprint: str) -> LexicalIndex | None:
+        """The index saved in `folder` for this `fingerprint`, or None when absent, stale or altered."""
+        folder = Path(folder)
+        try:
+            manifest = orjson.loads((folder / MANIFEST_FILE).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return None
+        if not isinstance(manifest, dict) or manifest.get("format") != LEXICAL_FORMAT:
+            return None
+        if manifest.get("fingerprint") != fingerprint:
+            return None
+        for name, digest in manifest.get("files", {}).items():
+            path = folder / name
+            if not path.is_file() or file_sha256(path) != digest:
+                return None
+        return cls._read(folder)
+
+    @classmethod
+    def _read(cls, folder: Path) -> LexicalIndex:
+        was_enabled = gc.isenabled()
+        gc.disable()  # many small objects at once: the collector would only slow this down
+        try:
+            return cls._read_files(folder)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    @classmethod
+    def _read_files(cls, folder: Path) -> LexicalIndex:
+        self = cls.__new__(cls)
+        self._phrases = {}
+        self._prefixes = set()
+        self._frequency = {}
+        for key, entries in orjson.loads((folder / EXACT_FILE).read_bytes()):
+            key = tuple(key)
+            self._phrases[key] = [_Entry(*e) for e in entries]
+            self._frequency[key] = len(entries)
+            for n in range(1, len(key)):
+                self._prefixes.add(key[:n])
+        docs = orjson.loads((folder / DOCS_FILE).read_bytes())
+        self._competency_iris = docs["iris"]
+        self._doc_label = [tuple(label) for label in docs["labels"]]
+        self._doc_competency = np.load(folder / DOC_COMPETENCY_FILE, allow_pickle=False)
+        bm25_folder = folder / BM25_FOLDER
+        self._bm25 = bm25s.BM25.load(str(bm25_folder), allow_pickle=False) if bm25_folder.is_dir() else None
+        self._lowercase = {}
+        return self
 
     # -- exact ------------------------------------------------------------------------
 

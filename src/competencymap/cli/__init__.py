@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -22,29 +23,38 @@ class Main(click.Group):
             sys.exit(0)
 
 
-@click.group(cls=Main)
+# Each command's module is imported only when that command runs (or help lists them), so a
+# command never pays for the imports of the others (the catalog's database layer, the server).
+COMMANDS = {
+    "frameworks": "competencymap.cli.frameworks:frameworks",
+    "index": "competencymap.cli.index:index",
+    "map": "competencymap.cli.mapping:map_command",
+    "search": "competencymap.cli.mapping:search_command",
+    "demand": "competencymap.cli.demand:demand",
+    "serve": "competencymap.cli.serve:serve",
+    "catalog": "competencymap.cli.catalog:catalog",
+    "crosswalk": "competencymap.cli.crosswalk:crosswalk_command",
+    "model": "competencymap.cli.model:model",
+}
+
+
+class LazyMain(Main):
+    """The command group, importing a command's module when the command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyMain)
 @click.version_option(package_name="competencymap")
 def main() -> None:
     """Map learning outcomes and job postings onto shared competency identifiers."""
-
-
-def _register() -> None:
-    from competencymap.cli import catalog as catalog_cli
-    from competencymap.cli import crosswalk as crosswalk_cli
-    from competencymap.cli import demand as demand_cli
-    from competencymap.cli import frameworks as frameworks_cli
-    from competencymap.cli import index as index_cli
-    from competencymap.cli import mapping as mapping_cli
-    from competencymap.cli import serve as serve_cli
-
-    main.add_command(frameworks_cli.frameworks)
-    main.add_command(index_cli.index)
-    main.add_command(mapping_cli.map_command)
-    main.add_command(mapping_cli.search_command)
-    main.add_command(demand_cli.demand)
-    main.add_command(serve_cli.serve)
-    main.add_command(catalog_cli.catalog)
-    main.add_command(crosswalk_cli.crosswalk_command)
-
-
-_register()

@@ -85,6 +85,16 @@ class FrameworkStore:
                 self._loaded[key] = self._load(entry.path, name, language)
             return self._loaded[key]
 
+    def fingerprint(self, name: str, *, language: str | None = None) -> str | None:
+        """sha256 of the cached, normalized framework: it changes exactly when its content does
+        (None when the framework is unknown or not cached). Derived caches key on it."""
+        if name not in self.names():
+            return None
+        entry = self.entry(name)
+        manifest = self._fresh_manifest(entry, _language(language or entry.language or self.settings.language))
+        value = manifest.get("framework_sha256") if manifest else None
+        return value if isinstance(value, str) else None
+
     def add(self, path: Path, *, language: str | None = None, name: str | None = None) -> Framework:
         """Load a user framework, cache it and register it under its name.
 

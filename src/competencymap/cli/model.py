@@ -1,0 +1,40 @@
+"""`competencymap model`: the embedding model and its derived files."""
+
+from __future__ import annotations
+
+import click
+
+from competencymap.cli.common import app_options, echo_json
+from competencymap.core import CompetencyMap
+from competencymap.onnx_export import export, read_manifest
+
+
+@click.group("model")
+def model() -> None:
+    """The embedding model: where it is, its checksum, its ONNX export."""
+
+
+@model.command("info")
+@app_options
+def info_command(app: CompetencyMap) -> None:
+    """Where the model is, its verified sha256, the backend and the ONNX export's manifest."""
+    encoder = app.encoder
+    echo_json({
+        "model": encoder.name, "folder": str(encoder.folder), "sha256": encoder.checksum,
+        "backend": encoder.backend, "dimension": encoder.dimension, "max_seq_length": encoder.max_seq_length,
+        "onnx_folder": str(encoder.onnx_folder()), "onnx_manifest": read_manifest(encoder.onnx_folder()),
+    })
+
+
+@model.command("export")
+@click.option("--force", is_flag=True, help="Export again even when a verified export exists.")
+@app_options
+def export_command(app: CompetencyMap, force: bool) -> None:
+    """Export the verified model to ONNX (fp32 and int8) once; later runs check it against its manifest."""
+    encoder = app.encoder
+    folder = encoder.onnx_folder()
+    if force or read_manifest(folder) is None:
+        click.echo(f"exporting {encoder.name} to ONNX under {folder}", err=True)
+        export(encoder.folder, encoder.checksum, folder)
+    encoder.encode(["check"])  # loads the chosen backend, verifying its file
+    click.echo(f"{encoder.name}: ONNX export verified in {folder}", err=True)
