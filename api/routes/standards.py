@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.app import Service, get_service
+from api.deps import Service, ServiceDep
 from api.models import MAX_ID, errors
 from api.security import require_api_key
 from competencymap.exports.case import CaseIndex, framework_to_cfpackage
@@ -29,7 +29,6 @@ from competencymap.model import Relation
 
 router = APIRouter()
 write = [Depends(require_api_key)]
-ServiceDep = Annotated[Service, Depends(get_service)]
 CASE_ROOT = "/ims/case/v1p1"
 CASE_FRAMEWORKS = ("sfs", "essential-skills")
 SourcedId = Annotated[str, Path(max_length=200, description="The object's CASE identifier (a UUID).")]
@@ -125,8 +124,8 @@ def get_cf_item_associations(sourcedId: SourcedId, request: Request, service: Se
     },
 )
 def get_crosswalk(
-    source: Annotated[str, Path(max_length=50)],
-    target: Annotated[str, Path(max_length=50)],
+    source: Annotated[str, Path(max_length=50, description="Served framework whose concepts are mapped (e.g. esco).")],
+    target: Annotated[str, Path(max_length=50, description="Served framework whose skills they map to (e.g. sfs).")],
     service: ServiceDep,
     format: Annotated[Literal["sssom", "skos", "json"], Query(description="sssom, skos or json.")] = "sssom",
 ) -> Response:
@@ -158,8 +157,8 @@ def import_credential(
     format: Annotated[Literal["auto", "openbadges", "ctdl"], Query(description="The document's standard.")] = "auto",
     issuer: Annotated[str | None, Query(max_length=300, description="When the document names none.")] = None,
     duration_hours: Annotated[float | None, Query(gt=0, le=100_000, description="When not stated.")] = None,
-    delivery_mode: Annotated[Literal["online", "in_person", "hybrid"] | None, Query()] = None,
-    credit: Annotated[Literal["credit", "non_credit"] | None, Query()] = None,
+    delivery_mode: Annotated[Literal["online", "in_person", "hybrid"] | None, Query(description="When not stated.")] = None,
+    credit: Annotated[Literal["credit", "non_credit"] | None, Query(description="When not stated.")] = None,
     assessment: Annotated[str | None, Query(max_length=300, description="When not stated.")] = None,
     decided_by: Annotated[str, Query(min_length=1, max_length=200, description="Recorded on the imported tags.")] = "import",
 ) -> JSONResponse:
@@ -192,7 +191,7 @@ def _detect(document: dict[str, Any]) -> str:
     openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def import_tags_csv(
-    credential_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request, service: ServiceDep,
+    credential_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Credential id.")], request: Request, service: ServiceDep,
     decided_by: Annotated[str, Query(min_length=1, max_length=200, description="For rows that name no one.")] = "csv import",
 ) -> dict[str, Any]:
     """Each row's competency is tagged on the outcome at its position (the text must match) and
