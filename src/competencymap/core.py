@@ -6,9 +6,11 @@ The CLI and the API are thin layers over it; each holds one instance. Everything
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from competencymap.config import Settings, load_settings
 from competencymap.crosswalk import compute_crosswalk, crosswalk_index
@@ -35,6 +37,20 @@ Progress = Callable[[str], None]
 CROSSWALK_PAIRS = (("esco", "sfs"),)  # (source, target): target matches take evidence from source
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(method: F) -> F:
+    """Run a part-loading method under the instance's lock (parts load once, whatever the threads)."""
+
+    @functools.wraps(method)
+    def wrapper(self: CompetencyMap, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class CompetencyMap:
     """Frameworks, the embedding model, their indexes and the mapper, for one configuration."""
 
@@ -51,9 +67,11 @@ class CompetencyMap:
         self._matchers: dict[tuple[str, PipelineConfig], FrameworkMatcher] = {}
         self._crosswalks: dict[tuple[str, str], list[Relation]] = {}
         self._crosswalk_links: dict[tuple[str, str], dict[str, list[Relation]]] = {}
+        self._lock = threading.RLock()  # parts are loaded once even when requests ask at the same time
 
     # -- parts ------------------------------------------------------------------------------
 
+    @_locked
     def framework(self, name: str) -> Framework:
         """A loaded framework by name; `<name>-occupations` is the occupations view of `<name>`."""
         if name.endswith(OCCUPATIONS_SUFFIX) and name not in self.store.names():
@@ -62,6 +80,7 @@ class CompetencyMap:
             return self._derived[name]
         return self.store.get(name)
 
+    @_locked
     def graph(self, name: str) -> FrameworkGraph:
         """The framework's graph (children, groups and depth, relations by IRI, occupation links), built once."""
         framework = self.framework(name)
@@ -71,6 +90,7 @@ class CompetencyMap:
         return graph
 
     @property
+    @_locked
     def encoder(self) -> Encoder:
         if self._encoder is None:
             s = self.settings
@@ -79,6 +99,7 @@ class CompetencyMap:
         return self._encoder
 
     @property
+    @_locked
     def statement_vectors(self) -> StatementEncoder:
         """Statement and phrase vectors, cached by text and shared by every framework's matcher."""
         if self._statement_vectors is None:
@@ -88,6 +109,7 @@ class CompetencyMap:
     def index_folder(self, name: str) -> Path:
         return CompetencyIndex.folder_for(self.settings.home, name, self.encoder.name)
 
+    @_locked
     def index(self, name: str, *, build: bool = False, progress: bool = False) -> CompetencyIndex:
         """The vector index of a framework; built (and saved) first when `build` is true."""
         if name not in self._indexes:
@@ -103,6 +125,7 @@ class CompetencyMap:
             self._indexes[name] = CompetencyIndex.load(folder, framework, self.encoder)
         return self._indexes[name]
 
+    @_locked
     def build_index(self, name: str, *, progress: bool = False, force: bool = False) -> CompetencyIndex:
         """Build a framework's index, reusing the vectors of unchanged texts of the previous one."""
         folder = self.index_folder(name)
@@ -120,6 +143,7 @@ class CompetencyMap:
         except (FileNotFoundError, IndexError_):
             return None
 
+    @_locked
     def lexical(self, name: str) -> LexicalIndex:
         """The BM25 and exact-label index of a framework, read from its cache under home when the
         framework is unchanged, else built (and cached)."""
@@ -135,6 +159,7 @@ class CompetencyMap:
             self._lexical[name] = index
         return self._lexical[name]
 
+    @_locked
     def matcher(self, name: str, config: PipelineConfig | None = None, *, build: bool = False) -> FrameworkMatcher:
         config = config or PipelineConfig()
         key = (name, config)
@@ -144,6 +169,7 @@ class CompetencyMap:
             )
         return self._matchers[key]
 
+    @_locked
     def crosswalk(self, source: str, target: str) -> list[Relation]:
         """Scored SKOS mapping relations from `source` competencies to `target` skills.
 
@@ -183,6 +209,7 @@ class CompetencyMap:
         matchers = [self.matcher(name, config) for name in frameworks]
         return map_texts(texts, matchers, top_k=top_k, kind=kind, crosswalks=self._crosswalks_for(frameworks))
 
+    @_locked
     def _crosswalks_for(self, frameworks: Sequence[str]) -> dict[str, tuple[str, dict[str, list[Relation]]]]:
         """The computed crosswalks between requested frameworks (ESCO -> Skills for Success)."""
         out = {}

@@ -322,12 +322,15 @@ class Encoder:
             return row
 
         if len(texts) <= 1 or self._workers() == 1:
-            for row in range(len(texts)):
+            for row in range(len(texts)):  # on the caller's thread: a short query never queues
                 one(row)
                 bar.update(1)
             return
-        for _ in self._pool().map(one, range(len(texts))):
-            bar.update(1)
+        wave = 2 * self._workers()  # submitted a few at a time, so concurrent callers take turns
+        pool = self._pool()
+        for start in range(0, len(texts), wave):
+            for _ in pool.map(one, range(start, min(start + wave, len(texts)))):
+                bar.update(1)
 
     def _workers(self) -> int:
         return self.threads or os.cpu_count() or 1

@@ -17,9 +17,11 @@ on signals collected once. Every stage can be switched off so the benchmark can 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
 import faiss
 import numpy as np
@@ -250,17 +252,33 @@ class FrameworkMatcher:
         return Evidence(method, entry.field, entry.text, score, (query.start, query.end), query.text)
 
 
+_THREADS_LOCK = threading.Lock()
+_THREADS_USERS = 0
+_THREADS_SAVED: list[Any] = []
+
+
 @contextmanager
 def single_threaded() -> Iterator[None]:
-    """BLAS and FAISS on one thread: their products here are small, and thread hand-offs cost more
-    than they give (the encoder has the cores meanwhile; callers run statements in parallel)."""
-    previous = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
+    """BLAS and FAISS on one thread while statements are scored: the products here are small and
+    thread hand-offs cost more than they give (the encoder has the cores; requests and workers
+    run in parallel instead). Process-wide settings, so concurrent callers share one setting:
+    the first one in sets it, the last one out restores it."""
+    global _THREADS_USERS
+    with _THREADS_LOCK:
+        if _THREADS_USERS == 0:
+            limits = threadpool_limits(limits=1, user_api="blas")
+            _THREADS_SAVED[:] = [faiss.omp_get_max_threads(), limits]
+            faiss.omp_set_num_threads(1)
+        _THREADS_USERS += 1
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
+        yield
     finally:
-        faiss.omp_set_num_threads(previous)
+        with _THREADS_LOCK:
+            _THREADS_USERS -= 1
+            if _THREADS_USERS == 0:
+                threads, limits = _THREADS_SAVED
+                faiss.omp_set_num_threads(threads)
+                limits.restore_original_limits()
 
 
 def _queries(statement: Statement, vectors: StatementVectors) -> tuple[Query, ...]:
