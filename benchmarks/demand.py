@@ -1,23 +1,28 @@
-"""Throughput and peak memory of `competencymap demand` on N job postings.
+"""Throughput and peak memory of `competencymap demand` on N generated job postings: the
+single-process path and the Dask corpus run with 1 and 2 workers, on the same input, in one run.
 
-By default the postings are the 32 bundled synthetic postings (data/postings/sample_postings.jsonl)
-repeated up to N, each copy varied: its bullet lines shuffled, one bullet sometimes left out, and
-its date moved to one of 12 months. Nothing in the pipeline caches whole texts or statements (only
-single-word normalisation is memoised), so a repeated posting costs as much as a new one; the
-variation keeps the statement mix realistic all the same. `--postings FILE` measures a real file.
+The postings are generated from the 32 bundled synthetic postings (data/postings/sample_postings.jsonl):
+each has 15-30 statements, about a third of them boilerplate shared across postings (benefits,
+equal-opportunity and how-to-apply sentences, from a fixed pool), the rest requirement and duty
+lines of the samples with their wording varied (a lead-in such as "Experience with" or "You
+will", an occasional qualifier such as "(preferred)"). So statements repeat across postings as
+they do in real corpora, and a statement cache has something to find, but most are not exact
+copies. `--postings FILE` measures a real file instead.
 
-The run is the CLI's path without click: the checking pass (`scan_postings`), then
-`analytics.demand` over `read_postings` (chunks through `CompetencyMap.map_many`), then the
-CSV writer. Start-up (model, index, crosswalk, catalog) is timed apart, on a warm-up of a few
-postings. Peak memory is the process's resident high-water mark (VmHWM) after start-up and at
-the end; the difference is what the run itself added.
+Each path is timed apart from its start-up (model, indexes, crosswalk, and for Dask the cluster
+and each worker's engine, warmed on a few postings first):
+
+- single process: `analytics.demand` over `read_postings`, as `competencymap demand --single-process`;
+- Dask, W workers: `corpus.run.run_corpus` on a local cluster of W worker processes with
+  cores / W encoder threads each, as `competencymap demand --output DIR --workers W`; its map time
+  is read from the run's manifest, peak memory per worker from each worker's VmHWM.
 
     .venv/bin/python benchmarks/demand.py --n 2000 [--framework esco] [--fast] [--by-month]
-        [--catalog-db URL] [--postings FILE] [--agreement]
+        [--workers 1,2] [--partition-size 250] [--postings FILE] [--home DIR] [--skip-single]
 
 Prints a summary and records the run in benchmarks/results/demand.json (or --out), one entry per
-case (pipeline, options, N); a new run of the same case replaces the old one. The load average before
-and after is recorded: other work on the machine slows every figure down.
+case; a new run of the same case replaces the old one. The load average before and after is
+printed and recorded: other work on the machine slows every figure down.
 """
 
 from __future__ import annotations
@@ -38,41 +43,100 @@ SAMPLE = ROOT / "data" / "postings" / "sample_postings.jsonl"
 RESULTS = ROOT / "benchmarks" / "results" / "demand.json"
 MONTHS = [f"{year}-{month:02d}" for year, month in [(2025, m) for m in range(7, 13)] + [(2026, m) for m in range(1, 7)]]
 _BULLET = re.compile(r"^\s*(?:[•*\-–·▪●]|\d+[.)])\s+")
+WARM_UP = 4  # postings mapped before timing starts
+
+BOILERPLATE = [
+    "We offer a competitive salary and a comprehensive benefits package.",
+    "Our benefits include dental, vision and extended health coverage.",
+    "We are an equal opportunity employer and value diversity at our company.",
+    "All qualified applicants will receive consideration without regard to race, religion or gender.",
+    "Accommodations are available on request for candidates taking part in all aspects of the selection process.",
+    "Please submit your resume and a short cover letter through our careers page.",
+    "Only candidates selected for an interview will be contacted.",
+    "This is a full-time, permanent position.",
+    "Hybrid work: three days in the office, two days from home.",
+    "Paid vacation, sick days and a flexible schedule.",
+    "Employee discount and a retirement savings plan with employer matching.",
+    "We invest in your growth with paid training and tuition support.",
+    "Join a friendly team that values collaboration and respect.",
+    "Free parking on site and easy access to public transit.",
+    "Applicants must be legally entitled to work in Canada.",
+    "The successful candidate will be required to complete a background check.",
+    "We thank all applicants for their interest.",
+    "Salary will be commensurate with experience.",
+    "Overtime may be required during peak periods.",
+    "This role reports to the operations manager.",
+    "Start date is flexible for the right candidate.",
+    "We are committed to a safe and inclusive workplace.",
+    "Our company has been serving the community for over twenty years.",
+    "Bring your energy and ideas to a growing organization.",
+]
+LEAD_INS = ["", "", "", "Experience with ", "Knowledge of ", "Ability to ", "You will ", "Must be able to ",
+            "Strong skills in ", "Familiarity with ", "Responsible for: ", "Nice to have: "]
+QUALIFIERS = ["", "", "", "", " (preferred)", " (an asset)", " is required", " on a daily basis", " in a fast-paced setting"]
 
 
-def vary(posting: dict, copy: int, rng: random.Random) -> dict:
-    """A copy of a sample posting: bullets shuffled within each list, one sometimes dropped, a new month."""
-    lines = posting["text"].split("\n")
-    blocks: list[list[str]] = []
-    for line in lines:
-        is_bullet = bool(_BULLET.match(line))
-        if blocks and is_bullet and blocks[-1] and _BULLET.match(blocks[-1][0]):
-            blocks[-1].append(line)
-        else:
-            blocks.append([line])
-    out: list[str] = []
-    for block in blocks:
-        if len(block) > 2 and _BULLET.match(block[0]):
-            block = block[:]
-            rng.shuffle(block)
-            if rng.random() < 0.3:
-                block.pop()
-        out += block
-    day = (posting.get("posted_on") or "2026-01-15")[-2:]
-    return {**posting, "id": f"p{copy}", "text": "\n".join(out), "posted_on": f"{MONTHS[copy % 12]}-{day}"}
+def sample_lines() -> tuple[list[str], list[str], list[str]]:
+    """Requirement/duty lines of the samples, their titles and their opening sentences."""
+    lines, titles, openings = [], [], []
+    for raw in SAMPLE.read_text(encoding="utf-8").splitlines():
+        if not raw.strip():
+            continue
+        posting = json.loads(raw)
+        titles.append(posting.get("title") or "Worker")
+        for line in posting["text"].split("\n"):
+            text = _BULLET.sub("", line).strip()
+            if not text:
+                continue
+            if _BULLET.match(line):
+                lines.append(text.rstrip("."))
+            elif len(text) > 40:
+                openings.append(text)
+    return lines, titles, openings
 
 
-def make_postings(n: int, path: Path, seed: int = 7) -> Path:
-    samples = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+def vary(line: str, rng: random.Random) -> str:
+    """A requirement line with a lead-in and a qualifier, sometimes."""
+    lead = rng.choice(LEAD_INS)
+    body = line[0].lower() + line[1:] if lead and line[:1].isupper() and not line[:2].isupper() else line
+    return f"{lead}{body}{rng.choice(QUALIFIERS)}."
+
+
+def make_posting(i: int, lines: list[str], titles: list[str], openings: list[str], rng: random.Random) -> dict:
+    """15-30 statements: an opening, about a third boilerplate, the rest varied requirement lines."""
+    count = rng.randint(15, 30)
+    boiler = rng.sample(BOILERPLATE, k=min(len(BOILERPLATE), round(count / 3)))
+    focus = rng.randrange(len(lines))  # postings lean on one neighbourhood of the samples' lines
+    own = [vary(lines[(focus + rng.randint(-25, 25)) % len(lines)], rng) for _ in range(count - len(boiler) - 1)]
+    body = ["• " + s for s in own]
+    rng.shuffle(body)
+    opening = rng.choice(openings)
+    text = "\n".join([opening, "", "What you will do and bring", *body, "", *boiler])
+    title = titles[i % len(titles)]
+    return {"id": f"p{i}", "title": title, "text": text, "posted_on": f"{MONTHS[i % 12]}-{1 + i % 28:02d}",
+            "statements_generated": [opening, *own, *boiler]}
+
+
+def make_postings(n: int, path: Path, seed: int = 7) -> dict:
+    """Write N postings as JSONL; what was generated (statements, unique, boilerplate share)."""
+    lines, titles, openings = sample_lines()
     rng = random.Random(seed)
+    statements: list[str] = []
+    boiler = 0
     with path.open("w", encoding="utf-8") as handle:
         for i in range(n):
-            handle.write(json.dumps(vary(samples[i % len(samples)], i, rng)) + "\n")
-    return path
+            posting = make_posting(i, lines, titles, openings, rng)
+            generated = posting.pop("statements_generated")
+            statements += generated
+            boiler += sum(1 for s in generated if s in BOILERPLATE)
+            handle.write(json.dumps(posting) + "\n")
+    return {"postings": n, "statements_generated": len(statements), "unique_statements": len(set(statements)),
+            "boilerplate_share": round(boiler / max(1, len(statements)), 3),
+            "statements_per_posting": round(len(statements) / max(1, n), 2)}
 
 
 def vm_hwm_mib() -> float | None:
-    """The process's peak resident memory so far (VmHWM), in MiB."""
+    """This process's peak resident memory so far (VmHWM), in MiB."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -82,42 +146,70 @@ def vm_hwm_mib() -> float | None:
     return None
 
 
-def rss_mib() -> float | None:
+def single_process(settings, postings_path: Path, options: dict, warm: list[dict]) -> dict:  # noqa: ANN001
+    from competencymap.analytics import demand
+    from competencymap.core import CompetencyMap
+    from competencymap.postings_io import read_postings
+
+    start = time.perf_counter()
+    app = CompetencyMap(settings)
+    demand(app, warm, **options)  # loads model, indexes, crosswalk
+    startup = time.perf_counter() - start
+    start = time.perf_counter()
+    table = demand(app, read_postings(postings_path), progress=sys.stderr.isatty(), **options)
+    mapped = time.perf_counter() - start
+    return {"startup_seconds": round(startup, 2), "map_seconds": round(mapped, 2), "postings": table.postings,
+            "statements": table.statements, "postings_per_second": round(table.postings / mapped, 2),
+            "statements_per_second": round(table.statements / mapped, 1), "peak_memory_mib": vm_hwm_mib(),
+            "backend": getattr(app.encoder, "backend", "torch"), "model": app.encoder.name,
+            "table_rows": len(table.rows), "records": table.records()}
+
+
+def on_dask(settings, postings_path: Path, warm_path: Path, options: dict, workers: int, partition_size: int,  # noqa: ANN001
+            tmp: Path) -> dict:
+    from distributed import Client
+
+    from competencymap.analytics import DemandOptions
+    from competencymap.corpus.run import (CorpusOptions, available_cores, engine_info, local_cluster,
+                                          register_engine, run_corpus)
+
+    threads = max(1, available_cores() // workers)
+    demand_options = DemandOptions(frameworks=tuple(options["frameworks"]), by_month=options["by_month"],
+                                   by_occupation=options["by_occupation"], rollup=options["rollup"], fast=options["fast"])
+    corpus = CorpusOptions(demand_options, partition_size=partition_size)
+    start = time.perf_counter()
+    cluster = local_cluster(workers, threads)
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return None
-
-
-def agreement(app, frameworks: list[str]) -> dict:  # noqa: ANN001
-    """How far the fast pipeline's needs agree with the full pipeline's, on the 32 sample postings."""
-    from competencymap.analytics import FAST_CONFIG
-    from competencymap.matching import NEED_TOP_K, needs_from_result
-
-    texts = [json.loads(line)["text"] for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
-    full = app.map_many(texts, frameworks, top_k=NEED_TOP_K, kind="posting")
-    fast = app.map_many(texts, frameworks, top_k=NEED_TOP_K, kind="posting", config=FAST_CONFIG)
-    jaccard, recall, precision = [], [], []
-    for a, b in zip(full, fast):
-        x = {n.iri for n in needs_from_result(a, frameworks)}
-        y = {n.iri for n in needs_from_result(b, frameworks)}
-        jaccard.append(len(x & y) / len(x | y) if x | y else 1.0)
-        recall.append(len(x & y) / len(x) if x else 1.0)
-        precision.append(len(x & y) / len(y) if y else 1.0)
-    mean = lambda values: round(sum(values) / len(values), 3)  # noqa: E731
-    return {"postings": len(texts), "mean_jaccard": mean(jaccard),
-            "full_needs_found_by_fast": mean(recall), "fast_needs_also_in_full": mean(precision)}
+        with Client(cluster) as client:
+            # warm every worker: its engine loaded, then a small run mapped
+            register_engine(client, settings, threads)
+            client.gather([client.submit(engine_info, demand_options, workers=[address], pure=False)
+                           for address in client.scheduler_info()["workers"]])
+            run_corpus(settings, [str(warm_path)], tmp / f"warm-{workers}", CorpusOptions(demand_options, partition_size=1),
+                       client=client)
+            startup = time.perf_counter() - start
+            start = time.perf_counter()
+            result = run_corpus(settings, [str(postings_path)], tmp / f"run-{workers}", corpus, client=client,
+                                progress=sys.stderr.isatty())
+            wall = time.perf_counter() - start
+    finally:
+        cluster.close()
+    manifest = result.manifest
+    mapped = manifest["timings"]["map_seconds"]
+    table = result.table
+    return {"workers": workers, "encoder_threads_per_worker": threads, "partition_size": partition_size,
+            "startup_seconds": round(startup, 2), "map_seconds": round(mapped, 2), "run_seconds": round(wall, 2),
+            "timings": manifest["timings"], "postings": table.postings, "statements": table.statements,
+            "postings_per_second": round(table.postings / mapped, 2),
+            "statements_per_second": round(table.statements / mapped, 1),
+            "postings_per_second_whole_run": round(table.postings / wall, 2),
+            "peak_memory_mib_per_worker": sorted(w["peak_rss_mib"] for w in manifest["workers"].values()),
+            "partitions": manifest["counts"]["partitions"], "errors": result.errors,
+            "backend": manifest["engine"]["backend"], "table_rows": len(table.rows), "records": table.records()}
 
 
 def save(result: dict, path: Path) -> None:
-    """Keep one run per case (pipeline, options, N) in the results file; the latest wins."""
-    result["case"] = " ".join([result["options"]["pipeline"], f"n={result['input']['postings']}",
-                               *[k for k in ("by_month", "by_occupation") if result["options"][k]],
-                               *([] if result["options"]["rollup"] else ["no_rollup"]),
-                               "+".join(result["options"]["frameworks"])])
+    """Keep one run per case in the results file; the latest wins."""
     runs = []
     if path.is_file():
         try:
@@ -125,7 +217,7 @@ def save(result: dict, path: Path) -> None:
         except (ValueError, AttributeError):
             runs = []
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = {"benchmark": result["benchmark"], "runs": [*runs, result]}
+    body = {"benchmark": "competencymap demand: postings -> competency demand table", "runs": [*runs, result]}
     path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
 
 
@@ -138,93 +230,87 @@ def main() -> None:
     parser.add_argument("--by-month", action="store_true")
     parser.add_argument("--by-occupation", action="store_true")
     parser.add_argument("--no-rollup", action="store_true")
-    parser.add_argument("--catalog-db", help="catalog for supply (default: none)")
-    parser.add_argument("--chunk-size", type=int, default=None)
+    parser.add_argument("--workers", default="1,2", help="Dask worker counts to measure, comma-separated (default 1,2)")
+    parser.add_argument("--partition-size", type=int, default=250)
+    parser.add_argument("--skip-single", action="store_true", help="leave out the single-process path")
     parser.add_argument("--home", type=Path, help="COMPETENCYMAP_HOME (default: settings)")
-    parser.add_argument("--agreement", action="store_true", help="also compare fast and full needs on the samples")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    from competencymap.analytics import CHUNK, demand
-    from competencymap.catalog import Catalog
     from competencymap.config import load_settings
-    from competencymap.core import CompetencyMap
-    from competencymap.postings_io import read_postings, scan_postings, write_table
 
+    settings = load_settings(home=args.home)
     frameworks = args.framework or ["esco"]
-    chunk = args.chunk_size or CHUNK
+    options = {"frameworks": frameworks, "by_month": args.by_month, "by_occupation": args.by_occupation,
+               "rollup": not args.no_rollup, "fast": args.fast}
     load_before = os.getloadavg()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         if args.postings is None:
-            postings_path = make_postings(args.n, tmpdir / "postings.jsonl")
-            source = (f"the {SAMPLE.relative_to(ROOT)} samples (32 synthetic postings) repeated up to {args.n}, "
-                      "each copy with its bullets shuffled, a bullet dropped 30% of the time and its month moved")
+            postings_path = tmpdir / "postings.jsonl"
+            generated = make_postings(args.n, postings_path)
+            source = ("generated from the 32 data/postings/sample_postings.jsonl samples: 15-30 statements each, "
+                      "about a third boilerplate from a shared pool, the rest sample lines with varied wording")
         else:
-            postings_path, source = args.postings, str(args.postings)
-        options = {"frameworks": frameworks, "by_month": args.by_month, "by_occupation": args.by_occupation,
-                   "rollup": not args.no_rollup, "fast": args.fast, "chunk_size": chunk}
-
-        start = time.perf_counter()
-        app = CompetencyMap(load_settings(home=args.home))
-        catalog = Catalog(args.catalog_db) if args.catalog_db else None
-        warm = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()[:4]]
-        demand(app, warm, catalog=catalog, **options)  # loads model, indexes, crosswalk
-        startup = time.perf_counter() - start
-        hwm_after_startup, rss_after_startup = vm_hwm_mib(), rss_mib()
-
-        start = time.perf_counter()
-        columns: dict[str, str | None] = {}
-        total = scan_postings(postings_path, **columns)
-        scanned = time.perf_counter() - start
-        start = time.perf_counter()
-        table = demand(app, read_postings(postings_path), catalog=catalog, progress=sys.stderr.isatty(), total=total,
-                       **options)
-        mapped = time.perf_counter() - start
-        start = time.perf_counter()
-        write_table(table.records(), table.columns(), "csv", tmpdir / "demand.csv")
-        written = time.perf_counter() - start
-        fast_agreement = agreement(app, frameworks) if args.agreement else None
-        if catalog is not None:
-            catalog.close()
-
-    total_seconds = scanned + mapped + written
+            postings_path, generated, source = args.postings, {}, str(args.postings)
+        warm = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()[:WARM_UP]]
+        warm_path = tmpdir / "warm.jsonl"
+        warm_path.write_text("".join(json.dumps(p) + "\n" for p in warm), encoding="utf-8")
+        single = None if args.skip_single else single_process(settings, postings_path, options, warm)
+        dask_runs = [on_dask(settings, postings_path, warm_path, options, int(w), args.partition_size, tmpdir)
+                     for w in args.workers.split(",") if w.strip()]
     load_after = os.getloadavg()
-    import torch
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in load_after)}", flush=True)
 
+    same = [run["records"] == single["records"] for run in dask_runs] if single else []
+    for run in [single, *dask_runs]:
+        if run is not None:
+            run.pop("records")
+    ratios = {}
+    if single:
+        for run in dask_runs:
+            ratios[f"dask_{run['workers']}_workers_vs_single_process"] = round(
+                run["postings_per_second"] / single["postings_per_second"], 3)
+    mapped_statements = (single or dask_runs[0])["statements"]
     result = {
-        "benchmark": "competencymap demand: postings -> competency demand table",
+        "case": " ".join(["corpus", "fast" if args.fast else "full", f"n={(single or dask_runs[0])['postings']}",
+                          *[k for k in ("by_month", "by_occupation") if options[k]],
+                          *([] if options["rollup"] else ["no_rollup"]), "+".join(frameworks)]),
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": "python benchmarks/demand.py " + " ".join(sys.argv[1:]),
-        "machine": {
-            "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
-            "platform": platform.platform(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in load_after],
-            "note": "shared machine: the load average shows other work running at the same time",
-        },
-        "input": {"postings": table.postings, "statements": table.statements, "source": source},
-        "options": {**{k: v for k, v in options.items() if k != "frameworks"}, "frameworks": frameworks,
-                    "pipeline": table.pipeline, "catalog": bool(catalog), "model": app.encoder.name},
-        "seconds": {"startup": round(startup, 2), "check_pass": round(scanned, 2), "map_and_count": round(mapped, 2),
-                    "write": round(written, 3), "total_without_startup": round(total_seconds, 2)},
-        "postings_per_second": round(table.postings / total_seconds, 2),
-        "statements_per_second": round(table.statements / mapped, 1),
-        "statements_per_posting": round(table.statements / table.postings, 2),
-        "estimated_minutes_for_100k_postings": round(100_000 / (table.postings / total_seconds) / 60, 1),
-        "memory_mib": {"peak_after_startup": hwm_after_startup, "rss_after_startup": rss_after_startup,
-                       "peak_at_end": vm_hwm_mib(),
-                       "added_by_the_run": None if hwm_after_startup is None else round(vm_hwm_mib() - hwm_after_startup, 1)},
-        "table": {"rows": len(table.rows), "postings_without_confident_need": table.fallback, "notes": table.notes},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "load_average_before": [round(x, 2) for x in load_before],
+                    "load_average_after": [round(x, 2) for x in load_after],
+                    "note": "shared machine: the load average shows other work running at the same time"},
+        "input": {**generated, "statements_mapped": mapped_statements, "source": source},
+        "options": options,
+        "single_process": single,
+        "dask": dask_runs,
+        "ratios": ratios,
+        "same_table_as_single_process": same,
+        "estimated_minutes_for_100k_postings": {
+            f"dask_{r['workers']}_workers": round(100_000 / r["postings_per_second"] / 60, 1) for r in dask_runs},
     }
-    if fast_agreement is not None:
-        result["fast_vs_full_needs_on_the_samples"] = fast_agreement
+    if generated.get("unique_statements") and dask_runs:
+        best = max(dask_runs, key=lambda r: r["postings_per_second"])
+        result["unique_statements_per_second"] = round(generated["unique_statements"] / best["map_seconds"], 1)
     save(result, args.out)
-    print(f"{table.postings} postings, {table.statements} statements in {total_seconds:.1f}s "
-          f"(start-up {startup:.1f}s apart): {result['postings_per_second']} postings/s, "
-          f"{result['statements_per_second']} statements/s; peak memory {result['memory_mib']['peak_at_end']} MiB "
-          f"(+{result['memory_mib']['added_by_the_run']} during the run); load average {load_before[0]:.2f} -> "
-          f"{load_after[0]:.2f}; written to {args.out}")
+    if single:
+        print(f"single process: {single['postings']} postings, {single['statements']} statements in "
+              f"{single['map_seconds']}s: {single['postings_per_second']} postings/s, "
+              f"{single['statements_per_second']} statements/s, peak {single['peak_memory_mib']} MiB")
+    for run in dask_runs:
+        print(f"dask {run['workers']} worker(s) x {run['encoder_threads_per_worker']} thread(s): "
+              f"{run['postings_per_second']} postings/s, {run['statements_per_second']} statements/s "
+              f"(map {run['map_seconds']}s, whole run {run['run_seconds']}s, start-up {run['startup_seconds']}s apart); "
+              f"peak memory per worker {run['peak_memory_mib_per_worker']} MiB")
+    if generated:
+        print(f"input: {generated['postings']} postings, {generated['statements_generated']} statements generated, "
+              f"{generated['unique_statements']} unique, boilerplate {generated['boilerplate_share']:.0%}")
+    if ratios:
+        print("ratios: " + ", ".join(f"{k} {v}" for k, v in ratios.items()) + f"; same table: {same}")
+    print(f"written to {args.out}")
 
 
 if __name__ == "__main__":

@@ -56,14 +56,16 @@ class EnginePlugin(WorkerPlugin):
             return self._engine
 
     def _settings(self) -> Settings:
-        """The settings with the encoder's threads, where the settings carry them (else torch's are set)."""
-        if not self.threads:
+        """The settings with the encoder's threads: the plugin's, else this worker's
+        COMPETENCYMAP_THREADS or OMP_NUM_THREADS (a cluster's job script sets them per node)."""
+        threads = self.threads or _env_threads()
+        if not threads:
             return self.settings
         if "threads" in {f.name for f in fields(self.settings)}:
-            return replace(self.settings, threads=self.threads)
+            return replace(self.settings, threads=threads)
         import torch
 
-        torch.set_num_threads(self.threads)
+        torch.set_num_threads(threads)
         return self.settings
 
     def context(self, options: DemandOptions, catalog: bool = False) -> DemandContext:
@@ -73,6 +75,17 @@ class EnginePlugin(WorkerPlugin):
             if key not in self._contexts:
                 self._contexts[key] = demand_context(self.engine(), options, catalog=catalog)
             return self._contexts[key]
+
+
+def _env_threads() -> int | None:
+    for name in ("COMPETENCYMAP_THREADS", "OMP_NUM_THREADS"):
+        try:
+            value = int(os.environ.get(name, "") or 0)
+        except ValueError:
+            continue
+        if value > 0:
+            return value
+    return None
 
 
 def worker_plugin() -> EnginePlugin:
