@@ -132,7 +132,7 @@ class FakeApp:
                 profile = [m for key, m in self.occupations.items() if key in text][:1]
             else:
                 profile = [m for key, ms in self.profiles.items() if key in text for m in ms if m.framework in frameworks]
-            out.append(MappingResult(statements=[], results=[], profile=profile[:top_k]))
+            out.append(MappingResult(statements=[], results=[], profiles=_by_framework(profile[:top_k])))
         return out
 
 
@@ -248,7 +248,7 @@ def test_needs_fall_back_to_the_best_when_none_is_confident() -> None:
 
 def test_needs_per_framework_and_once_per_iri() -> None:
     profile = [match(E + "sql", 0.8, True), match(S + "digital", 0.3, False, framework="sfs")]
-    result = MappingResult([], [], profile)
+    result = MappingResult([], [], _by_framework(profile))
     assert [n.iri for n in needs_from_result(result, ["tiny", "sfs"])] == [E + "sql", S + "digital"]
     assert [n.iri for n in needs_from_result(result, ["tiny"])] == [E + "sql"]
 
@@ -366,3 +366,10 @@ def test_match_posting_on_the_esco_slice(built_home: Path, tmp_path: Path) -> No
     gap_labels = [n.label for n in report.uncovered_by_catalog]
     assert BAKE in gap_labels
     assert all(c.coverage < 1.0 for c in report.credentials)
+
+
+def _by_framework(matches: list[Match]) -> dict[str, list[Match]]:
+    out: dict[str, list[Match]] = {}
+    for m in matches:
+        out.setdefault(m.framework, []).append(m)
+    return out
