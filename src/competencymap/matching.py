@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from competencymap.errors import CompetencyMapError
 from competencymap.mapping import Evidence, Match, MappingResult, PipelineConfig
+from competencymap.graph import FrameworkGraph, graph_of
 from competencymap.model import KIND_GROUP, MAPPING_TYPES, Competency, Framework, Relation
 
 if TYPE_CHECKING:
@@ -185,16 +186,10 @@ class CoverageRule:
     and the cross-framework mapping relations that apply.
     """
 
-    def __init__(self, frameworks: Iterable[Framework], mappings: Iterable[Relation] = ()) -> None:
-        self.concepts: dict[str, Competency] = {}
-        self.children: dict[str, list[str]] = {}
-        for framework in frameworks:
-            for iri, concept in framework.competencies.items():
-                if iri in self.concepts:
-                    continue
-                self.concepts[iri] = concept
-                for parent in concept.broader:
-                    self.children.setdefault(parent, []).append(iri)
+    def __init__(self, frameworks: Iterable[Framework | FrameworkGraph], mappings: Iterable[Relation] = ()) -> None:
+        graphs = [fw if isinstance(fw, FrameworkGraph) else FrameworkGraph(fw) for fw in frameworks]
+        self.concepts = _Concepts(graphs)  # a competency is read from the first framework holding it
+        self.children = _Children(graphs, self.concepts)
         self.partners: dict[str, set[str]] = {}
         for relation in mappings:
             if relation.type in MAPPING_TYPES and relation.source != relation.target:
@@ -233,6 +228,38 @@ class CoverageRule:
         for partner in self.partners.get(tag, ()):
             add(partner, "crosswalk")
         return out
+
+
+class _Concepts:
+    """IRI -> competency over several framework graphs (the first holding the IRI wins)."""
+
+    def __init__(self, graphs: Sequence[FrameworkGraph]) -> None:
+        self.graphs = list(graphs)
+
+    def owner(self, iri: str) -> FrameworkGraph | None:
+        return next((g for g in self.graphs if iri in g), None)
+
+    def get(self, iri: str, default: Competency | None = None) -> Competency | None:
+        owner = self.owner(iri)
+        return owner.framework.competencies[iri] if owner is not None else default
+
+    def __contains__(self, iri: object) -> bool:
+        return isinstance(iri, str) and self.owner(iri) is not None
+
+
+class _Children:
+    """IRI -> the competencies directly under it, over several framework graphs (each child as
+    its own framework lists it)."""
+
+    def __init__(self, graphs: Sequence[FrameworkGraph], concepts: _Concepts) -> None:
+        self.graphs = list(graphs)
+        self.concepts = concepts
+
+    def get(self, iri: str, default: Sequence[str] = ()) -> Sequence[str]:
+        out: list[str] = []
+        for graph in self.graphs:
+            out += [c for c in graph.children(iri) if c in graph and self.concepts.owner(c) is graph and c not in out]
+        return out or default
 
 
 def mapping_relations(
@@ -294,9 +321,9 @@ def coverage_rule(
     with the mapping relations it uses and notes on crosswalks that were not available."""
     others = [n for n in dict.fromkeys([*extra, *tag_frameworks(app, need_frameworks, offers)]) if n not in need_frameworks]
     others = [n for n in others if _framework_or_none(app, n) is not None]
-    frameworks = [app.framework(name) for name in [*need_frameworks, *others]]
+    graphs = [graph_of(app, name) for name in [*need_frameworks, *others]]  # the engine's, built once
     relations, notes = mapping_relations(app, need_frameworks, others)
-    return CoverageRule(frameworks, relations), relations, notes
+    return CoverageRule(graphs, relations), relations, notes
 
 
 # -- the catalog side -----------------------------------------------------------------------------
