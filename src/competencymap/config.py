@@ -41,6 +41,7 @@ class Settings:
     backend: str = "onnx-int8"  # what runs the model: onnx-int8, onnx or torch (embedding.BACKENDS)
     threads: int = 0  # runtime threads; 0 lets the runtime use every core
     models: Path | None = None  # derived model files (ONNX exports); None: <home>/models
+    statement_cache: int = 50_000  # statements whose vectors are kept in memory (0: none)
 
     @property
     def framework_cache(self) -> Path:
@@ -70,6 +71,7 @@ _ENV = {
     "backend": "COMPETENCYMAP_BACKEND",
     "threads": "COMPETENCYMAP_THREADS",
     "models": "COMPETENCYMAP_MODELS",
+    "statement_cache": "COMPETENCYMAP_STATEMENT_CACHE",
 }
 
 
@@ -87,7 +89,7 @@ def _config_file() -> Path | None:
 def _coerce(name: str, value: object) -> object:
     if name in ("home", "data", "models"):
         return Path(str(value)).expanduser()
-    if name in ("batch_size", "threads"):
+    if name in ("batch_size", "threads", "statement_cache"):
         try:
             number = int(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):

@@ -103,7 +103,7 @@ class CompetencyMap:
     def statement_vectors(self) -> StatementEncoder:
         """Statement and phrase vectors, cached by text and shared by every framework's matcher."""
         if self._statement_vectors is None:
-            self._statement_vectors = StatementEncoder(self.encoder)
+            self._statement_vectors = StatementEncoder(self.encoder, capacity=self.settings.statement_cache)
         return self._statement_vectors
 
     def index_folder(self, name: str) -> Path:

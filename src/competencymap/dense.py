@@ -47,7 +47,7 @@ class DenseView:
     def __init__(self, index: CompetencyIndex) -> None:
         self.index = index
         self.entries: list[IndexEntry] = index.entries
-        self.vectors: np.ndarray = index.vectors()
+        self.vectors: np.ndarray = np.asarray(index.vectors())  # a plain view of the (memory-mapped) array
         self.iris: list[str] = list(dict.fromkeys(e.iri for e in self.entries))
         self.position: dict[str, int] = {iri: i for i, iri in enumerate(self.iris)}
         owner = np.fromiter((self.position[e.iri] for e in self.entries), dtype=np.int64, count=len(self.entries))

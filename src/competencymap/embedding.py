@@ -321,24 +321,26 @@ class Encoder:
             self._forward(runtime, [texts[row]], rows, out, spans, span_out)
             return row
 
-        if len(texts) <= 1 or self._workers() == 1:
+        if len(texts) <= 1 or self.workers == 1:
             for row in range(len(texts)):  # on the caller's thread: a short query never queues
                 one(row)
                 bar.update(1)
             return
-        wave = 2 * self._workers()  # submitted a few at a time, so concurrent callers take turns
+        wave = 2 * self.workers  # submitted a few at a time, so concurrent callers take turns
         pool = self._pool()
         for start in range(0, len(texts), wave):
             for _ in pool.map(one, range(start, min(start + wave, len(texts)))):
                 bar.update(1)
 
-    def _workers(self) -> int:
+    @property
+    def workers(self) -> int:
+        """Threads the encoder runs on (the `threads` setting, else every core)."""
         return self.threads or os.cpu_count() or 1
 
     def _pool(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(self._workers(), thread_name_prefix="encoder")
+                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="encoder")
             return self._executor
 
     def _forward(self, runtime: Any, batch: list[str], rows: np.ndarray, out: np.ndarray,

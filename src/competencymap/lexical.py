@@ -428,32 +428,41 @@ class LexicalIndex:
         words = [w for w in bm25_tokens(query) if w in vocabulary]
         if not words:
             return []
-        scores = self._bm25.get_scores(words)
-        candidates = np.flatnonzero(scores > 0)
-        size = min(len(candidates), 4 * k)
-        while True:
-            hits = self._best_competencies(scores, candidates, size, k)
-            if len(hits) >= k or size == len(candidates):
-                return hits
-            size = min(len(candidates), size * 4)
+        competencies, values, docs = self._top_competencies(self._bm25.get_scores(words), k)
+        return [LexicalHit(self._competency_iris[c], float(v), *self._doc_label[d], None)
+                for c, v, d in zip(competencies.tolist(), values.tolist(), docs.tolist())]
 
-    def _best_competencies(self, scores: np.ndarray, candidates: np.ndarray, size: int, k: int) -> list[LexicalHit]:
-        """Up to ``k`` competencies from the ``size`` best label documents."""
-        if size < len(candidates):
-            candidates = candidates[np.argpartition(-scores[candidates], size - 1)[:size]]
-        order = candidates[np.lexsort((candidates, -scores[candidates]))]
-        hits: list[LexicalHit] = []
-        taken: set[int] = set()
-        for doc in order:
-            competency = int(self._doc_competency[doc])
-            if competency in taken:
-                continue
-            taken.add(competency)
-            field, text = self._doc_label[doc]
-            hits.append(LexicalHit(self._competency_iris[competency], float(scores[doc]), field, text, None))
-            if len(hits) == k:
-                break
-        return hits
+    def bm25_top(self, query: str, k: int = 100) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best competencies for ``query`` by BM25 as arrays: their numbers in
+        :attr:`competency_iris` and their scores, best first (what :meth:`bm25` returns, without
+        the label behind each)."""
+        empty = np.zeros(0, np.int64), np.zeros(0, np.float32)
+        if self._bm25 is None or k <= 0:
+            return empty
+        vocabulary = self._bm25.vocab_dict
+        words = [w for w in bm25_tokens(query) if w in vocabulary]
+        if not words:
+            return empty
+        competencies, values, _ = self._top_competencies(self._bm25.get_scores(words), k)
+        return competencies, values
+
+    @property
+    def competency_iris(self) -> list[str]:
+        """The competencies in the order of :meth:`bm25_top`'s numbers."""
+        return self._competency_iris
+
+    def _top_competencies(self, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each competency's best label document (ties: the first), the ``k`` best competencies
+        by it: (competency numbers, scores, documents), best first."""
+        docs = np.flatnonzero(scores > 0)
+        if not len(docs):
+            return np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int64)
+        owners = self._doc_competency[docs]
+        order = np.lexsort((docs, -scores[docs], owners))  # by competency, best document first
+        first = order[np.r_[True, owners[order][1:] != owners[order][:-1]]]
+        best_docs = docs[first]
+        ranked = best_docs[np.lexsort((best_docs, -scores[best_docs]))][:k]
+        return self._doc_competency[ranked].astype(np.int64), scores[ranked].astype(np.float32), ranked
 
 
 # --- building helpers ------------------------------------------------------------------

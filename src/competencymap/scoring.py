@@ -50,6 +50,7 @@ class PipelineConfig:
     phrase_vectors: str = "span"  # span: pooled from the statement's forward pass; encode: embedded alone
     occupation_weight: float = 0.05  # occupation context (see occupation_context.py)
     candidates: int = 150  # competencies taken from each retrieval stage before re-scoring
+    phrase_candidates: int = 50  # competencies taken from the nearest texts of each phrase
     threshold: float = 0.85  # confidence cut-off on the final score (docs/design.md, section 8)
     # Frameworks whose scores sit on another scale get their own cut-off (short, broad labels).
     thresholds: tuple[tuple[str, float], ...] = (("sfs", 0.55),)
@@ -118,6 +119,8 @@ class FrameworkMatcher:
         self.config = config
         self._dense = DenseView(index)
         self._context = OccupationContext(framework, self._dense.iris)
+        position = self._dense.position
+        self._lexical_position = np.array([position.get(iri, -1) for iri in lexical.competency_iris], np.int64)
 
     def rank(self, texts: Sequence[str], *, top_k: int = 10) -> list[list[Match]]:
         """The top-k competencies for each text, best first."""
@@ -148,21 +151,26 @@ class FrameworkMatcher:
         empty = np.zeros(0, np.int64)
         if (cfg.label_weight <= 0 and cfg.description_weight <= 0) or not stacked:
             return [empty for _ in stacked]
-        found = self._dense.candidates_each(np.vstack(stacked), cfg.candidates)
+        parts = [m[1:] for m in stacked]
+        wholes = self._dense.candidates_each(np.vstack([m[:1] for m in stacked]), cfg.candidates)
+        flat = self._dense.candidates_each(np.vstack(parts), cfg.phrase_candidates) if any(len(p) for p in parts) else []
         out, position = [], 0
-        for matrix in stacked:
-            mine = found[position : position + len(matrix)]
-            out.append(np.unique(np.concatenate(mine)) if mine else empty)
-            position += len(matrix)
+        for whole, part in zip(wholes, parts):
+            mine = [whole, *flat[position : position + len(part)]]
+            out.append(np.unique(np.concatenate(mine)))
+            position += len(part)
         return out
 
     def _signals(self, statement: Statement, queries: tuple[Query, ...], matrix: np.ndarray, dense: np.ndarray) -> Signals:
         cfg = self.config
-        bm25 = self.lexical.bm25(statement.text, k=cfg.candidates) if cfg.bm25_weight > 0 else []
+        bm25_ids, bm25_scores = self.lexical.bm25_top(statement.text, k=cfg.candidates) if cfg.bm25_weight > 0 else (
+            np.zeros(0, np.int64), np.zeros(0, np.float32))
+        bm25_positions = self._lexical_position[bm25_ids]
         exact = self.lexical.exact(statement.text) if cfg.exact_weight > 0 else []
         position = self._dense.position
-        lexical = np.fromiter((position[h.iri] for h in [*bm25, *exact] if h.iri in position), np.int64)
-        cand = np.union1d(dense, lexical).astype(np.int64)
+        exact_positions = np.fromiter((position.get(h.iri, -1) for h in exact), np.int64, count=len(exact))
+        lexical = np.concatenate([bm25_positions, exact_positions])
+        cand = np.union1d(dense, lexical[lexical >= 0]).astype(np.int64)
         zeros = np.zeros(len(cand), np.float32)
         if len(cand) and (cfg.label_weight > 0 or cfg.description_weight > 0):
             scores = self._dense.scores(matrix, cand)
@@ -171,8 +179,8 @@ class FrameworkMatcher:
         else:
             scores, label, description, phrase = None, zeros, zeros, zeros
         exact_score, exact_hits = _exact(exact, position, cand)
-        return Signals(queries, cand, label, phrase, description, _scaled(bm25, position, cand), exact_score,
-                       exact_hits, scores)
+        return Signals(queries, cand, label, phrase, description, _scaled(bm25_positions, bm25_scores, cand),
+                       exact_score, exact_hits, scores)
 
     def _top(self, found: Signals, top_k: int) -> list[Match]:
         if not len(found.candidates):
@@ -306,15 +314,15 @@ def _slots(hits: list[LexicalHit], position: dict[str, int], cand: np.ndarray) -
     return np.flatnonzero(ok), slots[ok]
 
 
-def _scaled(hits: list[LexicalHit], position: dict[str, int], cand: np.ndarray) -> np.ndarray:
+def _scaled(positions: np.ndarray, scores: np.ndarray, cand: np.ndarray) -> np.ndarray:
     """BM25 scores of the candidates divided by the statement's best BM25 score."""
     out = np.zeros(len(cand), dtype=np.float32)
-    if not hits:
+    keep = positions >= 0
+    if not keep.any() or not len(cand):
         return out
-    top = max(h.score for h in hits) or 1.0
-    numbers, slots = _slots(hits, position, cand)
-    scores = np.array([hits[i].score / top for i in numbers], np.float32)
-    np.maximum.at(out, slots, scores)
+    top = float(scores.max()) or 1.0
+    slots = np.searchsorted(cand, positions[keep])
+    np.maximum.at(out, slots, scores[keep] / top)
     return out
 
 
