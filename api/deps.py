@@ -15,11 +15,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from api.options import ServiceOptions
+from competencymap.batching import MapBatcher
 from competencymap.catalog import Catalog
 from competencymap.core import CompetencyMap
 from competencymap.errors import UnknownFramework
 from competencymap.matching import CatalogCoverage, catalog_coverage
 from competencymap.model import Framework
+from competencymap.results import MappingResult
 
 
 @dataclass
@@ -32,9 +34,9 @@ class Service:
     frameworks: list[str]
     started_at: float = field(default_factory=time.time)
     seeded: int = 0
-    # The engine (model, FAISS, BM25) is used by one request at a time: the CPU is shared anyway
-    # and its lazily filled caches are not meant for concurrent writers.
-    engine_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Concurrent /map requests are joined into shared engine calls (the engine itself is safe
+    # for concurrent callers: other routes call it directly, so none waits for another).
+    batcher: MapBatcher | None = None
     cache: dict[str, Any] = field(default_factory=dict)  # per-framework lookups built on first use
     cache_lock: threading.RLock = field(default_factory=threading.RLock)
     # Catalog coverage indexes by requested frameworks, valid for one catalog version (LRU).
@@ -84,7 +86,16 @@ class Service:
                 self.coverages.popitem(last=False)
         return built
 
+    def map(self, text: str, frameworks: Sequence[str], *, top_k: int, kind: str) -> MappingResult:
+        """Map one text, sharing the engine call with the requests that arrive meanwhile."""
+        with self.cache_lock:
+            if self.batcher is None:
+                self.batcher = MapBatcher(self.engine)
+        return self.batcher.map(text, frameworks, top_k=top_k, kind=kind)
+
     def close(self) -> None:
+        if self.batcher is not None:
+            self.batcher.close()
         self.catalog.close()
 
 

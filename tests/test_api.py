@@ -68,6 +68,7 @@ class Server:
             COMPETENCYMAP_DATABASE_URL=f"sqlite:///{self.folder / 'catalog.sqlite'}",
             HF_HUB_OFFLINE="1",
             TRANSFORMERS_OFFLINE="1",
+            COMPETENCYMAP_MODELS=os.environ.get("COMPETENCYMAP_MODELS", str(self.home / "models")),
             **self.extra_env,
         )
         command = [sys.executable, "-m", "competencymap", "serve", "--port", str(port),
@@ -358,6 +359,28 @@ def test_employer_flow(api: httpx.Client) -> None:
 
 
 # -- researchers -----------------------------------------------------------------------------------
+
+
+def test_a_long_demand_request_blocks_no_one(api: httpx.Client) -> None:
+    """/health, /search and /map answer while a demand request over many postings is running."""
+    postings = [{"title": f"Analyst {i}", "text": sample_posting("Junior Data Analyst")["text"] + f"\nTeam {i}."}
+                for i in range(150)]
+    finished: list[int] = []
+
+    def run_demand() -> None:
+        finished.append(api.post("/analytics/demand", json={"postings": postings, "frameworks": ["mini"]}).status_code)
+
+    worker = threading.Thread(target=run_demand)
+    worker.start()
+    try:
+        answers = [api.get("/health").status_code, api.get("/search", params={"q": "SQL", "framework": "mini"}).status_code,
+                   api.post("/map", json={"text": "Write SQL queries", "frameworks": ["mini"]}).status_code]
+        still_running = worker.is_alive()
+    finally:
+        worker.join(timeout=600)
+    assert answers == [200, 200, 200]
+    assert still_running, "the demand request ended before the others were asked; make it longer"
+    assert finished == [200]
 
 
 def test_demand_table(api: httpx.Client) -> None:

@@ -157,9 +157,8 @@ def _run(
     names = service.check_frameworks(frameworks)
     if by_occupation:
         _check_occupations(service)
-    with service.engine_lock:
-        table = service.engine.demand(postings, frameworks=names, by_month=by_month, by_occupation=by_occupation,
-                                      catalog=service.catalog, rollup=rollup, fast=fast)
+    table = service.engine.demand(postings, frameworks=names, by_month=by_month, by_occupation=by_occupation,
+                                  catalog=service.catalog, rollup=rollup, fast=fast)
     return table.top(top_n) if top_n is not None else table
 
 

@@ -116,11 +116,10 @@ def suggest_tags(
     outcomes = credential.learning_outcomes
     if not outcomes:
         raise InputTextError(f"credential {credential_id} has no learning outcomes to map", field="learning_outcomes")
-    with service.engine_lock:
-        suggested = service.engine.suggest_tags(
-            [o.text for o in outcomes], frameworks=names, top_k=options.top_k, min_score=options.min_score,
-            confident_only=options.confident_only,
-        )
+    suggested = service.engine.suggest_tags(
+        [o.text for o in outcomes], frameworks=names, top_k=options.top_k, min_score=options.min_score,
+        confident_only=options.confident_only,
+    )
     tags = service.catalog.add_suggestions(credential_id, [(o.id, items) for o, items in zip(outcomes, suggested)])
     return {"credential_id": credential_id, "frameworks": names, "outcomes": len(outcomes), "tags": tags}
 

@@ -83,8 +83,7 @@ def competency_detail(service: Service, iri: str, framework: str | None = None) 
     if framework is not None:
         service.check_frameworks([framework])
     try:
-        with service.engine_lock:
-            detail = service.engine.concept(iri, framework, within=service.frameworks)
+        detail = service.engine.concept(iri, framework, within=service.frameworks)
     except UnknownConcept:
         detail = None
     if detail is None or not detail.in_framework or detail.type != "competency":
@@ -144,6 +143,5 @@ def search(
     """The framework's competencies ranked for `q`, best first, with evidence."""
     check_text(q, "q", limit=MAX_QUERY_CHARS)
     name = service.check_frameworks([framework] if framework else None)[0]
-    with service.engine_lock:
-        matches = service.engine.search(q, name, top_k=top_k)
+    matches = service.engine.search(q, name, top_k=top_k)
     return {"query": q, "framework": name, "matches": [match_dict(m, evidence=True) for m in matches]}

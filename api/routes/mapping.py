@@ -22,8 +22,7 @@ def map_text(body: MapRequest, service: ServiceDep) -> dict[str, Any]:
     """Split the text into statements (dropping posting boilerplate), match each statement in
     every framework with evidence, and aggregate one profile per framework."""
     names = service.check_frameworks(body.frameworks)
-    with service.engine_lock:
-        result = service.engine.map(body.text, names, top_k=body.top_k, kind=body.kind)
+    result = service.map(body.text, names, top_k=body.top_k, kind=body.kind)
     return mapping_dict(result, names, body.top_k)
 
 

@@ -44,9 +44,8 @@ def match(body: MatchRequest, service: ServiceDep) -> dict[str, Any]:
     else:
         text, ref = body.text or "", {"id": None, "title": None}
     names = service.check_frameworks(body.frameworks)
-    with service.engine_lock:
-        coverage = service.coverage(names)  # the catalog read once per catalog version
-        report = service.engine.match(text, service.catalog, frameworks=names, coverage=coverage)
+    coverage = service.coverage(names)  # the catalog read once per catalog version
+    report = service.engine.match(text, service.catalog, frameworks=names, coverage=coverage)
     return match_dict(report, names, {**ref, "characters": len(text)}, body.top_k)
 
 

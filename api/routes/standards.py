@@ -70,8 +70,7 @@ def _crosswalk(service: Service, target: str) -> tuple[list[Relation], Any]:
     source = DEFAULT_CROSSWALKS.get(target)
     if source is None or source not in service.frameworks:
         return [], None
-    with service.engine_lock:
-        return service.engine.crosswalk(source, target), service.engine.framework(source)
+    return service.engine.crosswalk(source, target), service.engine.framework(source)
 
 
 @router.get(f"{CASE_ROOT}/CFDocuments", tags=["standards"], summary="CASE 1.1: all CFDocuments")
@@ -134,8 +133,7 @@ def get_crosswalk(
     service.check_frameworks([source, target])
 
     def build() -> str:
-        with service.engine_lock:
-            return render(build_crosswalk(service.engine, source, target), format)
+        return render(build_crosswalk(service.engine, source, target), format)
 
     text = service.cached(f"standards:crosswalk:{source}:{target}:{format}", build)
     if format == "json":
