@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run serve test test-fast typecheck benchmark clean
+.PHONY: setup run serve test test-fast typecheck benchmark clean chromium
 
 setup: $(VENV)/.installed
 
@@ -24,9 +24,17 @@ run: setup
 	$(BIN)/competencymap index build --framework esco --framework sfs
 	$(BIN)/competencymap map --framework esco --framework sfs --top-k 5 --format text < examples/micro_credential.txt
 	$(BIN)/competencymap map --framework esco --framework sfs --top-k 5 --format text < examples/job_posting.txt
-	$(BIN)/competencymap serve --framework esco,sfs
+	@$(BIN)/competencymap serve --framework esco,sfs & server=$$!; trap 'kill $$server 2>/dev/null' INT TERM EXIT; \
+	until $(BIN)/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)" 2>/dev/null; \
+	do kill -0 $$server 2>/dev/null || exit 1; sleep 1; done; \
+	echo; echo "The web page: http://127.0.0.1:8000/  (API documentation: http://127.0.0.1:8000/docs; Ctrl-C stops)"; \
+	wait $$server
 
-test: setup
+# The web page tests drive Debian's Chromium (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+
+test: setup chromium
 	$(BIN)/python -m pytest -q
 
 typecheck: setup

@@ -15,8 +15,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import HTMLResponse
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
@@ -170,7 +168,9 @@ def create_app(
         api.include_router(module.router)
     for name in ("standards", "jobs"):  # routes other modules add when present
         _include_optional(api, name)
-    _install_docs(api)
+    from api.web import install as install_web
+
+    install_web(api)  # the web page at /, its assets under /static, and offline /docs and /redoc
     _install_openapi(api)
     return api
 
@@ -242,36 +242,3 @@ def _include_optional(api: FastAPI, name: str) -> None:
     router = getattr(module, "router", None)
     if router is not None:
         api.include_router(router)
-
-
-# The documentation pages load Swagger UI / ReDoc from their CDN and run one inline script; their
-# CSP allows exactly that (the script by its hash) and nothing else.
-DOCS_CDN = "https://cdn.jsdelivr.net"
-
-
-def _docs_response(page: HTMLResponse, extra_img: str = "") -> HTMLResponse:
-    from api.security import inline_script_hashes
-
-    html = bytes(page.body).decode()
-    scripts = " ".join(["'self'", DOCS_CDN, *inline_script_hashes(html)])
-    csp = (f"default-src 'self'; script-src {scripts}; style-src 'self' {DOCS_CDN} https://fonts.googleapis.com "
-           f"'unsafe-inline'; font-src 'self' https://fonts.gstatic.com; img-src 'self' data: {extra_img}".rstrip()
-           + "; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-    return HTMLResponse(html, headers={"Content-Security-Policy": csp})
-
-
-def _install_docs(api: FastAPI) -> None:
-    @api.get("/docs", include_in_schema=False)
-    def swagger() -> HTMLResponse:
-        page = get_swagger_ui_html(openapi_url="/openapi.json", title="competencymap - Swagger UI",
-                                   oauth2_redirect_url="/docs/oauth2-redirect")
-        return _docs_response(page, "https://fastapi.tiangolo.com")
-
-    @api.get("/docs/oauth2-redirect", include_in_schema=False)
-    def oauth2_redirect() -> HTMLResponse:
-        return _docs_response(get_swagger_ui_oauth2_redirect_html())
-
-    @api.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
-        return _docs_response(get_redoc_html(openapi_url="/openapi.json", title="competencymap - ReDoc"),
-                              "https://cdn.redoc.ly")

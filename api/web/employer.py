@@ -1,0 +1,148 @@
+"""The employer's page: paste or upload a posting and see its needs, which catalog credentials
+cover which needs (and by which rule), the needs no credential covers and a small stack of
+credentials covering the most (`service.engine.match` over the catalog's accepted tags)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from api.deps import Service
+from api.web.pages import key_ok, key_refused, render, service_of, t_for
+from competencymap.errors import CompetencyMapError, TextTooLong
+from competencymap.matching import MatchReport, Need
+from competencymap.postings_io import postings_format, read_postings
+from competencymap.text import MAX_TEXT_CHARS, check_text
+
+router = APIRouter(include_in_schema=False)
+TEXT_SUFFIXES = (".txt", ".md", ".text")
+MAX_FILE_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class NeedView:
+    need: Need
+    statement: str  # the part of the posting it was found in
+    confident: bool
+    covered_by: list[tuple[int, str, str, str]]  # (credential id, title, tag label, relation)
+
+
+def posting_from_file(data: bytes, filename: str) -> str:
+    """A posting's text from an upload: a text file as it is, or the first posting of a CSV,
+    JSONL or Parquet postings file. Raises CompetencyMapError naming the file."""
+    name = Path(filename).name or "upload"
+    if len(data) > MAX_FILE_BYTES:
+        raise CompetencyMapError(f"larger than {MAX_FILE_BYTES:,} bytes", path=name)
+    if name.lower().endswith(TEXT_SUFFIXES):
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CompetencyMapError("not UTF-8 text", path=name) from None
+    try:
+        postings_format(name)
+    except CompetencyMapError:
+        raise CompetencyMapError("not a posting: expected a text file (.txt, .md) or a postings file "
+                                 "(.csv, .jsonl, .parquet)", path=name) from None
+    with tempfile.TemporaryDirectory(prefix="competencymap-posting-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        try:
+            first = next(iter(read_postings(path)), None)
+        except CompetencyMapError as exc:
+            exc.path = name
+            raise
+    if first is None:
+        raise CompetencyMapError("holds no posting", path=name)
+    return str(first.get("text") or "")
+
+
+def _statement(text: str, need: Need) -> str:
+    spans = [e.span for e in need.evidence if e.span]
+    if not spans:
+        return ""
+    start, end = max(spans, key=lambda s: s[1] - s[0])
+    return text[start:end]
+
+
+def need_views(text: str, report: MatchReport, threshold: dict[str, float]) -> list[NeedView]:
+    covering: dict[str, list[tuple[int, str, str, str]]] = {}
+    for credential in report.credentials:
+        for cover in credential.covered:
+            covering.setdefault(cover.need.iri, []).append(
+                (credential.credential_id, credential.title, cover.tag_label, cover.relation))
+    return [NeedView(n, _statement(text, n), n.score >= threshold.get(n.framework, 0.0), covering.get(n.iri, []))
+            for n in report.needs]
+
+
+def _match(service: Service, text: str) -> tuple[MatchReport, list[str]]:
+    names = service.check_frameworks(None)
+    coverage = service.coverage(names)  # the catalog read once per catalog version
+    report = service.engine.match(text, service.catalog, frameworks=names, coverage=coverage)
+    return report, names
+
+
+def _thresholds(service: Service, names: list[str]) -> dict[str, float]:
+    """The score from which a need is confident, per framework (none known: every need is)."""
+    out = {}
+    for name in names:
+        config = getattr(service.engine.matcher(name), "config", None)
+        if config is not None and hasattr(config, "threshold_for"):
+            out[name] = float(config.threshold_for(name))
+    return out
+
+
+@router.get("/employer", response_class=HTMLResponse)
+def employer_page(request: Request) -> HTMLResponse:
+    return render(request, "employer.html", section="employer", title=t_for(request)("employer.title"),
+                  posting="", report=None)
+
+
+@router.post("/employer", response_class=HTMLResponse)
+async def employer_match(request: Request) -> Response:
+    t = t_for(request)
+    form = await request.form()
+    raw = form.get("posting")
+    posting = raw if isinstance(raw, str) else ""
+    errors: dict[str, str] = {}
+    upload = form.get("posting_file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read()
+        try:
+            posting = await run_in_threadpool(posting_from_file, data, upload.filename)
+        except CompetencyMapError as exc:
+            errors["posting_file"] = t("error.file", problem=exc.line_text())
+    await form.close()
+    if not key_ok(request):
+        return key_refused(request)
+    if not errors:
+        try:
+            check_text(posting, "posting", limit=MAX_TEXT_CHARS)
+        except TextTooLong:
+            errors["posting"] = t("error.too_long", limit=f"{MAX_TEXT_CHARS:,}", given=f"{len(posting):,}")
+        except CompetencyMapError as exc:
+            blank = not posting.strip()
+            errors["posting"] = t("employer.error.empty") if blank else t("error.invalid_text", reason=exc.message)
+    context: dict[str, Any] = {"section": "employer", "title": t("employer.title"), "posting": posting,
+                               "report": None, "errors": errors}
+    if errors:
+        return render(request, "employer.html", status=422, **context)
+    service = service_of(request)
+    try:
+        report, names = await run_in_threadpool(_match, service, posting)
+    except CompetencyMapError as exc:
+        context["errors"] = {"posting": t("error.engine", problem=exc.line_text())}
+        return render(request, "employer.html", status=422, **context)
+    thresholds = _thresholds(service, names)
+    views = need_views(posting, report, thresholds)
+    titles = {c.credential_id: c.title for c in report.credentials}
+    context.update(report=report, needs=views, stack=[(cid, titles.get(cid, str(cid))) for cid in report.stack],
+                   uncovered=[v for v in views if v.need.iri in {n.iri for n in report.uncovered_by_catalog}],
+                   frameworks={n: service.engine.framework(n).title or n for n in names})
+    return render(request, "employer.html", **context)

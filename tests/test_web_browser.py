@@ -1,0 +1,459 @@
+"""The web page in a real browser: Debian's Chromium driven by Playwright against a real
+`competencymap serve` process on a free loopback port (the ESCO slice 'mini' and Skills for
+Success, a temporary catalog seeded with the sample credentials).
+
+Each workflow runs end to end: a designer tags a credential (accepts one tag, rejects one, adds
+one by search, exports, and the export validates against the Open Badges 3.0 schema); an employer
+sees covered and uncovered needs; a researcher uploads 50 postings and gets a table; browsing;
+bad input beside its field with the typed text kept; keyboard use. axe-core runs on every page
+(no serious or critical violation), no page breaks its Content-Security-Policy, and no request
+leaves the service (the documentation pages included).
+
+Screenshots go to a temporary folder, or to docs/screenshots/ with COMPETENCYMAP_SCREENSHOTS=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = [pytest.mark.model, pytest.mark.timeout(300)]
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+SAMPLE_POSTINGS = ROOT / "data" / "postings" / "sample_postings.jsonl"
+START_TIMEOUT = 240.0
+DESIGNER = "Dana Designer"
+OUTCOMES = [
+    "Write SQL queries against a PostgreSQL database",
+    "Write Python scripts that clean data sets",
+    "Communicate findings to a team in plain language",
+]
+POSTING = ("Junior data analyst\n\nResponsibilities\n- Write SQL queries against our PostgreSQL database\n"
+           "- Automate reports with Python scripts\n- Bake bread for the staff café every Friday\n"
+           "- Drive the delivery van between our two stores")
+UI_TIMEOUT = 60_000  # ms: a first mapping on a busy 2-core machine
+
+
+if not Path(CHROMIUM).is_file():
+    pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it)", allow_module_level=True)
+
+
+# -- the server --------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """`competencymap serve` on a free loopback port, with its own home copy and catalog."""
+
+    def __init__(self, home: Path, folder: Path) -> None:
+        self.home, self.folder = home, folder
+        self.log = folder / "server.log"
+        self.url = ""
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COMPETENCYMAP_")}
+        env.update(
+            COMPETENCYMAP_HOME=str(self.home),
+            COMPETENCYMAP_DATABASE_URL=f"sqlite:///{self.folder / 'catalog.sqlite'}",
+            COMPETENCYMAP_MODELS=os.environ.get("COMPETENCYMAP_MODELS", str(self.home / "models")),
+            COMPETENCYMAP_JOB_PARTITION_SIZE="10",  # a progress bar with steps
+            COMPETENCYMAP_JOB_WORKERS="1",
+            HF_HUB_OFFLINE="1",
+            TRANSFORMERS_OFFLINE="1",
+        )
+        command = [sys.executable, "-m", "competencymap", "serve", "--port", str(port), "--framework", "mini,sfs",
+                   "--log-level", "warning"]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, cwd=self.folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"server exited with {self.process.returncode}:\n{self.tail()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        pytest.fail(f"server did not answer /health within {START_TIMEOUT:.0f}s:\n{self.tail()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.is_file() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@pytest.fixture(scope="module")
+def server(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("web")
+    home = folder / "home"
+    shutil.copytree(built_home, home)
+    running = Server(home, folder)
+    running.start()
+    yield running
+    running.stop()
+
+
+# -- the browser ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+class Watch:
+    """What a page did that it must not: requests leaving the service, CSP violations, script errors."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.outside: list[str] = []
+        self.console: list[str] = []
+
+    def request(self, route: Any) -> None:
+        url = route.request.url
+        if urlsplit(url).scheme in ("data", "blob") or url.startswith(self.base):
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def message(self, message: Any) -> None:
+        # An answer of 4xx is logged too ("Failed to load resource"): the pages answer 422 on bad input.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.console.append(message.text)
+
+
+@pytest.fixture()
+def page(browser: Any, server: Server) -> Iterator[Any]:
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900},
+                                  accept_downloads=True, locale="en-CA")
+    context.add_init_script(path=str(AXE))  # injected by the browser, outside the page's CSP
+    watch = Watch(server.url)
+    context.route("**/*", watch.request)
+    opened = context.new_page()
+    opened.set_default_timeout(UI_TIMEOUT)
+    opened.on("console", watch.message)
+    opened.on("pageerror", lambda error: watch.console.append(f"page error: {error}"))
+    opened.watch = watch
+    yield opened
+    context.close()
+    assert watch.outside == [], f"requests left the service: {watch.outside}"
+
+
+def shots_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("COMPETENCYMAP_SCREENSHOTS"):
+        folder = ROOT / "docs" / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path_factory.getbasetemp() / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = shots_folder(tmp_path_factory)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def check_page(page: Any, shots: Path | None = None, name: str = "") -> None:
+    """No serious or critical axe-core violation, no console error (CSP violations show there)."""
+    found = page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ['violations']});
+            return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+        }"""
+    )
+    assert found == [], f"axe-core on {page.url}: {json.dumps(found, indent=1)}"
+    errors = [m for m in page.watch.console if "favicon" not in m]
+    assert errors == [], f"console errors on {page.url}: {errors}"
+    if shots is not None and name:
+        page.screenshot(path=str(shots / f"{name}.png"))
+
+
+def api(server: Server) -> httpx.Client:
+    return httpx.Client(base_url=server.url, timeout=120)
+
+
+# -- designer ------------------------------------------------------------------------------------
+
+
+def _fill_credential(page: Any, title: str, outcomes: str) -> None:
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Provider").fill("Harbourfront Institute")
+    page.get_by_label("Description").fill("Query and script business data, and explain the results.")
+    page.get_by_test_id("outcomes-input").fill(outcomes)
+    page.get_by_label("Duration in hours").fill("30")
+    page.get_by_label("Assessment").fill("project")
+
+
+def test_designer_tags_a_credential_and_exports_it(page: Any, server: Server, shots: Path, tmp_path: Path) -> None:
+    from competencymap.exports.schemas import OPENBADGES_SCHEMA, schema_errors
+
+    page.goto("/designer")
+    check_page(page, shots, "designer")
+    page.get_by_role("link", name="New micro-credential").click()
+    _fill_credential(page, "Data Queries for Analysts", "\n".join(OUTCOMES))
+    check_page(page, shots, "credential-form")
+    page.get_by_test_id("save-credential").click()
+    page.wait_for_url("**/designer/*")
+    credential_id = int(page.url.rsplit("/", 1)[1].split("#")[0])
+
+    page.get_by_test_id("reviewer-input").fill(DESIGNER)
+    page.get_by_test_id("reviewer-button").click()
+    page.get_by_text(f"Reviewing as {DESIGNER}.").wait_for()
+
+    page.get_by_test_id("suggest-button").click()
+    rows = page.get_by_test_id("tag-row")
+    rows.first.wait_for()
+    assert rows.count() >= 6  # each outcome has tags in both frameworks
+    first = rows.nth(0)
+    assert first.get_attribute("data-iri", timeout=1000).startswith("http")
+    assert first.locator("mark").count() >= 1  # the outcome span that matched is highlighted
+    assert "score" in first.inner_text() and ("confident" in first.inner_text() or "cut-off" in first.inner_text())
+    check_page(page, shots, "credential-review")
+
+    accepted_iri = first.get_attribute("data-iri")
+    first.get_by_test_id("accept-button").click()
+    page.locator(f'[data-testid="tag-row"][data-iri="{accepted_iri}"][data-state="accepted"]').first.wait_for()
+    second = rows.nth(1)
+    rejected_iri = second.get_attribute("data-iri")
+    second.get_by_test_id("reject-button").click()
+    page.locator(f'[data-testid="tag-row"][data-iri="{rejected_iri}"][data-state="rejected"]').first.wait_for()
+    assert f"Accepted by {DESIGNER}" in page.locator('[data-state="accepted"]').first.inner_text()
+
+    page.get_by_test_id("tag-search").press_sequentially("spreadsheet", delay=30)  # search as you type
+    add = page.get_by_test_id("add-tag-button").first
+    add.wait_for()
+    add.click()
+    page.wait_for_load_state()
+
+    with api(server) as client:
+        tags = client.get(f"/credentials/{credential_id}/tags").json()
+    decided = {t["competency_iri"]: t for t in tags["tags"] if t["state"] != "suggested"}
+    assert decided[accepted_iri]["state"] == "accepted" and decided[accepted_iri]["decided_by"] == DESIGNER
+    assert decided[rejected_iri]["state"] == "rejected" and decided[rejected_iri]["decided_at"]
+    assert any(t["source"] == "manual" and t["state"] == "accepted" for t in tags["tags"])  # the searched one
+
+    with page.expect_download() as info:
+        page.get_by_test_id("export-openbadges").click()
+    path = tmp_path / "achievement.json"
+    info.value.save_as(path)
+    achievement = json.loads(path.read_text(encoding="utf-8"))
+    assert schema_errors(achievement, OPENBADGES_SCHEMA, "Achievement") == []
+    targets = {a["targetUrl"] for a in achievement["alignment"]}
+    assert accepted_iri in targets and rejected_iri not in targets
+    with page.expect_download() as info:
+        page.get_by_test_id("export-openbadges-credential").click()
+    info.value.save_as(tmp_path / "credential.json")
+    assert schema_errors(json.loads((tmp_path / "credential.json").read_text()), OPENBADGES_SCHEMA) == []
+    with page.expect_download() as info:
+        page.get_by_test_id("export-csv").click()
+    info.value.save_as(tmp_path / "tags.csv")
+    assert rejected_iri in (tmp_path / "tags.csv").read_text(encoding="utf-8")
+
+
+def test_designer_bad_input_stays_in_the_form(page: Any, tmp_path: Path) -> None:
+    page.goto("/designer/new")
+    _fill_credential(page, "Kept title", "")
+    page.get_by_test_id("save-credential").click()
+    outcomes = page.get_by_test_id("outcomes-input")
+    assert outcomes.get_attribute("aria-invalid") == "true"
+    assert "at least one learning outcome" in page.locator("#error-learning_outcomes").inner_text()
+    assert page.get_by_label("Title").input_value() == "Kept title"
+    assert outcomes.get_attribute("aria-describedby").split()[-1] == "error-learning_outcomes"
+    check_page(page)
+
+    long_outcome = "Write SQL " * 250
+    outcomes.fill(f"Write SQL queries\n{long_outcome}")
+    bad_file = tmp_path / "outcomes.txt"
+    bad_file.write_text("Bake bread\n", encoding="utf-8")
+    page.get_by_label("Or import learning outcomes from a CSV file").set_input_files(str(bad_file))
+    page.get_by_test_id("save-credential").click()
+    assert "Line 2: Too long" in page.locator("#error-learning_outcomes").inner_text()
+    assert "not a CSV file" in page.locator("#error-outcomes_file").inner_text()
+    assert outcomes.input_value().startswith("Write SQL queries\nWrite SQL")  # nothing lost
+    check_page(page)
+
+    csv_file = tmp_path / "outcomes.csv"
+    csv_file.write_text("learning_outcome,hours\nBake bread products,10\nDrive delivery vehicles,5\n", encoding="utf-8")
+    outcomes.fill("Write SQL queries")
+    page.get_by_label("Or import learning outcomes from a CSV file").set_input_files(str(csv_file))
+    page.get_by_test_id("save-credential").click()
+    page.wait_for_url("**/designer/*")
+    headings = page.locator("#review h3").all_inner_texts()
+    assert [h.split(":", 1)[1].strip() for h in headings] == ["Write SQL queries", "Bake bread products",
+                                                               "Drive delivery vehicles"]
+
+
+def test_keyboard_only_review(page: Any, server: Server) -> None:
+    with api(server) as client:
+        created = client.post("/credentials", json={
+            "title": "Keyboard credential", "issuer": "Example College", "description": "d",
+            "learning_outcomes": ["Write SQL queries"], "duration_hours": 3, "delivery_mode": "online",
+            "credit": "credit", "assessment_type": "quiz"}).json()
+        assert client.post(f"/credentials/{created['id']}/suggest-tags", json={"top_k": 2}).status_code == 200
+    page.goto(f"/designer/{created['id']}")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")  # skip to the content
+    page.get_by_test_id("reviewer-input").focus()
+    page.keyboard.type(DESIGNER)
+    page.keyboard.press("Enter")  # submits the reviewer form
+    page.get_by_text(f"Reviewing as {DESIGNER}.").wait_for()
+    for _ in range(60):  # Tab to the first accept button
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.dataset.testid") == "accept-button":
+            break
+    else:
+        pytest.fail("no accept button reached with Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", "")  # focus is visible
+    page.keyboard.press("Enter")
+    page.locator('[data-testid="tag-row"][data-state="accepted"]').first.wait_for()
+    assert page.evaluate("document.activeElement.dataset.testid") == "accept-button"  # focus kept in place
+
+
+# -- employer ------------------------------------------------------------------------------------
+
+
+def test_employer_sees_covered_and_uncovered_needs(page: Any, server: Server, shots: Path, tmp_path: Path) -> None:
+    with api(server) as client:
+        credential = client.post("/credentials", json={
+            "title": "SQL for Analysts", "issuer": "Example College", "description": "Databases.",
+            "learning_outcomes": ["Write SQL queries against a PostgreSQL database"], "duration_hours": 12,
+            "delivery_mode": "online", "credit": "non_credit", "assessment_type": "project"}).json()
+        tags = client.post(f"/credentials/{credential['id']}/suggest-tags",
+                           json={"top_k": 3, "frameworks": ["mini"]}).json()["tags"]
+        for tag in tags:
+            client.patch(f"/credentials/{credential['id']}/tags/{tag['id']}",
+                         json={"state": "accepted", "decided_by": DESIGNER})
+    page.goto("/employer")
+    check_page(page, shots, "employer")
+    page.get_by_test_id("match-button").click()  # nothing pasted: a message beside the field
+    assert "Paste the posting" in page.locator("#error-posting").inner_text()
+    page.get_by_test_id("posting-input").fill(POSTING)
+    page.get_by_test_id("match-button").click()
+    page.get_by_test_id("covered-need").first.wait_for()
+    assert page.get_by_test_id("uncovered-need").count() >= 1
+    covered = page.get_by_test_id("covered-need").first
+    assert covered.get_by_role("link", name="SQL for Analysts").count() == 1
+    assert page.get_by_test_id("stack").get_by_role("link").count() >= 1  # each links to its credential
+    assert page.get_by_test_id("posting-input").input_value() == POSTING  # the text stays
+    check_page(page, shots, "employer-match")
+
+    wrong = tmp_path / "posting.pdf"
+    wrong.write_bytes(b"%PDF-1.4")
+    page.get_by_label("Or upload the posting").set_input_files(str(wrong))
+    page.get_by_test_id("match-button").click()
+    assert "not a posting" in page.locator("#error-posting_file").inner_text()
+
+
+# -- researcher ----------------------------------------------------------------------------------
+
+
+def test_researcher_uploads_50_postings_and_gets_a_table(page: Any, shots: Path, tmp_path: Path) -> None:
+    samples = [json.loads(line) for line in SAMPLE_POSTINGS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    postings = [{**samples[i % len(samples)], "id": f"p{i}"} for i in range(50)]
+    path = tmp_path / "postings.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in postings), encoding="utf-8")
+    wrong = tmp_path / "postings.txt"
+    wrong.write_text("not postings", encoding="utf-8")
+
+    page.goto("/researcher")
+    check_page(page, shots, "researcher")
+    page.get_by_test_id("demand-upload").set_input_files(str(wrong))
+    page.get_by_test_id("demand-start").click()
+    assert "not a postings file" in page.locator("#error-postings_file").inner_text()
+    check_page(page)
+
+    page.get_by_test_id("demand-upload").set_input_files(str(path))
+    page.get_by_test_id("demand-start").click()
+    page.wait_for_url("**/researcher/jobs/*")
+    assert page.locator("progress#job-progress").count() == 1
+    table = page.get_by_test_id("demand-table")
+    table.wait_for(timeout=180_000)  # the page reloads itself when the job completes
+    assert "50 postings" in page.locator("#result-title").inner_text()
+    assert table.locator("tbody tr").count() > 5
+    assert page.locator("figure.chart svg rect.bar-demand").count() >= 2
+    check_page(page, shots, "researcher-result")
+
+    table.get_by_role("link", name="Competency", exact=True).click()  # sort by label
+    labels = page.get_by_test_id("demand-table").locator("tbody tr td:nth-child(3)").all_inner_texts()
+    assert labels[:5] == sorted(labels[:5], key=str.casefold, reverse=True)
+    with page.expect_download() as info:
+        page.get_by_test_id("demand-csv").click()
+    info.value.save_as(tmp_path / "demand.csv")
+    header = (tmp_path / "demand.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "credentials_supply" in header
+
+
+# -- browsing, the start page and the API's own pages --------------------------------------------
+
+
+def test_browse_a_framework_and_a_competency(page: Any, shots: Path) -> None:
+    page.goto("/")
+    check_page(page, shots, "home")
+    page.get_by_role("link", name="Browse competencies").first.click()
+    page.get_by_test_id("browse-query").press_sequentially("PostgreSQL", delay=30)
+    result = page.locator("#browse-results a", has_text="PostgreSQL").first
+    result.wait_for()
+    check_page(page, shots, "browse")
+    result.click()
+    page.get_by_role("heading", name="PostgreSQL", level=1).wait_for()
+    for heading in ("Broader concepts", "Occupations that need it", "Crosswalk and mapping links"):
+        assert page.get_by_role("heading", name=heading).count() == 1
+    assert "Other labels" in page.locator("dl.facts").inner_text()
+    check_page(page, shots, "competency")
+
+
+def test_api_documentation_works_offline(page: Any) -> None:
+    page.goto("/docs")
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "competencymap" in page.locator(".swagger-ui .info .title").inner_text()
+    page.goto("/redoc")
+    page.locator("redoc h1, [role='main'] h1, h1").first.wait_for()
+    assert "competencymap" in page.locator("h1").first.inner_text()
+    # no request left the service (checked by the fixture); these two pages are third-party viewers,
+    # so only their script errors are checked, not axe-core
+    errors = [m for m in page.watch.console if "favicon" not in m and "logo" not in m]
+    assert errors == []

@@ -1,0 +1,233 @@
+"""The web page in process (no browser, no model): every text in the messages file, no inline
+script or style, the service's security on the pages (CSP, CSRF, Host, the API key), the offline
+documentation pages, readable errors beside their fields, and the small helpers."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import ServiceOptions, create_app
+from api.web.charts import bar_chart
+from api.web.designer import read_outcomes_csv
+from api.web.messages import FOLDER, Messages, messages_for
+from api.web.review import highlight
+from competencymap.config import load_settings
+from competencymap.errors import CompetencyMapError
+
+ROOT = Path(__file__).resolve().parents[1]
+WEB = ROOT / "api" / "web"
+ORIGIN = "http://localhost:8000"
+KEY = "s3cret"
+FORM = {"title": "Web credential", "issuer": "Example College", "description": "About data.",
+        "learning_outcomes": "Write SQL queries\nExplain results to managers", "duration_hours": "12",
+        "delivery_mode": "online", "credit": "credit", "assessment_type": "project", "url": "", "language": "en"}
+PAGES = ["/", "/designer", "/designer/new", "/designer/1", "/designer/1/edit", "/employer", "/researcher", "/browse",
+         "/key"]
+
+
+def _client(tmp_path: Path, **options: Any) -> TestClient:
+    opts = ServiceOptions(frameworks=(), database_url=f"sqlite:///{tmp_path / 'catalog.sqlite'}", seed_catalog=True,
+                          **options)
+    return TestClient(create_app(load_settings(home=tmp_path), options=opts), base_url=ORIGIN)
+
+
+@pytest.fixture()
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    with _client(tmp_path) as c:
+        yield c
+
+
+@pytest.fixture()
+def keyed(tmp_path: Path) -> Iterator[TestClient]:
+    with _client(tmp_path, api_key=KEY) as c:
+        yield c
+
+
+def _token(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the page's forms carry the form token"
+    return found.group(1)
+
+
+def _errors(page: str) -> dict[str, str]:
+    found = re.findall(r'class="field-error" id="error-([\w-]+)"[^>]*>([^<]*)<', page)
+    return {name: html.unescape(text) for name, text in found}
+
+
+# -- texts ----------------------------------------------------------------------------------------
+
+
+def _keys_used() -> set[str]:
+    pattern = re.compile(r"""\bt\(\s*["']([a-z][a-z_]*(?:\.[A-Za-z_-]+)+)["']""")
+    found: set[str] = set()
+    for path in [*WEB.glob("templates/**/*.html"), *WEB.glob("*.py")]:
+        found |= set(pattern.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_text_shown_is_in_the_english_messages() -> None:
+    english = json.loads((FOLDER / "en.json").read_text(encoding="utf-8"))
+    used = _keys_used()
+    assert len(used) > 150
+    assert sorted(used - set(english)) == []
+    for prefix, names in {"tag.state.": ("suggested", "accepted", "rejected"), "relation.": ("same", "broader",
+                          "narrower", "sibling", "crosswalk"), "job.state.": ("queued", "running", "complete",
+                          "failed", "interrupted"), "export.": ("openbadges", "openbadges-credential", "ctdl", "csv")}.items():
+        assert all(prefix + name in english for name in names)  # keys the templates build from values
+    t = Messages("en")
+    assert t("error.too_long", limit=300, given=400) == "Too long: at most 300 characters (400 given)."
+    assert messages_for("fr-CA,fr;q=0.9,en;q=0.5").language == "en"  # no French file yet: English
+    with pytest.raises(KeyError):
+        t("no.such.key")
+
+
+def test_templates_have_no_inline_script_or_style() -> None:
+    for path in WEB.glob("templates/**/*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), path
+        assert not re.search(r"\sstyle=|<style|\son[a-z]+=", text), path
+
+
+# -- pages and security ---------------------------------------------------------------------------
+
+
+def test_pages_answer_under_the_strict_policy(client: TestClient) -> None:
+    for path in PAGES:
+        answer = client.get(path)
+        assert answer.status_code == 200, (path, answer.text[:500])
+        csp = answer.headers["content-security-policy"]
+        assert "script-src 'self';" in csp and "style-src 'self';" in csp and "'unsafe-inline'" not in csp
+        assert answer.headers["x-frame-options"] == "DENY" and answer.headers["cache-control"] == "no-store"
+        assert "<html lang=\"en\">" in answer.text and "/static/app.js" in answer.text
+    for asset in ("/static/app.css", "/static/app.js", "/static/favicon.svg"):
+        assert client.get(asset).status_code == 200
+    assert client.get("/openapi.json").json()["paths"].keys().isdisjoint({"/designer", "/employer", "/"})
+
+
+def test_documentation_pages_use_only_local_assets(client: TestClient) -> None:
+    for path, asset in (("/docs", "/static/vendor/swagger-ui/swagger-ui-bundle.js"),
+                        ("/redoc", "/static/vendor/redoc/redoc.standalone.js")):
+        answer = client.get(path)
+        assert answer.status_code == 200 and asset in answer.text
+        assert not re.search(r"https?://", answer.text.replace("http-equiv", "")), path  # no CDN, no fonts
+        csp = answer.headers["content-security-policy"]
+        assert "https:" not in csp and "frame-ancestors 'none'" in csp
+        assert client.get(asset).status_code == 200
+    assert "'sha256-" in client.get("/docs").headers["content-security-policy"]  # its one inline start-up script
+    for licence in ("swagger-ui/LICENSE", "redoc/LICENSE"):
+        assert client.get(f"/static/vendor/{licence}").status_code == 200
+
+
+def test_a_credential_is_created_and_bad_input_stays_in_the_form(client: TestClient) -> None:
+    page = client.get("/designer/new").text
+    bad = {**FORM, "title": "", "learning_outcomes": "Write SQL queries\n" + "x" * 2100, "duration_hours": "soon",
+           "csrf_token": _token(page)}
+    answer = client.post("/designer/new", data=bad, headers={"Origin": ORIGIN})
+    assert answer.status_code == 422
+    errors = _errors(answer.text)
+    assert errors["title"] == "This field is required."
+    assert errors["learning_outcomes"] == "Line 2: Too long: at most 2000 characters (2100 given)."
+    assert errors["duration_hours"].startswith("Enter a number")
+    assert "x" * 2100 in answer.text and 'aria-invalid="true"' in answer.text  # nothing lost, marked invalid
+
+    empty = client.post("/designer/new", data={**FORM, "learning_outcomes": "  \n"}, headers={"Origin": ORIGIN})
+    assert _errors(empty.text)["learning_outcomes"].startswith("List at least one learning outcome")
+
+    files = {"outcomes_file": ("outcomes.csv", b"outcome\nBake bread products\n", "text/csv")}
+    made = client.post("/designer/new", data=FORM, files=files, headers={"Origin": ORIGIN}, follow_redirects=False)
+    assert made.status_code == 303
+    credential_id = int(made.headers["location"].rsplit("/", 1)[1])
+    stored = client.get(f"/credentials/{credential_id}").json()
+    assert [o["text"] for o in stored["learning_outcomes"]] == ["Write SQL queries", "Explain results to managers",
+                                                                "Bake bread products"]
+    assert stored["issuer"] == "Example College" and stored["duration_hours"] == 12
+
+
+def test_decisions_need_a_reviewer_and_keep_who(client: TestClient) -> None:
+    tag = client.post("/credentials/1/tags", json={"competency_iri": "https://w3id.org/competencymap/sfs/writing",
+                                                   "outcome_id": 1, "decided_by": "api"})
+    assert tag.status_code in (404, 422)  # no framework served here: a hand-made tag needs one
+    answer = client.post("/reviewer", data={"reviewer": "", "next": "/designer/1"}, headers={"Origin": ORIGIN})
+    assert answer.status_code == 422 and "Enter your name first" in answer.text
+    answer = client.post("/reviewer", data={"reviewer": "Dana  Designer", "next": "https://evil.example/"},
+                         headers={"Origin": ORIGIN}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/designer"  # never off the site
+    assert "Reviewing as Dana Designer." in client.get("/designer/1").text
+    suggest = client.post("/designer/1/suggest", headers={"Origin": ORIGIN, "X-Fragment": "1"})
+    assert suggest.status_code == 422 and "could not be mapped" in suggest.text and suggest.headers["x-fragment"] == "1"
+
+
+def test_a_cross_site_form_is_refused_and_the_form_token_passes(client: TestClient) -> None:
+    evil = client.post("/designer/new", data=FORM, headers={"Origin": "http://evil.example"})
+    assert evil.status_code == 403 and evil.json()["error"]["type"] == "csrf_failed"
+    token = _token(client.get("/designer/new").text)
+    with_token = client.post("/designer/new", data={**FORM, "csrf_token": token},
+                             headers={"Origin": "http://evil.example"}, follow_redirects=False)
+    assert with_token.status_code == 303
+    assert client.get("/", headers={"Host": "rebind.example"}).status_code == 400
+
+
+def test_with_an_api_key_the_page_asks_for_it(keyed: TestClient) -> None:
+    before = keyed.get("/credentials").json()["total"]
+    refused = keyed.post("/designer/new", data=FORM, headers={"Origin": ORIGIN})
+    assert refused.status_code == 401 and "needs its API key" in refused.text
+    assert keyed.post("/employer", data={"posting": "Write SQL"}, headers={"Origin": ORIGIN}).status_code == 401
+    assert "Enter the API key" in keyed.get("/designer").text
+    wrong = keyed.post("/key", data={"api_key": "guess", "next": "/designer"}, headers={"Origin": ORIGIN})
+    assert wrong.status_code == 401 and _errors(wrong.text)["api_key"] == "This is not the service's API key."
+    right = keyed.post("/key", data={"api_key": KEY, "next": "/designer"}, headers={"Origin": ORIGIN},
+                       follow_redirects=False)
+    assert right.status_code == 303 and "httponly" in right.headers["set-cookie"].lower()
+    assert "samesite=strict" in right.headers["set-cookie"].lower()
+    made = keyed.post("/designer/new", data=FORM, headers={"Origin": ORIGIN}, follow_redirects=False)
+    assert made.status_code == 303 and keyed.get("/credentials").json()["total"] == before + 1
+    assert keyed.post("/credentials", json={}).status_code == 401  # the API itself still wants the header
+
+
+def test_unknown_things_are_readable_404_pages(client: TestClient) -> None:
+    for path in ("/designer/999", "/researcher/jobs/" + "0" * 32, "/researcher/jobs/nope", "/browse/competency?iri=x"):
+        answer = client.get(path)
+        assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html"), path
+    upload = client.post("/researcher", files={"postings_file": ("notes.txt", b"x")}, headers={"Origin": ORIGIN})
+    assert upload.status_code == 422 and "not a postings file" in _errors(upload.text)["postings_file"]
+    none = client.post("/researcher", data={"by_month": "on"}, headers={"Origin": ORIGIN})
+    assert _errors(none.text)["postings_file"] == "Choose a postings file first." and "checked" in none.text
+    posting = client.post("/employer", files={"posting_file": ("posting.pdf", b"%PDF")}, headers={"Origin": ORIGIN})
+    assert "not a posting" in _errors(posting.text)["posting_file"]
+    empty = client.post("/employer", data={"posting": " "}, headers={"Origin": ORIGIN})
+    assert _errors(empty.text)["posting"] == "Paste the posting's text or upload a file."
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def test_outcomes_from_csv() -> None:
+    assert read_outcomes_csv(b"\xef\xbb\xbfLearning_Outcome,x\nA,1\n\nB,2\n", "o.csv") == ["A", "B"]
+    assert read_outcomes_csv(b"Write SQL\nBake bread\n", "o.csv") == ["Write SQL", "Bake bread"]  # no header
+    for data, name, message in ((b"a", "o.txt", "not a CSV"), (b"\xff\xfe", "o.csv", "not UTF-8"), (b"\n", "o.csv", "no outcome")):
+        with pytest.raises(CompetencyMapError, match=message) as caught:
+            read_outcomes_csv(data, name)
+        assert caught.value.path == name
+
+
+def test_highlight_marks_the_spans() -> None:
+    segments = highlight("Write SQL queries", [(6, 9)])
+    assert [(s.text, s.marked) for s in segments] == [("Write ", False), ("SQL", True), (" queries", False)]
+    assert [s.marked for s in highlight("abc", [(0, 1), (1, 3)])] == [True]
+    assert highlight("", [(0, 4)]) == []
+
+
+def test_bar_chart_scales_to_its_width() -> None:
+    chart = bar_chart([("A very long competency label that will not fit in the column", 0.5, 1.2), ("B", 0.0, 0.25)])
+    first, second = chart.bars
+    assert first.demand_width == chart.bar_space / 2 and first.supply_width == chart.bar_space  # clipped to 100%
+    assert first.label.endswith("…") and len(first.label) <= 40 and first.full.startswith("A very long")
+    assert second.supply_text == "25%" and second.y > first.y
