@@ -22,6 +22,8 @@ class Query:
     text: str
     gold: frozenset[str]  # ESCO skill IRIs
     hard: bool = False
+    context: str = ""  # the credential a learning outcome belongs to (its title), as a designer gives it
+    sfs: frozenset[str] = frozenset()  # Skills for Success skill names (learning outcomes)
 
 
 def load_skill_extraction(name: str, label_to_iri: Mapping[str, str]) -> list[Query]:
@@ -45,7 +47,8 @@ def load_learning_outcomes(path: Path = LEARNING_OUTCOMES) -> list[Query]:
         for line in handle:
             item = json.loads(line)
             hard = "hard case" in item.get("note", "") and "hard-ish" not in item.get("note", "")
-            queries.append(Query(item["id"], item["text"], frozenset(item["esco"]), hard))
+            queries.append(Query(item["id"], item["text"], frozenset(item["esco"]), hard,
+                                 item.get("credential", ""), frozenset(item.get("sfs", []))))
     return queries
 
 

@@ -36,42 +36,49 @@ from evaluation import LEARNING_OUTCOMES, Query, load_learning_outcomes, load_sk
 from competencymap.config import load_settings  # noqa: E402
 from competencymap.core import CompetencyMap  # noqa: E402
 from competencymap.lexical import LexicalIndex  # noqa: E402
-from competencymap.mapping import PipelineConfig  # noqa: E402
+from competencymap.embedding import DEFAULT_BACKEND  # noqa: E402
+from competencymap.mapping import FrameworkMatcher, PipelineConfig, document_contexts  # noqa: E402
+from competencymap.segment import Statement  # noqa: E402
 
 DEPTH = 100  # ranks kept per query (MRR counts the first gold within these)
-Ranker = Callable[[Sequence[str]], list[list[str]]]
+Ranker = Callable[[Sequence[Query]], list[list[str]]]
 
 
 def stage_configs() -> dict[str, PipelineConfig]:
-    """Each stage adds one signal to the previous; the last is the shipped default."""
+    """Each stage adds one signal to the previous; the default is the shipped pipeline. Two
+    options measured and left off follow it (occupation context, the object phrase)."""
     default = PipelineConfig()
-    labels = default.only(description_weight=0.0, bm25_weight=0.0, exact_weight=0.0,
-                          occupation_weight=0.0, phrases=False)
+    labels = default.only(description_weight=0.0, bm25_weight=0.0, exact_weight=0.0, occupation_weight=0.0,
+                          phrases=False, verb_weight=0.0, context_weight=0.0)
     described = labels.only(description_weight=default.description_weight)
     phrased = described.only(phrases=True)
     with_bm25 = phrased.only(bm25_weight=default.bm25_weight)
     with_exact = with_bm25.only(exact_weight=default.exact_weight)
+    with_verb = with_exact.only(verb_weight=default.verb_weight)
     return {
-        "ours: all labels": labels,
+        "ours: labels (alternatives x0.9)": labels,
         "ours: + description": described,
         "ours: + phrases": phrased,
         "ours: + bm25": with_bm25,
         "ours: + exact labels": with_exact,
-        "ours: default (+ occupations)": default,
+        "ours: + verb kind": with_verb,
+        "ours: default (+ credential title as context)": default,
+        "option: + occupation context 0.05": default.only(occupation_weight=0.05),
+        "option: + object phrase 0.9": default.only(object_weight=0.9),
     }
 
 
 def bm25_ranker(app: CompetencyMap, name: str) -> Ranker:
     lexical = LexicalIndex.build(app.framework(name), fields=("pref_label", "alt_label"))
-    return lambda texts: [[hit.iri for hit in lexical.bm25(text, k=DEPTH)] for text in texts]
+    return lambda queries: [[hit.iri for hit in lexical.bm25(q.text, k=DEPTH)] for q in queries]
 
 
 def cosine_ranker(app: CompetencyMap, name: str) -> Ranker:
     """Plain cosine against preferred-label vectors, exhaustive (no approximate search)."""
     iris, matrix = app.index(name).pref_label_matrix()
 
-    def rank(texts: Sequence[str]) -> list[list[str]]:
-        sims = app.encoder.encode(list(texts)) @ matrix.T
+    def rank(queries: Sequence[Query]) -> list[list[str]]:
+        sims = app.encoder.encode([q.text for q in queries]) @ matrix.T
         order = (-sims).argsort(axis=1)[:, :DEPTH]
         return [[iris[j] for j in row] for row in order]
 
@@ -79,11 +86,19 @@ def cosine_ranker(app: CompetencyMap, name: str) -> Ranker:
 
 
 def pipeline_ranker(app: CompetencyMap, name: str, config: PipelineConfig) -> Ranker:
-    def rank(texts: Sequence[str]) -> list[list[str]]:
+    """Our pipeline; a learning outcome's credential title is its context, as in the designer's page."""
+    def rank(queries: Sequence[Query]) -> list[list[str]]:
         matcher = app.matcher(name, config)
-        return [[m.iri for m in ranked] for ranked in matcher.rank(list(texts), top_k=DEPTH)]
+        statements = [Statement(q.text, 0, len(q.text)) for q in queries]
+        ranked = matcher.rank_statements(statements, top_k=DEPTH, contexts=_contexts(matcher, queries))
+        return [[m.iri for m in found] for found in ranked]
 
     return rank
+
+
+def _contexts(matcher: FrameworkMatcher, queries: Sequence[Query]) -> list | None:
+    titles = [q.context for q in queries]
+    return document_contexts([matcher], [1] * len(queries), titles) if any(titles) else None
 
 
 def load_sets(app: CompetencyMap, wanted: Sequence[str]) -> dict[str, list[Query]]:
@@ -116,51 +131,85 @@ def run_methods(app: CompetencyMap, sets: dict[str, list[Query]], only: str = ""
     for method, rank in methods.items():
         for set_name, queries in sets.items():
             started = time.perf_counter()
-            rankings = rank([q.text for q in queries])
-            figures = score(rankings, queries)
+            figures = score(rank(queries), queries)
             rows.append({"method": method, "set": set_name, **figures,
                          "seconds": round(time.perf_counter() - started, 2)})
-            print(f"{method:32} {set_name:14} MRR {figures['mrr']:.3f}  RP@5 {figures['rp@5']:.3f}  "
-                  f"R@10 {figures['recall@10']:.3f}", file=sys.stderr)
+            print(f"{method:48} {set_name:14} MRR {figures['mrr']:.3f}  RP@5 {figures['rp@5']:.3f}  "
+                  f"R@10 {figures['recall@10']:.3f}  hit@5 {figures['hit@5']:.3f}", file=sys.stderr)
     return rows
 
 
-def sfs_scores(app: CompetencyMap) -> dict | None:
-    """Precision/recall of confident Skills for Success tags on the learning outcomes."""
-    if not LEARNING_OUTCOMES.is_file():
-        return None
-    items = [json.loads(line) for line in LEARNING_OUTCOMES.read_text(encoding="utf-8").splitlines() if line.strip()]
+def sfs_scores(app: CompetencyMap, outcomes: list[Query]) -> dict:
+    """Skills for Success on the learning outcomes, mapped as the designer's page maps them (ESCO and
+    SfS together, the credential title as context): top-1 skill accuracy on the outcomes that have
+    an SfS label, and precision/recall of the skills tagged confident (outcomes without a label
+    count as negatives)."""
     sfs = app.framework("sfs")
     name_of = {c.iri: c.pref_label for c in sfs.competencies.values()}
-    tp = fp = fn = 0
-    for item in items:
-        result = app.map(item["text"], ["esco", "sfs"], top_k=5, kind="outcomes")
-        predicted = {name_of.get(sfs.skill_of(m.iri), "") for m in result.profile
-                     if m.framework == sfs.id and m.confident}
-        gold = set(item.get("sfs", []))
+    results = app.map_many([q.text for q in outcomes], ["esco", "sfs"], top_k=5, kind="outcomes",
+                           contexts=[q.context or None for q in outcomes])
+    tp = fp = fn = top1 = labelled = 0
+    for query, result in zip(outcomes, results):
+        ranked = result.profiles.get(sfs.id, [])
+        skills = [name_of.get(sfs.skill_of(m.iri) or "", "") for m in ranked]
+        predicted = {skill for m, skill in zip(ranked, skills) if m.confident}
+        gold = set(query.sfs)
+        if gold:
+            labelled += 1
+            top1 += bool(skills) and skills[0] in gold
         tp += len(predicted & gold)
         fp += len(predicted - gold)
         fn += len(gold - predicted)
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
-    return {"items": len(items), "precision": round(precision, 3), "recall": round(recall, 3),
+    return {"items": len(outcomes), "labelled": labelled, "top1_accuracy": round(top1 / max(labelled, 1), 3),
+            "precision": round(precision, 3), "recall": round(recall, 3),
             "true_positives": tp, "false_positives": fp, "false_negatives": fn}
 
 
-def markdown(rows: list[dict], sfs: dict | None) -> str:
-    sets = list(dict.fromkeys(r["set"] for r in rows))
-    head = "| method | " + " | ".join(f"{s} MRR | {s} RP@5 | {s} R@10" for s in sets) + " |"
-    lines = [head, "|" + "---|" * (1 + 3 * len(sets))]
-    for method in dict.fromkeys(r["method"] for r in rows):
-        cells = []
-        for s in sets:
-            r = next(x for x in rows if x["method"] == method and x["set"] == s)
-            cells += [f"{r['mrr']:.3f}", f"{r['rp@5']:.3f}", f"{r['recall@10']:.3f}"]
-        lines.append(f"| {method} | " + " | ".join(cells) + " |")
-    if sfs:
+BINS = (0.0, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 9.0)
+
+
+def reliability(app: CompetencyMap, sets: dict[str, list[Query]]) -> list[dict]:
+    """Top-1 ESCO matches of every statement by score bin: how often the top match is a gold concept
+    (strict: a near miss counts as wrong), and how many top matches the bin holds."""
+    matcher = app.matcher("esco")
+    tops: list[tuple[float, bool]] = []
+    for name, queries in sets.items():
+        if name.endswith("hard"):
+            continue
+        statements = [Statement(q.text, 0, len(q.text)) for q in queries]
+        found = matcher.rank_statements(statements, top_k=1, contexts=_contexts(matcher, queries))
+        tops += [(m[0].score, m[0].iri in q.gold) for q, m in zip(queries, found) if m]
+    rows = []
+    for low, high in zip(BINS, BINS[1:]):
+        inside = [ok for value, ok in tops if low <= value < high]
+        above = [ok for value, ok in tops if value >= low]
+        rows.append({"score": f"{low:.1f}-{high:.1f}" if high < 9 else f">= {low:.1f}", "top_matches": len(inside),
+                     "precision": round(sum(inside) / len(inside), 3) if inside else None,
+                     "precision_at_or_above": round(sum(above) / len(above), 3) if above else None,
+                     "share_at_or_above": round(len(above) / len(tops), 3) if tops else None})
+    return rows
+
+
+def markdown(rows: list[dict], sfs: dict | None, calibration: list[dict] | None) -> str:
+    lines: list[str] = []
+    for name in dict.fromkeys(r["set"] for r in rows):
+        lines += [f"**{name}**", "", "| method | MRR | RP@5 | R@10 | hit@5 |", "|---|---|---|---|---|"]
+        for r in (x for x in rows if x["set"] == name):
+            lines.append(f"| {r['method']} | {r['mrr']:.3f} | {r['rp@5']:.3f} | {r['recall@10']:.3f} | {r['hit@5']:.3f} |")
         lines.append("")
-        lines.append(f"Skills for Success tags on the {sfs['items']} learning outcomes (confident profile "
-                     f"entries): precision {sfs['precision']:.3f}, recall {sfs['recall']:.3f}.")
+    if sfs:
+        lines.append(f"Skills for Success on the {sfs['items']} learning outcomes: top-1 skill accuracy "
+                     f"{sfs['top1_accuracy']:.3f} on the {sfs['labelled']} labelled ones; confident tags precision "
+                     f"{sfs['precision']:.3f}, recall {sfs['recall']:.3f}.")
+        lines.append("")
+    if calibration:
+        lines += ["Reliability of the top ESCO match (all sets):", "",
+                  "| score | top matches | precision | precision at or above | share at or above |", "|---|---|---|---|---|"]
+        for r in calibration:
+            lines.append(f"| {r['score']} | {r['top_matches']} | {r['precision']} | {r['precision_at_or_above']} | "
+                         f"{r['share_at_or_above']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -169,22 +218,28 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sets", default="tech,house,outcomes")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     parser.add_argument("--only", default="", help="run only the methods whose name contains this (no files written)")
+    parser.add_argument("--backend", default=None, help="encoder backend (default: the shipped default)")
     args = parser.parse_args(argv)
-    app = CompetencyMap(load_settings())
+    app = CompetencyMap(load_settings(backend=args.backend))
     app.index("esco", build=True, progress=True)
     sets = load_sets(app, args.sets.split(","))
     rows = run_methods(app, sets, args.only)
-    sfs = sfs_scores(app) if "outcomes" in args.sets and not args.only else None
-    table = markdown(rows, sfs)
+    full = not args.only
+    sfs = sfs_scores(app, sets["OUTCOMES"]) if "OUTCOMES" in sets and full else None
+    calibration = reliability(app, sets) if full else None
+    table = markdown(rows, sfs, calibration)
     print(table)
     if args.only:
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    meta = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "model": app.encoder.name,
+    suffix = "" if args.backend in (None, DEFAULT_BACKEND) else f"-{args.backend}"
+    meta = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "model": app.encoder.name, "backend": app.encoder.backend,
+            "index_backends": app.index("esco").manifest.get("backends"),
             "candidates": len(app.framework("esco").skills()), "python": platform.python_version(),
-            "command": "python benchmarks/skill_extraction.py"}
-    (args.out / "skill_extraction.json").write_text(json.dumps({**meta, "rows": rows, "sfs": sfs}, indent=2) + "\n")
-    (args.out / "skill_extraction.md").write_text(table)
+            "command": "python benchmarks/skill_extraction.py" + (f" --backend {args.backend}" if args.backend else "")}
+    report = {**meta, "rows": rows, "sfs": sfs, "reliability": calibration}
+    (args.out / f"skill_extraction{suffix}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (args.out / f"skill_extraction{suffix}.md").write_text(table)
 
 
 if __name__ == "__main__":

@@ -192,9 +192,13 @@ class CompetencyMap:
         top_k: int = 10,
         kind: str = "auto",
         config: PipelineConfig | None = None,
+        context: str | None = None,
     ) -> MappingResult:
-        """Map a text (outcomes or a posting) onto each framework: statements, matches, profile."""
-        return self.map_many([text], frameworks, top_k=top_k, kind=kind, config=config)[0]
+        """Map a text (outcomes or a posting) onto each framework: statements, matches, profile.
+        `context` (a credential's or posting's title) lets the text's theme support fitting
+        competencies."""
+        return self.map_many([text], frameworks, top_k=top_k, kind=kind, config=config,
+                             contexts=[context] if context else None)[0]
 
     def map_many(
         self,
@@ -204,10 +208,13 @@ class CompetencyMap:
         top_k: int = 10,
         kind: str = "auto",
         config: PipelineConfig | None = None,
+        contexts: Sequence[str | None] | None = None,
     ) -> list[MappingResult]:
-        """Map several texts; their statements are embedded in shared batches."""
+        """Map several texts; their statements are embedded in shared batches. `contexts`, one
+        per text or None, as for `map`."""
         matchers = [self.matcher(name, config) for name in frameworks]
-        return map_texts(texts, matchers, top_k=top_k, kind=kind, crosswalks=self._crosswalks_for(frameworks))
+        return map_texts(texts, matchers, top_k=top_k, kind=kind, crosswalks=self._crosswalks_for(frameworks),
+                         contexts=contexts)
 
     @_locked
     def _crosswalks_for(self, frameworks: Sequence[str]) -> dict[str, tuple[str, dict[str, list[Relation]]]]:

@@ -44,7 +44,7 @@ class DenseScores:
 class DenseView:
     """Per-competency access to an index's vectors."""
 
-    def __init__(self, index: CompetencyIndex) -> None:
+    def __init__(self, index: CompetencyIndex, field_weights: dict[str, float] | None = None) -> None:
         self.index = index
         self.entries: list[IndexEntry] = index.entries
         self.vectors: np.ndarray = np.asarray(index.vectors())  # a plain view of the (memory-mapped) array
@@ -56,6 +56,9 @@ class DenseView:
         label_rows = np.flatnonzero(is_label)
         order = np.argsort(owner[label_rows], kind="stable")
         self._label_rows = label_rows[order]  # label rows grouped by owner
+        weights = field_weights or {}
+        field_weight = np.array([weights.get(e.field, 1.0) for e in self.entries], np.float32)
+        self._label_weight = field_weight[self._label_rows]  # a label's similarity counts this much
         counts = np.bincount(owner[label_rows], minlength=len(self.iris))
         self._label_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self._description_row = np.full(len(self.iris), -1, np.int64)
@@ -86,6 +89,8 @@ class DenseView:
         wanted = np.concatenate([gathered, descriptions[has_description]])
         sims_all = queries @ self.vectors[wanted].T if len(wanted) else np.zeros((len(queries), 0), np.float32)
         sims = sims_all[:, : len(gathered)]
+        if len(gathered):
+            sims = sims * self._label_weight[np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1])]
         label = np.zeros((len(queries), len(candidates)), np.float32)
         nonempty = lengths > 0
         if len(gathered):

