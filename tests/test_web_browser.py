@@ -250,9 +250,10 @@ def test_designer_tags_a_credential_and_exports_it(page: Any, server: Server, sh
     assert first.get_attribute("data-iri", timeout=1000).startswith("http")
     assert first.locator("mark").count() >= 1  # the outcome span that matched is highlighted
     assert "score" in first.inner_text() and ("confident" in first.inner_text() or "cut-off" in first.inner_text())
-    check_page(page, shots, "credential-review")
+    check_page(page)
 
     accepted_iri = first.get_attribute("data-iri")
+    page.evaluate("window.stillHere = true")  # the decisions below replace their row, not the page
     first.get_by_test_id("accept-button").click()
     page.locator(f'[data-testid="tag-row"][data-iri="{accepted_iri}"][data-state="accepted"]').first.wait_for()
     second = rows.nth(1)
@@ -260,6 +261,9 @@ def test_designer_tags_a_credential_and_exports_it(page: Any, server: Server, sh
     second.get_by_test_id("reject-button").click()
     page.locator(f'[data-testid="tag-row"][data-iri="{rejected_iri}"][data-state="rejected"]').first.wait_for()
     assert f"Accepted by {DESIGNER}" in page.locator('[data-state="accepted"]').first.inner_text()
+    assert page.evaluate("window.stillHere") is True
+    page.locator("#review").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "credential-review.png"))
 
     page.get_by_test_id("tag-search").press_sequentially("spreadsheet", delay=30)  # search as you type
     add = page.get_by_test_id("add-tag-button").first
@@ -351,6 +355,37 @@ def test_keyboard_only_review(page: Any, server: Server) -> None:
     page.keyboard.press("Enter")
     page.locator('[data-testid="tag-row"][data-state="accepted"]').first.wait_for()
     assert page.evaluate("document.activeElement.dataset.testid") == "accept-button"  # focus kept in place
+
+
+def test_the_review_works_without_javascript(browser: Any, server: Server) -> None:
+    with api(server) as client:
+        created = client.post("/credentials", json={
+            "title": "No script credential", "issuer": "Example College", "description": "d",
+            "learning_outcomes": ["Drive delivery vehicles"], "duration_hours": 3, "delivery_mode": "online",
+            "credit": "credit", "assessment_type": "quiz"}).json()
+    context = browser.new_context(base_url=server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"/designer/{created['id']}")
+        page.get_by_test_id("reviewer-input").fill(DESIGNER)
+        page.get_by_test_id("reviewer-button").click()
+        page.get_by_test_id("suggest-button").click()  # a plain form post, then the page again
+        row = page.get_by_test_id("tag-row").first
+        iri = row.get_attribute("data-iri")
+        row.get_by_test_id("reject-button").click()
+        assert page.locator(f'[data-testid="tag-row"][data-iri="{iri}"]').first.get_attribute("data-state") == "rejected"
+        page.get_by_test_id("tag-search").fill("bread")
+        page.get_by_test_id("tag-search").press("Enter")  # the search form is a plain GET
+        assert page.get_by_test_id("add-tag-button").count() >= 1
+    finally:
+        context.close()
+
+
+def test_the_accessibility_check_finds_violations(page: Any) -> None:
+    page.goto("/static/vendor/README.md")  # any page of the service, then a broken document in it
+    page.set_content("<html><body><img src='/static/favicon.svg'><input type='text'></body></html>")
+    with pytest.raises(AssertionError, match="image-alt|label"):
+        check_page(page)
 
 
 # -- employer ------------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ def _charts(rows: list[dict[str, Any]], meta: dict[str, Any]) -> tuple[Chart, Ch
 
     def items(chosen: list[dict[str, Any]]) -> list[tuple[str, float, float]]:
         best = sorted(chosen, key=lambda r: (-(r.get("postings") or 0), str(r.get("label"))))[:TOP]
-        return [(str(r.get("label") or r.get("iri")), float(r.get("share") or 0.0),
+        return [(f"{r.get('label') or r.get('iri')} ({r.get('framework')})", float(r.get("share") or 0.0),
                  (r.get("credentials_supply") or 0) / credentials) for r in best]
 
     single = [r for r in rows if not r.get("month")] or rows
