@@ -415,6 +415,8 @@ class MatchRequest(_Body):
     frameworks: FrameworkNames
     top_k: int = Field(10, ge=1, le=MAX_TOP_K, strict=True,
                        description="Credentials listed, best first (1 to 50); the stack uses all.")
+    title: OptionalText = Field("", description="The posting's title, used as context with `text` (a stored "
+                                "posting's own title is used).")
 
 
 class NeedOut(BaseModel):
@@ -422,6 +424,9 @@ class NeedOut(BaseModel):
     label: str = Field(description="Preferred label.")
     framework: str = Field(description="Framework of the competency.")
     score: float = Field(description="Mapping score; a need's weight in coverage shares.")
+    optional: bool = Field(False, description="Named only by lines that call it an asset; never counted in a share.")
+    support: int = Field(1, description="Statements of the posting behind this need.")
+    related: list[str] = Field(default_factory=list, description="Near duplicates folded into this need (IRIs).")
     evidence: list[Evidence] = Field(description="Why the posting needs it (the posting text that matched).")
 
 
@@ -444,9 +449,12 @@ class CoverageOut(BaseModel):
 class CredentialCoverage(BaseModel):
     credential_id: int = Field(description="Credential id.")
     title: str = Field(description="Credential title.")
-    coverage: float = Field(description="Share of the need weight (sum of need scores) the credential meets, 0 to 1.")
-    covered: list[CoverageOut] = Field(description="Needs met, each with the tag that meets it.")
-    uncovered: list[NeedRef] = Field(description="Needs the credential does not meet.")
+    coverage: float = Field(description="Share of the required need weight (sum of need scores) the credential meets "
+                            "(same, broader or narrower), 0 to 1.")
+    covered: list[CoverageOut] = Field(description="Required needs met, each with the tag that meets it.")
+    uncovered: list[NeedRef] = Field(description="Required needs the credential does not meet.")
+    related: list[CoverageOut] = Field(default_factory=list, description="Links shown but not counted: a sibling or "
+                                       "crosswalk tag, or an optional need met.")
 
 
 class PostingRef(BaseModel):
@@ -458,10 +466,13 @@ class PostingRef(BaseModel):
 class MatchResponse(BaseModel):
     posting: PostingRef = Field(description="The posting matched.")
     frameworks: list[str] = Field(description="Frameworks the posting was mapped onto.")
-    needs: list[NeedOut] = Field(description="The posting's needs: confident profile entries per framework "
-                                 "(the best 3 when none is confident), with evidence.")
+    needs: list[NeedOut] = Field(description="The posting's required needs, best first: confident profile entries "
+                                 "per framework (the best 3 of the first framework when none is confident), near "
+                                 "duplicates folded, with evidence.")
+    optional_needs: list[NeedOut] = Field(default_factory=list, description="Needs named only by asset lines "
+                                          "(\"French is an asset\"): shown, never counted.")
     credentials: list[CredentialCoverage] = Field(
-        description="Catalog credentials meeting at least one need, by coverage (best first), at most top_k."
+        description="Catalog credentials meeting at least one need (or related to one), by coverage, at most top_k."
     )
     credentials_matching: int = Field(description="How many credentials meet at least one need (before top_k).")
     stack: list[int] = Field(description="Credential ids, in the order a greedy weighted set cover picks them.")

@@ -75,3 +75,16 @@ def built_home(tmp_path_factory: pytest.TempPathFactory, esco_slice_csv: Path) -
     app.build_index("mini")
     app.build_index("sfs")
     return folder
+
+
+@pytest.fixture(scope="session")
+def full_app() -> object:
+    """The engine on the full bundled ESCO and Skills for Success with the repository's indexes,
+    built first when missing (about a minute and a half on two cores; CI builds them once)."""
+    from competencymap.config import load_settings
+    from competencymap.core import CompetencyMap
+
+    app = CompetencyMap(load_settings(home=ROOT / "indexes"))
+    for name in ("esco", "sfs"):
+        app.index(name, build=True)
+    return app

@@ -187,8 +187,9 @@ def test_sfs_links_keep_close_links_from_either_side() -> None:
 
 def test_rollup_keys() -> None:
     rollup = Rollup([tiny()], tiny_sfs(), sfs_links(CROSSWALK, tiny_sfs()))
+    # the top level ("knowledge", "skills") is left out: every posting would have it
     assert rollup.keys(E + "sql") == {("tiny", "group level 3", E + "DEV"), ("tiny", "group level 2", E + "ICT"),
-                                      ("tiny", "group level 1", E + "K"), ("sfs", LEVEL_SFS, S + "digital")}
+                                      ("sfs", LEVEL_SFS, S + "digital")}
     assert ("sfs", LEVEL_SFS, S + "numeracy") in rollup.keys(E + "bake")
     assert rollup.own_key(E + "DEV") == ("tiny", "group level 3", E + "DEV")
     assert rollup.own_key(S + "numeracy") == ("sfs", LEVEL_SFS, S + "numeracy")
@@ -205,7 +206,7 @@ def test_each_posting_counts_once_per_competency_and_group() -> None:
     counts = rows_of(table)
     assert counts[(LEVEL_COMPETENCY, "SQL")] == 3 and counts[(LEVEL_COMPETENCY, "Java")] == 1
     assert counts[("group level 3", "software development")] == 3  # SQL and Java in one posting: once
-    assert counts[("group level 1", "knowledge")] == 3 and counts[("group level 1", "skills")] == 2
+    assert not any(level == "group level 1" for level, _ in counts)
     assert counts[(LEVEL_SFS, "Digital")] == 3 and counts[(LEVEL_SFS, "Numeracy")] == 2
     assert (LEVEL_SFS, "Reading") not in counts  # Java -> Reading is only a relatedMatch
     sql = next(r for r in table.rows if r.label == "SQL")
@@ -310,7 +311,6 @@ def test_supply_per_competency_and_roll_up(tmp_path: Path) -> None:
     assert supply[(LEVEL_COMPETENCY, "bake bread")] == 2  # cook is narrower; FOOD is its direct group
     assert supply[("group level 3", "software development")] == 2
     assert supply[("group level 2", "preparing food")] == 2  # cook (via bake) and the group itself
-    assert supply[("group level 1", "knowledge")] == 2
     assert supply[(LEVEL_SFS, "Digital")] == 2  # SQL rolls up to Digital
     assert supply[(LEVEL_SFS, "Numeracy")] == 1  # tagged with the SfS skill itself
     assert table.supply_credentials == 5 and table.meta()["catalog_credentials_with_accepted_tags"] == 5

@@ -95,5 +95,5 @@ def test_per_posting_file_round_trip(tmp_path: Path) -> None:
     assert read_postings_file(path, options) == postings
     table = pq.read_table(path)
     assert table.column_names == ["posting_id", "source", "line", "framework", "rank", "iri", "label", "score",
-                                  "confident", "statements", "month", "region"]
+                                  "confident", "optional", "statements", "month", "region"]
     assert table.num_rows == 5 and list(path.parent.iterdir()) == [path]  # no temporary file left

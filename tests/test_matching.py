@@ -120,7 +120,7 @@ class FakeApp:
         self.framework(name)
 
     def map(self, text: str, frameworks: Sequence[str] = ("tiny",), *, top_k: int = 10, kind: str = "auto",
-            config: PipelineConfig | None = None) -> MappingResult:
+            config: PipelineConfig | None = None, context: str | None = None) -> MappingResult:
         return self.map_many([text], frameworks, top_k=top_k, kind=kind, config=config)[0]
 
     def map_many(self, texts: Sequence[str], frameworks: Sequence[str] = ("tiny",), *, top_k: int = 10,
@@ -249,7 +249,9 @@ def test_needs_fall_back_to_the_best_when_none_is_confident() -> None:
 def test_needs_per_framework_and_once_per_iri() -> None:
     profile = [match(E + "sql", 0.8, True), match(S + "digital", 0.3, False, framework="sfs")]
     result = MappingResult([], [], _by_framework(profile))
-    assert [n.iri for n in needs_from_result(result, ["tiny", "sfs"])] == [E + "sql", S + "digital"]
+    # the fallback (best three when none is confident) applies to the first framework only
+    assert [n.iri for n in needs_from_result(result, ["tiny", "sfs"])] == [E + "sql"]
+    assert [n.iri for n in needs_from_result(result, ["sfs", "tiny"])] == [S + "digital", E + "sql"]
     assert [n.iri for n in needs_from_result(result, ["tiny"])] == [E + "sql"]
 
 
@@ -289,9 +291,10 @@ def test_match_posting_uses_crosswalk_for_tags_in_another_framework(tmp_path: Pa
         [(E + "sparql", "SPARQL", "tiny")],
     ])
     report = match_posting(app, catalog, "Do calculations and write SQL", frameworks=["tiny"])  # type: ignore[arg-type]
-    relations = {(c.credential_id, c.covered[0].relation) for c in report.credentials}
-    assert relations == {(1, "crosswalk"), (2, "sibling")}
-    assert report.stack == [1, 2] and report.uncovered_by_catalog == []
+    relations = {(c.credential_id, c.related[0].relation) for c in report.credentials}
+    assert relations == {(1, "crosswalk"), (2, "sibling")}  # shown as related links, never counted
+    assert all(not c.covered and c.coverage == 0.0 for c in report.credentials)
+    assert report.stack == [] and {n.iri for n in report.uncovered_by_catalog} == {E + "count", E + "sql"}
     assert ("tiny", "sfs") in app.crosswalk_calls
 
 
@@ -352,7 +355,7 @@ def test_match_posting_on_the_esco_slice(built_home: Path, tmp_path: Path) -> No
     catalog = seeded_catalog(tmp_path, [[(POSTGRES, "PostgreSQL", "esco")], [(JAVA, "Java (computer programming)", "esco")]])
     text = (
         "Backend developer\n\nRequirements:\n"
-        "• Experience with PostgreSQL\n• Strong Java skills\n• Bake bread for the staff canteen every morning\n\n"
+        "• Experience with PostgreSQL\n• Strong Java skills\n• Prepare bread products for the staff canteen\n\n"
         "We offer a competitive salary and dental benefits."
     )
     report = match_posting(app, catalog, text, frameworks=["mini"])

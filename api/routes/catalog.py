@@ -118,7 +118,7 @@ def suggest_tags(
         raise InputTextError(f"credential {credential_id} has no learning outcomes to map", field="learning_outcomes")
     suggested = service.engine.suggest_tags(
         [o.text for o in outcomes], frameworks=names, top_k=options.top_k, min_score=options.min_score,
-        confident_only=options.confident_only,
+        confident_only=options.confident_only, context=credential.title,
     )
     tags = service.catalog.add_suggestions(credential_id, [(o.id, items) for o, items in zip(outcomes, suggested)])
     return {"credential_id": credential_id, "frameworks": names, "outcomes": len(outcomes), "tags": tags}

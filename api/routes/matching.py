@@ -13,16 +13,17 @@ from api.deps import ServiceDep
 from api.errors import invalid_field
 from api.models import MatchRequest, MatchResponse, errors
 from api.security import require_api_key
-from competencymap.matching import MatchReport, Need, need_dict
+from competencymap.matching import Coverage, MatchReport, Need, need_dict
 
 router = APIRouter(tags=["matching"])
 write = [Depends(require_api_key)]
 
 COVERAGE_RULE = (
-    "A need is met when a credential has an accepted tag that is the same competency, the need's direct "
-    "broader concept, a concept directly under the need, a sibling under the same skill (not under a skill "
-    "group), or linked to it by a cross-framework mapping (stated in a framework or computed crosswalk). "
-    "Coverage share = sum of the scores of the needs met / sum of the scores of all needs."
+    "A required need is met when a credential has an accepted tag that is the same competency, the need's direct "
+    "broader concept, or a concept directly under the need. A sibling under the same skill (not under a skill group) "
+    "or a cross-framework mapping (stated in a framework or computed crosswalk) is listed under `related`, shown but "
+    "not counted; so are optional needs (named only by asset lines). "
+    "Coverage share = sum of the scores of the required needs met / sum of the scores of all required needs."
 )
 STACK_METHOD = "greedy weighted set cover: small, within a factor ln(n) of the smallest, not guaranteed optimal"
 
@@ -40,12 +41,12 @@ def match(body: MatchRequest, service: ServiceDep) -> dict[str, Any]:
         raise invalid_field("text", "give exactly one of text or posting_id")
     if body.posting_id is not None:
         posting = service.catalog.get_posting(body.posting_id)
-        text, ref = posting.text, {"id": posting.id, "title": posting.title}
+        text, ref, title = posting.text, {"id": posting.id, "title": posting.title}, posting.title or ""
     else:
-        text, ref = body.text or "", {"id": None, "title": None}
+        text, ref, title = body.text or "", {"id": None, "title": None}, body.title
     names = service.check_frameworks(body.frameworks)
     coverage = service.coverage(names)  # the catalog read once per catalog version
-    report = service.engine.match(text, service.catalog, frameworks=names, coverage=coverage)
+    report = service.engine.match(text, service.catalog, frameworks=names, coverage=coverage, title=title)
     return match_dict(report, names, {**ref, "characters": len(text)}, body.top_k)
 
 
@@ -55,17 +56,15 @@ def match_dict(report: MatchReport, frameworks: list[str], posting: dict[str, An
         "posting": posting,
         "frameworks": frameworks,
         "needs": [need_dict(n) for n in report.needs],
+        "optional_needs": [need_dict(n) for n in report.optional_needs],
         "credentials": [
             {
                 "credential_id": c.credential_id,
                 "title": c.title,
                 "coverage": c.coverage,
-                "covered": [
-                    {"need": v.need.iri, "need_label": v.need.label, "tag_iri": v.tag_iri,
-                     "tag_label": v.tag_label, "relation": v.relation}
-                    for v in c.covered
-                ],
+                "covered": [_link(v) for v in c.covered],
                 "uncovered": [_ref(n) for n in c.uncovered],
+                "related": [_link(v) for v in c.related],
             }
             for c in report.credentials[:top_k]
         ],
@@ -77,6 +76,11 @@ def match_dict(report: MatchReport, frameworks: list[str], posting: dict[str, An
         "coverage_rule": COVERAGE_RULE,
         "notes": list(report.notes),
     }
+
+
+def _link(link: Coverage) -> dict[str, str]:
+    return {"need": link.need.iri, "need_label": link.need.label, "tag_iri": link.tag_iri,
+            "tag_label": link.tag_label, "relation": link.relation}
 
 
 def _ref(need: Need) -> dict[str, str]:

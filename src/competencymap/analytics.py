@@ -24,7 +24,7 @@ Roll-ups (``rollup=True``), each counted at most once per posting:
 ``share`` is postings needing the row's concept divided by the postings in the same cell (month,
 occupation and any group-by columns). ``credentials_supply`` (with a catalog) counts credentials by their accepted
 tags: for a competency row, a tag that meets the competency under the employer-matching rule
-(same, broader, narrower, sibling, crosswalk; see :mod:`competencymap.matching`); for a roll-up
+(same, broader or narrower; see :mod:`competencymap.matching`); for a roll-up
 row, a tag that is the row's group or skill or rolls up to it the same way the needs do.
 
 By occupation: a posting's occupation is the best match of its title on the occupations view
@@ -45,6 +45,7 @@ from competencymap.errors import CompetencyMapError
 from competencymap.graph import FrameworkGraph, graph_of
 from competencymap.mapping import MAX_TEXT_CHARS, PipelineConfig
 from competencymap.matching import (
+    COUNTED,
     FALLBACK_NEEDS,
     NEED_TOP_K,
     CoverageRule,
@@ -168,12 +169,15 @@ class Rollup:
         return None
 
     def _keys(self, iri: str) -> set[Key]:
+        """Its groups below the top level (level 1 is "skills" / "knowledge": every posting has
+        them) and the SfS skills its crosswalk links reach. SfS rows are always derived this one
+        way, from the other frameworks' needs through the crosswalk, whether or not SfS itself is
+        mapped (direct SfS needs are competency rows of their own)."""
         out: set[Key] = set()
         for graph in self.graphs:
-            out.update(self._group_key(graph, group) for group in graph.groups(iri))
-        if self.sfs is not None:
-            targets = (iri,) if iri in self.sfs.competencies else self.links.get(iri, ())
-            skills = {self.sfs.skill_of(target) for target in targets}
+            out.update(self._group_key(graph, group) for group in graph.groups(iri) if graph.depth(group) > 1)
+        if self.sfs is not None and iri not in self.sfs.competencies:
+            skills = {self.sfs.skill_of(target) for target in self.links.get(iri, ())}
             out.update(self._sfs_key(skill) for skill in skills if skill is not None)
         return out
 
@@ -228,6 +232,7 @@ class ProfileEntry:
     label: str
     score: float
     confident: bool
+    optional: bool = False  # named only by lines that call it an asset (never counted as a need)
 
 
 @dataclass(frozen=True)
@@ -249,21 +254,25 @@ class MappedPosting:
         return (self.month, self.occupation, self.groups)
 
     def needs(self, frameworks: Sequence[str], fallback: int = FALLBACK_NEEDS) -> list[ProfileEntry]:
-        """Per framework: the confident entries, or the best `fallback` when none is; each IRI once
-        (the rule of :func:`competencymap.matching.needs_from_result`)."""
+        """Per framework: the confident required entries, or (first framework only) the best
+        `fallback` when none is; each IRI once (the rule of
+        :func:`competencymap.matching.needs_from_result`, optional needs left out)."""
         out: list[ProfileEntry] = []
         seen: set[str] = set()
-        for name in frameworks:
+        for number, name in enumerate(frameworks):
             ranked = sorted((e for e in self.entries if e.framework == name), key=lambda e: e.rank)
-            for entry in [e for e in ranked if e.confident] or ranked[:fallback]:
+            chosen = [e for e in ranked if e.confident] or ranked[: fallback if number == 0 else 0]
+            for entry in chosen:
+                if entry.optional:
+                    continue
                 if entry.iri not in seen:
                     seen.add(entry.iri)
                     out.append(entry)
         return out
 
     def fell_back(self, frameworks: Sequence[str]) -> bool:
-        """True when some framework has no confident entry (its needs are the best few)."""
-        return any(not any(e.confident for e in self.entries if e.framework == name) for name in frameworks)
+        """True when the first framework has no confident entry (its needs are the best few)."""
+        return bool(frameworks) and not any(e.confident for e in self.entries if e.framework == frameworks[0])
 
 
 @dataclass(frozen=True)
@@ -294,7 +303,7 @@ def mapped_postings(results: Sequence[Any], items: Sequence[dict[str, Any]], ids
         for match in result.profile:
             ranks[match.framework] += 1
             entries.append(ProfileEntry(match.framework, ranks[match.framework], match.iri, match.label,
-                                        float(match.score), bool(match.confident)))
+                                        float(match.score), bool(match.confident), bool(match.optional)))
         out.append(MappedPosting(
             posting_id=pid, entries=tuple(entries), statements=len(result.statements), month=month,
             occupation=job[0] if job else None, occupation_label=job[1] if job else None,
@@ -412,7 +421,8 @@ class CounterPart:
 
 
 class Supply:
-    """Per competency, the credentials whose accepted tags meet it (the matching rule); per
+    """Per competency, the credentials whose accepted tags meet it (the matching rule: same, broader
+    or narrower; related links do not count); per
     roll-up row, the credentials with an accepted tag that is the row's concept or rolls up to it."""
 
     def __init__(self, offers: Sequence[Offer], rule: CoverageRule, rollup: Rollup | None = None) -> None:
@@ -423,7 +433,7 @@ class Supply:
             met: set[str] = set()
             rolled: set[Key] = set()
             for iri, _ in offer.tags:
-                met |= rule.covers(iri).keys()
+                met |= {need for need, relation in rule.covers(iri).items() if relation in COUNTED}
                 if rollup is not None:
                     rolled |= rollup.keys(iri)
                     own = rollup.own_key(iri)

@@ -271,12 +271,15 @@ class CompetencyMap:
         top_k: int = NEED_TOP_K,
         config: PipelineConfig | None = None,
         coverage: CatalogCoverage | None = None,
+        title: str = "",
     ) -> MatchReport:
         """A posting against the catalog's accepted tags (`competencymap.matching.match_posting`);
-        pass a `coverage` from `matching.catalog_coverage` to reuse a prepared catalog."""
+        pass a `coverage` from `matching.catalog_coverage` to reuse a prepared catalog, and the
+        posting's `title` as context."""
         from competencymap.matching import match_posting
 
-        return match_posting(self, catalog, text, frameworks=frameworks, top_k=top_k, config=config, coverage=coverage)
+        return match_posting(self, catalog, text, frameworks=frameworks, top_k=top_k, config=config, coverage=coverage,
+                             title=title)
 
     def suggest_tags(
         self,
@@ -286,12 +289,14 @@ class CompetencyMap:
         top_k: int = 5,
         min_score: float | None = None,
         confident_only: bool = False,
+        context: str | None = None,
     ) -> list[list[TagIn]]:
-        """Suggested tags for each learning outcome, with evidence (`competencymap.tagging`)."""
+        """Suggested tags for each learning outcome, with evidence (`competencymap.tagging`);
+        `context` is the credential's title (and description), which lets its theme count."""
         from competencymap.tagging import suggest_tags
 
         return suggest_tags(self, outcomes, frameworks=frameworks, top_k=top_k, min_score=min_score,
-                            confident_only=confident_only)
+                            confident_only=confident_only, context=context)
 
     def demand(self, postings: Iterable[Any], *, frameworks: Sequence[str] = ("esco",), **options: Any) -> DemandTable:
         """Competency demand across postings (`competencymap.analytics.demand`; its keyword

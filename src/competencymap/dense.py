@@ -66,6 +66,15 @@ class DenseView:
             if entry.field == DESCRIPTION:
                 self._description_row[owner[row]] = row
 
+    def pref_vectors(self) -> np.ndarray:
+        """One vector per competency (in position order): its preferred label's, else its first text's."""
+        rows = np.full(len(self.iris), -1, np.int64)
+        for row, entry in enumerate(self.entries):
+            position = self.position[entry.iri]
+            if rows[position] < 0 or (entry.field == "pref_label" and self.entries[rows[position]].field != "pref_label"):
+                rows[position] = row
+        return np.asarray(self.vectors[rows])
+
     def candidates_each(self, queries: np.ndarray, k: int) -> list[np.ndarray]:
         """For each query, up to k competency positions owning its nearest texts (one search)."""
         if len(queries) == 0 or k <= 0:

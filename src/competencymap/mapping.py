@@ -68,7 +68,7 @@ def map_texts(
         for matcher, ranked in zip(matchers, per_framework):
             mine = [StatementResult(s, matcher.framework.id, m) for s, m in zip(statements, ranked[pos : pos + len(statements)])]
             results += mine
-            profiles[matcher.framework.id] = aggregate(mine, top_k=top_k)
+            profiles[matcher.framework.id] = aggregate(mine, top_k=top_k, similarity=matcher.similarity)
         out.append(MappingResult(statements, results, profiles, dropped))
         pos += len(statements)
     return out
@@ -115,20 +115,24 @@ def through_crosswalk(
 ) -> list[Match]:
     """Add crosswalk evidence to a statement's matches in the target framework.
 
-    A source match linked to a target skill supports it with score = source score x link
-    score; the target's score becomes the larger of its own and that support (a skill found
-    only through the crosswalk is added with the support as its score)."""
+    Only a *confident* source match supports anything (a wrong sense of a word, "warehousing" for a
+    data warehouse, is rarely confident): it supports the target skills it is linked to with
+    score = its confidence score x link score; the target's score becomes the larger of its own
+    and that support (a skill found only through the crosswalk is added with the support as its
+    score), and it is confident when either is."""
     by_iri = {m.iri: m for m in matches}
     for theirs in source:
+        if not theirs.confident:
+            continue
         for link in links.get(theirs.iri, ()):
             concept = framework.competencies.get(link.target)
             if concept is None:
                 continue
-            support = round(theirs.score * (link.score or 0.0), 4)
+            support = round(theirs.signals.get("confidence", theirs.score) * (link.score or 0.0), 4)
             evidence = Evidence("crosswalk", link.type, theirs.label, support, query=theirs.iri)
             current = by_iri.get(link.target) or Match(concept.iri, concept.pref_label, framework.id, 0.0, concept.kind)
             score = max(current.score, support)
-            by_iri[link.target] = replace(current, score=score, confident=score >= threshold,
+            by_iri[link.target] = replace(current, score=score, confident=current.confident or support >= threshold,
                                           evidence=current.evidence + (evidence,))
     return sorted(by_iri.values(), key=lambda m: -m.score)[:top_k]
 

@@ -1,16 +1,23 @@
 """Employers: which catalog credentials cover the competencies a job posting needs.
 
-**Needs.** The posting is mapped (``kind="posting"``) onto each requested framework. Its needs
-are the profile entries the mapper marks ``confident`` (final score at or above the pipeline's
-calibrated threshold). When a framework has no confident entry, its best
-:data:`FALLBACK_NEEDS` entries are taken instead, so a short or vague posting still has needs.
-The profile holds at most ``top_k`` entries per framework (default :data:`NEED_TOP_K`).
+**Needs.** The posting is mapped (``kind="posting"``, its title as context) onto each requested
+framework. Its needs are the profile entries the mapper marks ``confident`` (confidence score at
+or above the framework's calibrated threshold), best first; near duplicates from one statement
+are one need (the others listed as ``related``, see :mod:`competencymap.profile`). Entries that
+only asset lines name ("French is an asset") are ``optional`` needs, kept apart: shown, never
+counted in a coverage share. When the first framework has no confident entry, its best
+:data:`FALLBACK_NEEDS` entries are taken instead, so a short or vague posting still has needs;
+other frameworks (Skills for Success) get no fallback. The profile holds at most ``top_k``
+entries per framework (default :data:`NEED_TOP_K`).
 
 **Coverage rule.** A need is met by a credential when one of the credential's *accepted* tags is
 
 - ``same``: the same competency (same IRI);
 - ``broader``: the need's direct broader concept (a skill or a skill group);
 - ``narrower``: a concept whose direct broader concept is the need;
+
+Two more relations are shown as ``related`` but never count as meeting a need:
+
 - ``sibling``: a concept sharing a direct broader concept with the need, when that shared
   parent is *not* a skill group (siblings under a skill such as "query languages", never
   under a big group such as "software and applications development and analysis");
@@ -20,8 +27,9 @@ The profile holds at most ``top_k`` entries per framework (default :data:`NEED_T
 
 When several tags meet a need, the strongest relation is reported, in the order above.
 
-**Coverage share.** A credential's ``coverage`` is the sum of the scores of the needs it meets
-divided by the sum of the scores of all needs (a strongly evidenced need weighs more).
+**Coverage share.** A credential's ``coverage`` is the sum of the scores of the required needs
+it meets (same, broader or narrower) divided by the sum of the scores of all required needs (a
+strongly evidenced need weighs more). Related links and optional needs are listed, not counted.
 
 **Stack.** The smallest stack is found by *greedy* weighted set cover: repeatedly take the
 credential that meets the largest remaining need weight (ties: lower credential id). Greedy is
@@ -47,6 +55,7 @@ if TYPE_CHECKING:
 NEED_TOP_K = 30  # profile entries considered per framework
 FALLBACK_NEEDS = 3  # needs taken when a framework has no confident match
 RELATIONS = ("same", "broader", "narrower", "sibling", "crosswalk")  # strongest first
+COUNTED = frozenset(("same", "broader", "narrower"))  # relations that meet a need; the others are "related"
 _STRENGTH = {name: rank for rank, name in enumerate(RELATIONS)}
 
 
@@ -62,6 +71,9 @@ class Need:
     framework: str
     score: float
     evidence: tuple[Evidence, ...] = ()
+    related: tuple[str, ...] = ()  # near duplicates folded into this need
+    optional: bool = False  # named only by lines that call it an asset
+    support: int = 1  # statements behind it
 
 
 @dataclass(frozen=True)
@@ -78,19 +90,21 @@ class Coverage:
 class CredentialMatch:
     credential_id: int
     title: str
-    covered: list[Coverage]
-    uncovered: list[Need]
-    coverage: float  # share of the need weight (sum of need scores) this credential meets
+    covered: list[Coverage]  # required needs met (same, broader, narrower)
+    uncovered: list[Need]  # required needs not met
+    coverage: float  # share of the required need weight (sum of need scores) this credential meets
+    related: list[Coverage] = field(default_factory=list)  # sibling or crosswalk links, and optional needs met
 
 
 @dataclass(frozen=True)
 class MatchReport:
-    needs: list[Need]
+    needs: list[Need]  # required needs, best first (optional ones are in `optional_needs`)
     credentials: list[CredentialMatch]  # credentials meeting at least one need, best first
     stack: list[int]  # credential ids in greedy set-cover order
     stack_covered: list[str]  # IRIs of the needs the stack meets, in need order
     uncovered_by_catalog: list[Need]
     notes: list[str] = field(default_factory=list)  # e.g. a crosswalk that was not available
+    optional_needs: list[Need] = field(default_factory=list)  # named only by asset lines; never counted
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (evidence included)."""
@@ -107,9 +121,15 @@ class MatchReport:
                         for c_ in c.covered
                     ],
                     "uncovered": [n.iri for n in c.uncovered],
+                    "related": [
+                        {"need": c_.need.iri, "need_label": c_.need.label, "tag_iri": c_.tag_iri,
+                         "tag_label": c_.tag_label, "relation": c_.relation}
+                        for c_ in c.related
+                    ],
                 }
                 for c in self.credentials
             ],
+            "optional_needs": [need_dict(n) for n in self.optional_needs],
             "stack": list(self.stack),
             "stack_method": "greedy weighted set cover (not guaranteed optimal)",
             "stack_covered": list(self.stack_covered),
@@ -126,6 +146,9 @@ def need_dict(need: Need) -> dict[str, Any]:
         "label": need.label,
         "framework": need.framework,
         "score": need.score,
+        "optional": need.optional,
+        "support": need.support,
+        "related": list(need.related),
         "evidence": [evidence_dict(e) for e in need.evidence],
     }
 
@@ -144,18 +167,20 @@ class Offer:
 
 
 def needs_from_matches(profile: Sequence[Match], *, fallback: int = FALLBACK_NEEDS) -> list[Need]:
-    """Confident profile entries, or the best `fallback` when none is confident."""
+    """Confident profile entries best first, or the best `fallback` when none is confident."""
     chosen = [m for m in profile if m.confident] or list(profile[:fallback])
-    return [Need(m.iri, m.label, m.framework, m.score, m.evidence) for m in chosen]
+    chosen.sort(key=lambda m: -m.score)
+    return [Need(m.iri, m.label, m.framework, m.score, m.evidence, m.related, m.optional, m.support) for m in chosen]
 
 
 def needs_from_result(result: MappingResult, frameworks: Sequence[str], *, fallback: int = FALLBACK_NEEDS) -> list[Need]:
-    """The needs of a mapped posting, framework by framework, each IRI once."""
+    """The needs of a mapped posting, framework by framework, each IRI once (the fallback applies
+    to the first framework only)."""
     needs: list[Need] = []
     seen: set[str] = set()
-    for name in frameworks:
+    for number, name in enumerate(frameworks):
         profile = [m for m in result.profile if m.framework == name]
-        for need in needs_from_matches(profile, fallback=fallback):
+        for need in needs_from_matches(profile, fallback=fallback if number == 0 else 0):
             if need.iri not in seen:
                 seen.add(need.iri)
                 needs.append(need)
@@ -169,10 +194,12 @@ def posting_needs(
     top_k: int = NEED_TOP_K,
     *,
     config: PipelineConfig | None = None,
+    title: str = "",
 ) -> list[Need]:
-    """What a posting asks for: confident profile entries per framework (see module docs)."""
+    """What a posting asks for: confident profile entries per framework (see module docs); the
+    posting's `title` is the mapping's context."""
     frameworks = list(frameworks)
-    result = app.map(text, frameworks, top_k=top_k, kind="posting", config=config)
+    result = app.map(text, frameworks, top_k=top_k, kind="posting", config=config, context=title or None)
     return needs_from_result(result, frameworks)
 
 
@@ -398,14 +425,11 @@ class CatalogCoverage:
                     found = best.setdefault(offer_at, {}).get(need.iri)
                     if found is None or (strength, tag_at) < found[:2]:
                         best[offer_at][need.iri] = (strength, tag_at, tag_iri, label)
-        total = sum(_weight(n) for n in needs)
         matches = []
         for offer_at, met in best.items():
             offer = self.offers[offer_at]
-            covered = [Coverage(n, met[n.iri][2], met[n.iri][3], RELATIONS[met[n.iri][0]]) for n in needs if n.iri in met]
-            uncovered = [n for n in needs if n.iri not in met]
-            share = sum(_weight(c.need) for c in covered) / total if total else 0.0
-            matches.append(CredentialMatch(offer.credential_id, offer.title, covered, uncovered, round(share, 4)))
+            links = [Coverage(n, met[n.iri][2], met[n.iri][3], RELATIONS[met[n.iri][0]]) for n in needs if n.iri in met]
+            matches.append(_credential(offer, needs, links))
         return _report(needs, matches, self.notes)
 
 
@@ -437,21 +461,29 @@ def _weight(need: Need) -> float:
 
 def credential_match(offer: Offer, needs: Sequence[Need], rule: CoverageRule) -> CredentialMatch:
     """Which needs one credential meets, each with its strongest tag."""
-    covered: list[Coverage] = []
-    uncovered: list[Need] = []
+    links: list[Coverage] = []
     for need in needs:
         best: Coverage | None = None
         for tag_iri, tag_label in offer.tags:
             relation = rule.relation(need.iri, tag_iri)
             if relation and (best is None or _STRENGTH[relation] < _STRENGTH[best.relation]):
                 best = Coverage(need, tag_iri, tag_label, relation)
-        if best is None:
-            uncovered.append(need)
-        else:
-            covered.append(best)
-    total = sum(_weight(n) for n in needs)
+        if best is not None:
+            links.append(best)
+    return _credential(offer, needs, links)
+
+
+def _credential(offer: Offer, needs: Sequence[Need], links: Sequence[Coverage]) -> CredentialMatch:
+    """A credential's links to the needs split by the rule: required needs met (counted in the
+    share), and the rest (related relations, optional needs) shown apart."""
+    covered = [c for c in links if c.relation in COUNTED and not c.need.optional]
+    related = [c for c in links if c not in covered]
+    met = {c.need.iri for c in covered}
+    required = [n for n in needs if not n.optional]
+    total = sum(_weight(n) for n in required)
     share = sum(_weight(c.need) for c in covered) / total if total else 0.0
-    return CredentialMatch(offer.credential_id, offer.title, covered, uncovered, round(share, 4))
+    uncovered = [n for n in required if n.iri not in met]
+    return CredentialMatch(offer.credential_id, offer.title, covered, uncovered, round(share, 4), related)
 
 
 def greedy_stack(matches: Sequence[CredentialMatch]) -> list[int]:
@@ -476,23 +508,28 @@ def match_needs(
     needs: Sequence[Need], offers: Sequence[Offer], rule: CoverageRule, notes: Sequence[str] = ()
 ) -> MatchReport:
     """Credentials against needs: per-credential coverage, a greedy stack, the gaps."""
-    matches = [m for m in (credential_match(o, needs, rule) for o in offers) if m.covered]
+    matches = [credential_match(o, needs, rule) for o in offers]
     return _report(needs, matches, notes)
 
 
 def _report(needs: Sequence[Need], matches: list[CredentialMatch], notes: Sequence[str]) -> MatchReport:
-    matches.sort(key=lambda m: (-m.coverage, -len(m.covered), m.credential_id))
+    """Credentials meeting a required need first (best share first), then those with related links
+    only; the greedy stack over required needs; the required needs no credential meets."""
+    matches = [m for m in matches if m.covered or m.related]
+    matches.sort(key=lambda m: (-m.coverage, -len(m.covered), -len(m.related), m.credential_id))
     stack = greedy_stack(matches)
     in_stack = set(stack)
     stack_met = {c.need.iri for m in matches if m.credential_id in in_stack for c in m.covered}
     any_met = {c.need.iri for m in matches for c in m.covered}
+    required = [n for n in needs if not n.optional]
     return MatchReport(
-        needs=list(needs),
+        needs=required,
         credentials=matches,
         stack=stack,
-        stack_covered=[n.iri for n in needs if n.iri in stack_met],
-        uncovered_by_catalog=[n for n in needs if n.iri not in any_met],
+        stack_covered=[n.iri for n in required if n.iri in stack_met],
+        uncovered_by_catalog=[n for n in required if n.iri not in any_met],
         notes=list(notes),
+        optional_needs=[n for n in needs if n.optional],
     )
 
 
@@ -505,13 +542,14 @@ def match_posting(
     top_k: int = NEED_TOP_K,
     config: PipelineConfig | None = None,
     coverage: CatalogCoverage | None = None,
+    title: str = "",
 ) -> MatchReport:
     """A posting's needs against every credential's accepted tags (see module docs).
 
     Pass a `coverage` built by :func:`catalog_coverage` for the same frameworks to skip reading
-    the catalog (a service keeps one per catalog version)."""
+    the catalog (a service keeps one per catalog version); the posting's `title` is context."""
     frameworks = list(frameworks)
-    needs = posting_needs(app, text, frameworks, top_k, config=config)
+    needs = posting_needs(app, text, frameworks, top_k, config=config, title=title)
     if coverage is None or list(coverage.frameworks) != frameworks:
         coverage = catalog_coverage(app, catalog, frameworks)
     return coverage.match(needs)

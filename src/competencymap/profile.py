@@ -1,23 +1,88 @@
-"""One profile per text and framework: the statements' matches aggregated."""
+"""One profile per text and framework: the statements' matches aggregated.
+
+The rules (docs/design.md, section 14):
+
+- **Near duplicates collapse.** Within one statement, a match whose preferred label is as close
+  as :data:`DUPLICATE` (cosine) to a better match of the same statement is folded into it and
+  listed as one of its ``related`` concepts ("load cargo onto ships" takes "unload cargo" and
+  "supervise loading of cargo"); one line never becomes a handful of entries.
+- **Support.** A competency found by several statements ranks by its best score plus
+  :data:`SUPPORT_BONUS` for every further statement where it is confident (half that where it
+  is not); ``support`` counts the statements.
+- **Optional.** A statement marked as an asset ("French is an asset", "nice to have",
+  "preferred", "bonus") makes its matches ``optional``; an entry is optional only when every
+  statement behind it is.
+- Entries are sorted by that score, best first.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from competencymap.results import Match, StatementResult
 
-SUPPORT_BONUS = 0.02  # added for every further statement that supports a competency
+SUPPORT_BONUS = 0.03
+DUPLICATE = 0.7  # cosine of two preferred labels at which one statement's matches are one entry
+
+Similarity = Callable[[str, str], float]
+
+_OPTIONAL = re.compile(
+    r"\b(?:(?:is|are|would\s+be|will\s+be|considered)\s+(?:an?\s+|a\s+strong\s+|a\s+definite\s+)?(?:asset|plus|bonus|advantage)|"
+    r"nice[\s-]+to[\s-]+have|(?:is|are|strongly)?\s*preferred|desirable|(?:a\s+)?bonus\b|an?\s+(?:asset|plus)\b|"
+    r"not\s+required\s+but|optional)\b",
+    re.I,
+)
 
 
-def aggregate(results: Sequence[StatementResult], *, top_k: int = 20) -> list[Match]:
-    """Each competency's best statement score plus a small bonus for every further statement
-    that supports it, best first."""
+def is_optional(text: str) -> bool:
+    """True for a statement that marks what it names as welcome but not required."""
+    return _OPTIONAL.search(text) is not None
+
+
+def collapse(matches: Sequence[Match], similarity: Similarity | None, *, at: float = DUPLICATE) -> list[Match]:
+    """One statement's matches, best first, with each near duplicate folded into the better match
+    it is close to (kept in that match's ``related``)."""
+    if similarity is None:
+        return list(matches)
+    kept: list[Match] = []
+    related: dict[str, list[str]] = {}
+    for match in sorted(matches, key=lambda m: -m.score):
+        home = next((k for k in kept if similarity(k.iri, match.iri) >= at), None)
+        if home is None:
+            kept.append(match)
+        else:
+            related.setdefault(home.iri, []).append(match.iri)
+    return [replace(m, related=m.related + tuple(related.get(m.iri, ()))) for m in kept]
+
+
+def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity: Similarity | None = None) -> list[Match]:
+    """A text's profile for one framework under the rules in the module docstring."""
     best: dict[str, Match] = {}
+    bonus: dict[str, float] = {}
     support: dict[str, int] = {}
+    required: set[str] = set()
+    related: dict[str, list[str]] = {}
     for result in results:
-        for match in result.matches:
-            support[match.iri] = support.get(match.iri, 0) + 1
-            if match.iri not in best or match.score > best[match.iri].score:
-                best[match.iri] = match
-    scored = sorted(best.values(), key=lambda m: m.score + SUPPORT_BONUS * (support[m.iri] - 1), reverse=True)
-    return scored[:top_k]
+        optional = is_optional(result.statement.text)
+        for match in collapse(result.matches, similarity):
+            iri = match.iri
+            if iri in support:
+                bonus[iri] += SUPPORT_BONUS if match.confident else SUPPORT_BONUS / 2
+            else:
+                bonus[iri] = 0.0
+            support[iri] = support.get(iri, 0) + 1
+            if not optional:
+                required.add(iri)
+            related.setdefault(iri, [])
+            related[iri] += [r for r in match.related if r not in related[iri]]
+            if iri not in best or match.score > best[iri].score:
+                best[iri] = match
+    entries = [
+        replace(m, support=support[m.iri], optional=m.iri not in required,
+                related=tuple(r for r in related[m.iri] if r not in best))
+        for m in best.values()
+    ]
+    entries.sort(key=lambda m: m.score + bonus[m.iri], reverse=True)
+    return entries[:top_k]

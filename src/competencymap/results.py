@@ -29,6 +29,9 @@ class Match:
     confident: bool = False
     evidence: tuple[Evidence, ...] = ()
     signals: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+    related: tuple[str, ...] = ()  # near duplicates folded into this entry (profiles: profile.py)
+    support: int = 1  # statements behind this entry (profiles)
+    optional: bool = False  # every statement behind it marks it as an asset, not a requirement
 
 
 @dataclass(frozen=True)

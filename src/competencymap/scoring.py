@@ -58,9 +58,9 @@ class PipelineConfig:
     context_weight: float = 0.4  # similarity to the document's context (a credential's or posting's title)
     candidates: int = 150  # competencies taken from each retrieval stage before re-scoring
     phrase_candidates: int = 50  # competencies taken from the nearest texts of each phrase
-    threshold: float = 0.85  # confidence cut-off on the final score (docs/design.md, section 8)
+    threshold: float = 0.9  # confidence cut-off on the confidence score (docs/design.md, section 13)
     # Frameworks whose scores sit on another scale get their own cut-off (short, broad labels).
-    thresholds: tuple[tuple[str, float], ...] = (("sfs", 0.55),)
+    thresholds: tuple[tuple[str, float], ...] = (("sfs", 0.65),)
 
     def only(self, **changes: object) -> PipelineConfig:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -114,6 +114,7 @@ class Weighted:
     """Final scores of a statement's candidates and the parts `weigh` derived on the way."""
 
     total: np.ndarray
+    confidence: np.ndarray  # the score the threshold reads: total without context and generic exact hits
     label: np.ndarray  # the label signal used: the larger of statement and weighted phrase
     occupation: np.ndarray
     occupation_best: np.ndarray  # column of the occupation behind each occupation signal (-1: none)
@@ -139,6 +140,7 @@ class FrameworkMatcher:
         self._context = OccupationContext(framework, self._dense.iris)
         position = self._dense.position
         self._lexical_position = np.array([position.get(iri, -1) for iri in lexical.competency_iris], np.int64)
+        self._pref_vectors = self._dense.pref_vectors()
         kinds = [framework.competencies[iri].kind for iri in self._dense.iris]
         self._is_knowledge = np.array([k == KIND_KNOWLEDGE for k in kinds])
         self._is_skill = np.array([k in (KIND_SKILL, KIND_UNTYPED) for k in kinds])
@@ -167,6 +169,13 @@ class FrameworkMatcher:
             nearest = self._nearest(stacked)
             return [self._signals(s, q, m, dense, v, c)
                     for s, q, m, dense, v, c in zip(statements, queries, stacked, nearest, encoded, around)]
+
+    def similarity(self, a: str, b: str) -> float:
+        """Cosine of two competencies' preferred labels (0 when either is unknown)."""
+        position = self._dense.position
+        if a not in position or b not in position:
+            return 0.0
+        return float(self._pref_vectors[position[a]] @ self._pref_vectors[position[b]])
 
     def candidate_iris(self, found: Signals) -> list[str]:
         """The IRIs of a statement's candidates, in the order of its signal arrays."""
@@ -242,6 +251,7 @@ class FrameworkMatcher:
             + cfg.exact_weight * found.exact
             + cfg.verb_weight * found.verb_fit
         )
+        confidence = total - cfg.exact_weight * found.exact * _generic(found)
         if cfg.context_weight > 0 and found.context is not None:
             total = total + cfg.context_weight * found.context
         occupation = np.zeros(len(total), np.float32)
@@ -249,7 +259,8 @@ class FrameworkMatcher:
         if cfg.occupation_weight > 0 and self._context:
             occupation, best = self._context.signal(found.candidates, total)
             total = total + cfg.occupation_weight * occupation
-        return Weighted(total, label, occupation, best)
+            confidence = confidence + cfg.occupation_weight * occupation
+        return Weighted(total, confidence, label, occupation, best)
 
     def _match(self, found: Signals, weighted: Weighted, j: int) -> Match:
         score = float(weighted.total[j])
@@ -263,6 +274,7 @@ class FrameworkMatcher:
             "object": float(found.object[j]),
             "verb": float(found.verb_fit[j]) * self.config.verb_weight,
             "context": float(found.context[j]) if found.context is not None else 0.0,
+            "confidence": round(float(weighted.confidence[j]), 4),  # what the threshold reads
         }
         competency = self.framework.competencies[self._dense.iris[int(found.candidates[j])]]
         return Match(
@@ -271,7 +283,7 @@ class FrameworkMatcher:
             framework=self.framework.id,
             score=round(score, 4),
             kind=competency.kind,
-            confident=score >= self.config.threshold_for(self.framework.id),
+            confident=bool(weighted.confidence[j] >= self.config.threshold_for(self.framework.id)),
             evidence=self._evidence(found, weighted, j, signals),
             signals=signals,
         )
@@ -374,6 +386,18 @@ def _shift(span: tuple[int, int] | None, found: Signals) -> tuple[int, int] | No
         return None
     start = found.queries[0].start + found.lexical_offset
     return span[0] + start, span[1] + start
+
+
+GENERIC_EXACT = 0.4  # an exact hit less specific than this (one everyday word) never makes a match confident
+
+
+def _generic(found: Signals) -> np.ndarray:
+    """1 where the candidate's exact hit is a generic one (an everyday word such as "clean")."""
+    out = np.zeros(len(found.candidates), np.float32)
+    generic = [position for position, hit in found.exact_hits.items() if hit.score < GENERIC_EXACT]
+    if generic:
+        out[np.searchsorted(found.candidates, generic)] = 1.0  # candidates are sorted
+    return out
 
 
 def _slots(hits: list[LexicalHit], position: dict[str, int], cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

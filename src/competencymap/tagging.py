@@ -30,13 +30,16 @@ def suggest_tags(
     top_k: int = DEFAULT_TOP_K,
     min_score: float | None = None,
     confident_only: bool = False,
+    context: str | None = None,
 ) -> list[list[TagIn]]:
     """Suggested tags for each outcome, in outcome order: its best `top_k` competencies per
-    framework, kept when they score at least `min_score` and, with `confident_only`, are confident."""
+    framework, kept when they score at least `min_score` and, with `confident_only`, are confident.
+    `context` (the credential's title) is every outcome's context."""
     texts = [check_text(text, f"learning_outcomes.{n}") for n, text in enumerate(outcomes)]
     if not texts:
         return []
-    results = app.map_many(texts, list(frameworks), top_k=top_k, kind="outcomes")
+    contexts = [context] * len(texts) if context and context.strip() else None
+    results = app.map_many(texts, list(frameworks), top_k=top_k, kind="outcomes", contexts=contexts)
     return [suggestions(text, result, min_score=min_score, confident_only=confident_only)
             for text, result in zip(texts, results)]
 

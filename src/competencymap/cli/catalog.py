@@ -202,7 +202,7 @@ def suggest(app: Any, catalog_: Catalog, credential_id: int, frameworks: Sequenc
         raise CompetencyMapError(f"credential {credential_id} has no learning outcomes to map")
     outcomes = credential.learning_outcomes
     per_outcome = app.suggest_tags([o.text for o in outcomes], frameworks=list(frameworks), top_k=top_k,
-                                   min_score=min_score, confident_only=confident_only)
+                                   min_score=min_score, confident_only=confident_only, context=credential.title)
     return catalog_.add_suggestions(credential_id, [(o.id, items) for o, items in zip(outcomes, per_outcome)])
 
 

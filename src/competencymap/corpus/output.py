@@ -8,7 +8,7 @@
     DIR/demand.csv, DIR/demand.parquet     the demand table, computed from the per-posting files
 
 A per-posting file has one row per (posting, profile entry): posting_id, source, line,
-framework, rank (1 = best within its framework), iri, label, score, confident, statements, and
+framework, rank (1 = best within its framework), iri, label, score, confident, optional, statements, and
 month / occupation / occupation_label / the group-by columns when the run has them. A posting
 with no profile entry has one row with empty framework and iri, so every mapped posting is
 there. Every file is written to a temporary name and renamed, so a file that exists is whole:
@@ -107,7 +107,8 @@ def temporary_beside(path: Path) -> Path:
 
 
 def posting_columns(options: DemandOptions) -> list[str]:
-    out = ["posting_id", "source", "line", "framework", "rank", "iri", "label", "score", "confident", "statements"]
+    out = ["posting_id", "source", "line", "framework", "rank", "iri", "label", "score", "confident", "optional",
+           "statements"]
     out += ["month"] if options.by_month else []
     out += ["occupation", "occupation_label"] if options.by_occupation else []
     return out + list(options.group_by)
@@ -116,7 +117,8 @@ def posting_columns(options: DemandOptions) -> list[str]:
 def _schema(options: DemandOptions) -> Any:
     import pyarrow as pa
 
-    types = {"line": pa.int64(), "rank": pa.int32(), "score": pa.float64(), "confident": pa.bool_(), "statements": pa.int32()}
+    types = {"line": pa.int64(), "rank": pa.int32(), "score": pa.float64(), "confident": pa.bool_(),
+             "optional": pa.bool_(), "statements": pa.int32()}
     return pa.schema([pa.field(name, types.get(name, pa.string())) for name in posting_columns(options)])
 
 
@@ -131,7 +133,8 @@ def posting_rows(postings: Iterable[MappedPosting], options: DemandOptions) -> d
         for entry in entries:
             row = {**base, "framework": entry.framework if entry else None, "rank": entry.rank if entry else None,
                    "iri": entry.iri if entry else None, "label": entry.label if entry else None,
-                   "score": entry.score if entry else None, "confident": entry.confident if entry else None}
+                   "score": entry.score if entry else None, "confident": entry.confident if entry else None,
+                   "optional": entry.optional if entry else None}
             for name in columns:
                 columns[name].append(row[name])
     return columns
@@ -166,7 +169,7 @@ def read_postings_file(path: Path, options: DemandOptions) -> list[MappedPosting
                 and data["posting_id"][j + 1] == data["posting_id"][i]:
             j += 1
         entries = tuple(ProfileEntry(data["framework"][k], data["rank"][k], data["iri"][k], data["label"][k],
-                                     data["score"][k], bool(data["confident"][k]))
+                                     data["score"][k], bool(data["confident"][k]), bool(data["optional"][k]))
                         for k in range(i, j + 1) if data["iri"][k] is not None)
         out.append(MappedPosting(
             posting_id=data["posting_id"][i], entries=entries, statements=data["statements"][i],

@@ -1,0 +1,68 @@
+"""Profile rules: near duplicates of one statement collapse, support and confidence weigh,
+asset lines make optional entries, entries sort by score."""
+
+from __future__ import annotations
+
+import pytest
+
+from competencymap.profile import aggregate, collapse, is_optional
+from competencymap.results import Match, StatementResult
+from competencymap.segment import Statement
+
+E = "http://example.org/esco/"
+SIMILAR = {frozenset((E + "load", E + "unload")): 0.72, frozenset((E + "load", E + "cargo")): 0.76}
+
+
+def similarity(a: str, b: str) -> float:
+    return 1.0 if a == b else SIMILAR.get(frozenset((a, b)), 0.1)
+
+
+def m(name: str, score: float, confident: bool = True) -> Match:
+    return Match(E + name, name, "esco", score, confident=confident)
+
+
+def result(text: str, *matches: Match) -> StatementResult:
+    return StatementResult(Statement(text, 0, len(text)), "esco", list(matches))
+
+
+def test_near_duplicates_of_one_statement_fold_into_the_best() -> None:
+    kept = collapse([m("unload", 0.9), m("load", 0.99), m("cargo", 0.91), m("dock", 0.9)], similarity)
+    assert [k.label for k in kept] == ["load", "dock"]
+    assert set(kept[0].related) == {E + "unload", E + "cargo"} and kept[1].related == ()
+
+
+def test_without_a_similarity_nothing_collapses() -> None:
+    assert [k.label for k in collapse([m("load", 0.9), m("unload", 0.8)], None)] == ["load", "unload"]
+
+
+def test_support_and_confidence_weigh_and_entries_sort_by_score() -> None:
+    profile = aggregate([
+        result("Use SQL daily", m("sql", 0.95), m("excel", 0.97)),
+        result("Write SQL reports", m("sql", 0.94)),
+        result("SQL again", m("sql", 0.93, confident=False)),
+    ], similarity=similarity)
+    assert [p.label for p in profile] == ["sql", "excel"]  # 0.95 + 0.03 + 0.015 beats 0.97
+    assert profile[0].support == 3 and profile[1].support == 1
+
+
+def test_asset_lines_make_optional_entries_unless_a_required_line_names_them() -> None:
+    profile = aggregate([
+        result("French is an asset", m("french", 1.1)),
+        result("Excel skills are a plus", m("excel", 0.9)),
+        result("Build reports in Excel", m("excel", 0.92)),
+    ], similarity=similarity)
+    by_label = {p.label: p for p in profile}
+    assert by_label["french"].optional and not by_label["excel"].optional
+
+
+@pytest.mark.parametrize("text", ["French is an asset", "Bilingualism would be an asset", "Power BI is a plus",
+                                  "Nice to have: Docker", "Bilingual in English and French is preferred",
+                                  "Knowledge of cross-border regulations is a plus", "A forklift licence is a bonus"])
+def test_optional_lines(text: str) -> None:
+    assert is_optional(text)
+
+
+@pytest.mark.parametrize("text", ["Manage the company's assets", "Administer prescribed medication",
+                                  "Preferences of customers must be respected", "Drive tractor-trailers"])
+def test_required_lines(text: str) -> None:
+    assert not is_optional(text)
