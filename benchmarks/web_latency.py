@@ -153,6 +153,7 @@ def time_match(page: Any, posting: str) -> dict[str, Any]:
     start = time.perf_counter()
     page.get_by_test_id("match-button").click()
     page.locator("#match-result").wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_load_state("load")  # the whole answer parsed and shown, not only its first rows
     seconds = time.perf_counter() - start
     needs = page.locator('[data-testid="covered-need"], [data-testid="uncovered-need"]').count()
     return {"seconds": round(seconds, 3), "characters": len(posting), "needs": needs,

@@ -47,8 +47,8 @@ OUTCOMES = [
     "Communicate findings to a team in plain language",
 ]
 POSTING = ("Junior data analyst\n\nResponsibilities\n- Write SQL queries against our PostgreSQL database\n"
-           "- Automate reports with Python scripts\n- Bake bread for the staff café every Friday\n"
-           "- Drive the delivery van between our two stores")
+           "- Prepare bread products for the staff café\n- Drive vehicles between our two stores\n"
+           "- Use spreadsheets software for reports")  # needs the catalog lacks, whatever else it holds
 UI_TIMEOUT = 60_000  # ms: a first mapping on a busy 2-core machine
 
 
@@ -262,6 +262,7 @@ def test_designer_tags_a_credential_and_exports_it(page: Any, server: Server, sh
     page.locator(f'[data-testid="tag-row"][data-iri="{rejected_iri}"][data-state="rejected"]').first.wait_for()
     assert f"Accepted by {DESIGNER}" in page.locator('[data-state="accepted"]').first.inner_text()
     assert page.evaluate("window.stillHere") is True
+    assert ", 1 accepted, 1 rejected." in page.locator("#tag-counts").inner_text()  # the counts follow
     page.locator("#review").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "credential-review.png"))
 
@@ -409,9 +410,10 @@ def test_employer_sees_covered_and_uncovered_needs(page: Any, server: Server, sh
     page.get_by_test_id("posting-input").fill(POSTING)
     page.get_by_test_id("match-button").click()
     page.get_by_test_id("covered-need").first.wait_for()
+    page.wait_for_load_state()  # the whole answer parsed, not only its first rows
     assert page.get_by_test_id("uncovered-need").count() >= 1
-    covered = page.get_by_test_id("covered-need").first
-    assert covered.get_by_role("link", name="SQL for Analysts").count() == 1
+    by_ours = page.get_by_test_id("covered-need").filter(has=page.get_by_role("link", name="SQL for Analysts"))
+    assert by_ours.count() >= 1  # each covering credential links to its page
     assert page.get_by_test_id("stack").get_by_role("link").count() >= 1  # each links to its credential
     assert page.get_by_test_id("posting-input").input_value() == POSTING  # the text stays
     check_page(page, shots, "employer-match")
@@ -447,6 +449,7 @@ def test_researcher_uploads_50_postings_and_gets_a_table(page: Any, shots: Path,
     assert page.locator("progress#job-progress").count() == 1
     table = page.get_by_test_id("demand-table")
     table.wait_for(timeout=180_000)  # the page reloads itself when the job completes
+    page.wait_for_load_state()
     assert "50 postings" in page.locator("#result-title").inner_text()
     assert table.locator("tbody tr").count() > 5
     assert page.locator("figure.chart svg rect.bar-demand").count() >= 2
@@ -479,6 +482,9 @@ def test_browse_a_framework_and_a_competency(page: Any, shots: Path) -> None:
         assert page.get_by_role("heading", name=heading).count() == 1
     assert "Other labels" in page.locator("dl.facts").inner_text()
     check_page(page, shots, "competency")
+    for path in ("/key", "/designer/1/edit", "/designer/999999", "/browse/competency?iri=urn:nothing"):
+        page.goto(path)
+        check_page(page)
 
 
 def test_api_documentation_works_offline(page: Any) -> None:

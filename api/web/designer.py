@@ -36,7 +36,7 @@ from api.web.pages import (
     t_for,
 )
 from api.web.review import find_tag, review
-from competencymap.catalog import Credential, NotFound, TagIn
+from competencymap.catalog import Credential, NotFound, Tag, TagIn
 from competencymap.catalog.schemas import CredentialIn, CredentialUpdate
 from competencymap.errors import CompetencyMapError
 from competencymap.text import check_text
@@ -211,6 +211,10 @@ async def update_credential(request: Request, credential_id: int) -> Response:
 # -- one credential: review -------------------------------------------------------------------------
 
 
+def _counts(tags: list[Tag]) -> dict[str, int]:
+    return {s: sum(1 for tag in tags if tag.state == s) for s in ("suggested", "accepted", "rejected")}
+
+
 def _frameworks(service: Service) -> list[tuple[str, str]]:
     return [(name, service.engine.framework(name).title or name) for name in service.frameworks]
 
@@ -224,7 +228,7 @@ def _page(request: Request, credential_id: int, *, status: int = 200, **extra: A
         return not_found(request, t("designer.no_credential", id=credential_id))
     tags = service.catalog.list_tags(credential_id)
     rows = review(credential, tags, _frameworks(service))
-    counts = {s: sum(1 for tag in tags if tag.state == s) for s in ("suggested", "accepted", "rejected")}
+    counts = _counts(tags)
     context = {"section": "designer", "title": credential.title, "credential": credential, "rows": rows,
                "counts": counts, "frameworks": _frameworks(service), "exports": EXPORTS, "results": None,
                "query": "", "search_framework": "", "search_outcome": "", **extra}
@@ -276,7 +280,7 @@ def _review_part(request: Request, credential_id: int, problem: str = "", *, sta
     service = service_of(request)
     credential = service.catalog.get_credential(credential_id)
     tags = service.catalog.list_tags(credential_id)
-    counts = {s: sum(1 for tag in tags if tag.state == s) for s in ("suggested", "accepted", "rejected")}
+    counts = _counts(tags)
     return render(request, "parts/review.html", status=status, credential=credential, counts=counts,
                   rows=review(credential, tags, _frameworks(service)), suggest_error=problem)
 
@@ -308,10 +312,10 @@ async def decide(request: Request, credential_id: int, tag_id: int) -> Response:
             return _page(request, credential_id, status=422, reviewer_error=problem)
         return redirect(f"/designer/{credential_id}#tag-{tag_id}")
     credential = service.catalog.get_credential(credential_id)
-    rows = review(credential, service.catalog.list_tags(credential_id), _frameworks(service))
-    view = find_tag(rows, tag_id)
+    tags = service.catalog.list_tags(credential_id)
+    view = find_tag(review(credential, tags, _frameworks(service)), tag_id)
     return render(request, "parts/tag_row.html", status=422 if problem else 200, view=view, credential=credential,
-                  row_error=problem)
+                  row_error=problem, counts=_counts(tags))
 
 
 # -- adding a tag by search -------------------------------------------------------------------------

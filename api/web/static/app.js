@@ -59,6 +59,8 @@
         return;
       }
       var fresh = replace(target, got.html);
+      var counts = document.getElementById("tag-counts");
+      if (fresh && counts && fresh.dataset.counts) counts.textContent = fresh.dataset.counts;
       if (fresh) focusAfter(fresh, submitter);
       say(got.answer.ok ? texts.msgSaved : (fresh && fresh.querySelector('[role="alert"]') || {}).textContent);
     }).catch(function () {
