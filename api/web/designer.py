@@ -247,7 +247,8 @@ def credential_page(request: Request, credential_id: int, q: str = "", framework
 def _suggest(service: Service, credential: Credential) -> None:
     names = service.check_frameworks(None)
     outcomes = credential.learning_outcomes
-    suggested = service.engine.suggest_tags([o.text for o in outcomes], frameworks=names, top_k=SUGGEST_TOP_K)
+    suggested = service.engine.suggest_tags([o.text for o in outcomes], frameworks=names, top_k=SUGGEST_TOP_K,
+                                            context=credential.title)
     service.catalog.add_suggestions(credential.id, [(o.id, items) for o, items in zip(outcomes, suggested)])
 
 

@@ -23,7 +23,11 @@ from competencymap.text import MAX_TEXT_CHARS, check_text
 
 router = APIRouter(include_in_schema=False)
 TEXT_SUFFIXES = (".txt", ".md", ".text")
+MAX_TITLE = 300
 MAX_FILE_BYTES = 2_000_000
+
+
+Link = tuple[int, str, str, str]  # (credential id, title, tag label, relation)
 
 
 @dataclass(frozen=True)
@@ -31,18 +35,19 @@ class NeedView:
     need: Need
     statement: str  # the part of the posting it was found in
     confident: bool
-    covered_by: list[tuple[int, str, str, str]]  # (credential id, title, tag label, relation)
+    covered_by: list[Link]  # tags that meet the need (same, broader, narrower)
+    related: list[Link]  # tags linked to it that do not count (sibling, crosswalk)
 
 
-def posting_from_file(data: bytes, filename: str) -> str:
-    """A posting's text from an upload: a text file as it is, or the first posting of a CSV,
-    JSONL or Parquet postings file. Raises CompetencyMapError naming the file."""
+def posting_from_file(data: bytes, filename: str) -> tuple[str, str]:
+    """A posting's (text, title) from an upload: a text file as it is (no title), or the first
+    posting of a CSV, JSONL or Parquet postings file. Raises CompetencyMapError naming the file."""
     name = Path(filename).name or "upload"
     if len(data) > MAX_FILE_BYTES:
         raise CompetencyMapError(f"larger than {MAX_FILE_BYTES:,} bytes", path=name)
     if name.lower().endswith(TEXT_SUFFIXES):
         try:
-            return data.decode("utf-8-sig")
+            return data.decode("utf-8-sig"), ""
         except UnicodeDecodeError:
             raise CompetencyMapError("not UTF-8 text", path=name) from None
     try:
@@ -60,7 +65,7 @@ def posting_from_file(data: bytes, filename: str) -> str:
             raise
     if first is None:
         raise CompetencyMapError("holds no posting", path=name)
-    return str(first.get("text") or "")
+    return str(first.get("text") or ""), str(first.get("title") or "")
 
 
 def _statement(text: str, need: Need) -> str:
@@ -71,20 +76,24 @@ def _statement(text: str, need: Need) -> str:
     return text[start:end]
 
 
-def need_views(text: str, report: MatchReport, threshold: dict[str, float]) -> list[NeedView]:
-    covering: dict[str, list[tuple[int, str, str, str]]] = {}
+def need_views(text: str, report: MatchReport, threshold: dict[str, float], needs: list[Need]) -> list[NeedView]:
+    """`needs` (required or optional ones of `report`) with the credentials that meet them and
+    those only related to them."""
+    covering: dict[str, list[Link]] = {}
+    relating: dict[str, list[Link]] = {}
     for credential in report.credentials:
-        for cover in credential.covered:
-            covering.setdefault(cover.need.iri, []).append(
-                (credential.credential_id, credential.title, cover.tag_label, cover.relation))
-    return [NeedView(n, _statement(text, n), n.score >= threshold.get(n.framework, 0.0), covering.get(n.iri, []))
-            for n in report.needs]
+        for links, found in ((covering, credential.covered), (relating, getattr(credential, "related", []))):
+            for cover in found:
+                links.setdefault(cover.need.iri, []).append(
+                    (credential.credential_id, credential.title, cover.tag_label, cover.relation))
+    return [NeedView(n, _statement(text, n), n.score >= threshold.get(n.framework, 0.0), covering.get(n.iri, []),
+                     relating.get(n.iri, [])) for n in needs]
 
 
-def _match(service: Service, text: str) -> tuple[MatchReport, list[str]]:
+def _match(service: Service, text: str, title: str) -> tuple[MatchReport, list[str]]:
     names = service.check_frameworks(None)
     coverage = service.coverage(names)  # the catalog read once per catalog version
-    report = service.engine.match(text, service.catalog, frameworks=names, coverage=coverage)
+    report = service.engine.match(text, service.catalog, frameworks=names, coverage=coverage, title=title)
     return report, names
 
 
@@ -101,27 +110,35 @@ def _thresholds(service: Service, names: list[str]) -> dict[str, float]:
 @router.get("/employer", response_class=HTMLResponse)
 def employer_page(request: Request) -> HTMLResponse:
     return render(request, "employer.html", section="employer", title=t_for(request)("employer.title"),
-                  posting="", report=None)
+                  posting="", posting_title="", report=None)
 
 
 @router.post("/employer", response_class=HTMLResponse)
 async def employer_match(request: Request) -> Response:
     t = t_for(request)
     form = await request.form()
-    raw = form.get("posting")
+    raw, raw_title = form.get("posting"), form.get("title")
     posting = raw if isinstance(raw, str) else ""
+    title = " ".join(raw_title.split()) if isinstance(raw_title, str) else ""
     errors: dict[str, str] = {}
     upload = form.get("posting_file")
     if isinstance(upload, UploadFile) and upload.filename:
         data = await upload.read()
         try:
-            posting = await run_in_threadpool(posting_from_file, data, upload.filename)
+            posting, file_title = await run_in_threadpool(posting_from_file, data, upload.filename)
+            title = title or file_title
         except CompetencyMapError as exc:
             errors["posting_file"] = t("error.file", problem=exc.line_text())
     await form.close()
     if not key_ok(request):
         return key_refused(request)
+    if len(title) > MAX_TITLE:
+        errors["title"] = t("error.too_long", limit=MAX_TITLE, given=len(title))
     if not errors:
+        try:
+            check_text(title, "title", limit=MAX_TITLE, empty_ok=True)
+        except CompetencyMapError as exc:
+            errors["title"] = t("error.invalid_text", reason=exc.message)
         try:
             check_text(posting, "posting", limit=MAX_TEXT_CHARS)
         except TextTooLong:
@@ -130,19 +147,22 @@ async def employer_match(request: Request) -> Response:
             blank = not posting.strip()
             errors["posting"] = t("employer.error.empty") if blank else t("error.invalid_text", reason=exc.message)
     context: dict[str, Any] = {"section": "employer", "title": t("employer.title"), "posting": posting,
-                               "report": None, "errors": errors}
+                               "posting_title": title, "report": None, "errors": errors}
     if errors:
         return render(request, "employer.html", status=422, **context)
     service = service_of(request)
     try:
-        report, names = await run_in_threadpool(_match, service, posting)
+        report, names = await run_in_threadpool(_match, service, posting, title)
     except CompetencyMapError as exc:
         context["errors"] = {"posting": t("error.engine", problem=exc.line_text())}
         return render(request, "employer.html", status=422, **context)
     thresholds = _thresholds(service, names)
-    views = need_views(posting, report, thresholds)
+    views = need_views(posting, report, thresholds, report.needs)
+    optional = need_views(posting, report, thresholds, list(getattr(report, "optional_needs", [])))
     titles = {c.credential_id: c.title for c in report.credentials}
-    context.update(report=report, needs=views, stack=[(cid, titles.get(cid, str(cid))) for cid in report.stack],
-                   uncovered=[v for v in views if v.need.iri in {n.iri for n in report.uncovered_by_catalog}],
+    gaps = {n.iri for n in report.uncovered_by_catalog}
+    context.update(report=report, needs=views, optional=optional,
+                   stack=[(cid, titles.get(cid, str(cid))) for cid in report.stack],
+                   uncovered=[v for v in views if v.need.iri in gaps],
                    frameworks={n: service.engine.framework(n).title or n for n in names})
     return render(request, "employer.html", **context)
