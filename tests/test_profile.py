@@ -66,3 +66,27 @@ def test_optional_lines(text: str) -> None:
                                   "Preferences of customers must be respected", "Drive tractor-trailers"])
 def test_required_lines(text: str) -> None:
     assert not is_optional(text)
+
+
+def test_same_words_collapse_at_a_lower_similarity_than_different_words() -> None:
+    from competencymap.results import Evidence
+
+    def found_by(name: str, score: float, span: tuple[int, int]) -> Match:
+        return Match(E + name, name, "esco", score, confident=True, evidence=(Evidence("label", "pref_label", name, score, span),))
+
+    close = {frozenset((E + "a", E + "b")): 0.65}
+    sim = lambda a, b: 1.0 if a == b else close.get(frozenset((a, b)), 0.0)  # noqa: E731
+    assert [k.label for k in collapse([found_by("a", 0.9, (0, 10)), found_by("b", 0.8, (0, 10))], sim)] == ["a"]
+    assert [k.label for k in collapse([found_by("a", 0.9, (0, 4)), found_by("b", 0.8, (6, 10))], sim)] == ["a", "b"]
+
+
+def test_a_distant_second_reading_of_the_same_words_is_not_confident() -> None:
+    from competencymap.results import Evidence
+    from competencymap.scoring import runner_ups_not_confident
+
+    def found_by(name: str, score: float, span: tuple[int, int]) -> Match:
+        return Match(E + name, name, "esco", score, confident=True, evidence=(Evidence("label", "pref_label", name, score, span),))
+
+    ranked = runner_ups_not_confident([found_by("vital signs", 1.22, (0, 30)), found_by("medical residents", 1.05, (0, 30)),
+                                       found_by("MySQL", 0.97, (31, 36))])
+    assert [m.confident for m in ranked] == [True, False, True]

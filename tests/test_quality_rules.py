@@ -40,7 +40,7 @@ def test_nursing_posting_needs_reflect_its_duties(full_app) -> None:  # noqa: AN
 def test_one_line_becomes_one_need_with_its_near_duplicates_related(full_app) -> None:  # noqa: ANN001
     result = full_app.map("Load and unload freight at customer docks", ["esco"], top_k=10, kind="posting")
     confident = [m for m in result.profiles["esco"] if m.confident]
-    assert 1 <= len(confident) <= 3
+    assert 1 <= len(confident) <= 4  # (before these rules: 20 near-duplicate cargo entries)
     assert any(m.related for m in confident)
 
 

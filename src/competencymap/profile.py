@@ -3,9 +3,11 @@
 The rules (docs/design.md, section 14):
 
 - **Near duplicates collapse.** Within one statement, a match whose preferred label is as close
-  as :data:`DUPLICATE` (cosine) to a better match of the same statement is folded into it and
-  listed as one of its ``related`` concepts ("load cargo onto ships" takes "unload cargo" and
-  "supervise loading of cargo"); one line never becomes a handful of entries.
+  as :data:`DUPLICATE` (cosine) to a better match of the same statement — or as close as
+  :data:`SAME_SPAN_DUPLICATE` when the same words found both — is folded into it and listed as
+  one of its ``related`` concepts ("load cargo onto ships" takes "unload cargo" and "supervise
+  loading of cargo"); one line never becomes a handful of entries, while an enumeration
+  ("MySQL and PostgreSQL") keeps each item, found by its own words.
 - **Support.** A competency found by several statements ranks by its best score plus
   :data:`SUPPORT_BONUS` for every further statement where it is confident (half that where it
   is not); ``support`` counts the statements.
@@ -25,6 +27,7 @@ from competencymap.results import Match, StatementResult
 
 SUPPORT_BONUS = 0.03
 DUPLICATE = 0.7  # cosine of two preferred labels at which one statement's matches are one entry
+SAME_SPAN_DUPLICATE = 0.6  # the same, when both were found by the same words of the statement
 
 Similarity = Callable[[str, str], float]
 
@@ -49,12 +52,26 @@ def collapse(matches: Sequence[Match], similarity: Similarity | None, *, at: flo
     kept: list[Match] = []
     related: dict[str, list[str]] = {}
     for match in sorted(matches, key=lambda m: -m.score):
-        home = next((k for k in kept if similarity(k.iri, match.iri) >= at), None)
+        home = next((k for k in kept if similarity(k.iri, match.iri) >= _limit(k, match, at)), None)
         if home is None:
             kept.append(match)
         else:
             related.setdefault(home.iri, []).append(match.iri)
     return [replace(m, related=m.related + tuple(related.get(m.iri, ()))) for m in kept]
+
+
+def evidence_span(match: Match) -> tuple[int, int] | None:
+    """The words of the statement that found the match: its exact hit's span, else its label's."""
+    for method in ("exact", "label"):
+        for evidence in match.evidence:
+            if evidence.method == method and evidence.span is not None:
+                return evidence.span
+    return None
+
+
+def _limit(kept: Match, match: Match, at: float) -> float:
+    same = evidence_span(kept) is not None and evidence_span(kept) == evidence_span(match)
+    return min(at, SAME_SPAN_DUPLICATE) if same else at
 
 
 def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity: Similarity | None = None) -> list[Match]:

@@ -33,6 +33,7 @@ from competencymap.lexical import LexicalHit, LexicalIndex
 from competencymap.model import KIND_KNOWLEDGE, KIND_SKILL, KIND_UNTYPED, Framework
 from competencymap.occupation_context import OccupationContext
 from competencymap.outcome import KNOWLEDGE, SKILL
+from competencymap.profile import evidence_span
 from competencymap.results import Evidence, Match
 from competencymap.segment import Statement
 from competencymap.statement_vectors import StatementEncoder, StatementVectors
@@ -58,7 +59,7 @@ class PipelineConfig:
     context_weight: float = 0.4  # similarity to the document's context (a credential's or posting's title)
     candidates: int = 150  # competencies taken from each retrieval stage before re-scoring
     phrase_candidates: int = 50  # competencies taken from the nearest texts of each phrase
-    threshold: float = 0.9  # confidence cut-off on the confidence score (docs/design.md, section 13)
+    threshold: float = 0.8  # confidence cut-off on the confidence score (docs/design.md, section 13)
     # Frameworks whose scores sit on another scale get their own cut-off (short, broad labels).
     thresholds: tuple[tuple[str, float], ...] = (("sfs", 0.65),)
 
@@ -235,7 +236,7 @@ class FrameworkMatcher:
             return []
         weighted = self.weigh(found)
         order = np.argsort(-weighted.total, kind="stable")[:top_k]
-        return [self._match(found, weighted, int(j)) for j in order]
+        return runner_ups_not_confident([self._match(found, weighted, int(j)) for j in order])
 
     def weigh(self, found: Signals, config: PipelineConfig | None = None) -> Weighted:
         """The final score of every candidate: the weighted sum of the signals under `config`
@@ -386,6 +387,26 @@ def _shift(span: tuple[int, int] | None, found: Signals) -> tuple[int, int] | No
         return None
     start = found.queries[0].start + found.lexical_offset
     return span[0] + start, span[1] + start
+
+
+RUNNER_UP_MARGIN = 0.15  # a match this far below the best reading of the same words is not confident
+
+
+def runner_ups_not_confident(matches: list[Match]) -> list[Match]:
+    """One statement's matches (best first), where a match found by the same words as a better one
+    but more than :data:`RUNNER_UP_MARGIN` below it is not confident: one span of text names one
+    competency, and a distant second reading of it ("supervise medical residents" for "monitor
+    residents' vital signs") is an alternative to show, not a second need."""
+    best: dict[tuple[int, int], float] = {}
+    out = []
+    for match in matches:
+        span = evidence_span(match)
+        if span is None:
+            out.append(match)
+            continue
+        top = best.setdefault(span, match.score)
+        out.append(replace(match, confident=False) if match.confident and match.score < top - RUNNER_UP_MARGIN else match)
+    return out
 
 
 GENERIC_EXACT = 0.4  # an exact hit less specific than this (one everyday word) never makes a match confident
