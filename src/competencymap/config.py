@@ -10,6 +10,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from competencymap.errors import CompetencyMapError
 
@@ -58,7 +59,8 @@ class Settings:
 
     def with_(self, **changes: object) -> "Settings":
         """A copy with the given fields changed (None values are ignored)."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        fields: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, **fields)
 
 
 _ENV = {
@@ -91,7 +93,7 @@ def _coerce(name: str, value: object) -> object:
         return Path(str(value)).expanduser()
     if name in ("batch_size", "threads", "statement_cache"):
         try:
-            number = int(value)  # type: ignore[arg-type]
+            number = int(value)  # type: ignore[call-overload]  # any TOML value; int() raises on the wrong ones
         except (TypeError, ValueError):
             raise CompetencyMapError(f"{name} must be a whole number, not {value!r}") from None
         if number < (1 if name == "batch_size" else 0):
@@ -119,4 +121,5 @@ def load_settings(**overrides: object) -> Settings:
         if os.environ.get(env):
             values[name] = os.environ[env]
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**{k: _coerce(k, v) for k, v in values.items()})
+    coerced: dict[str, Any] = {k: _coerce(k, v) for k, v in values.items()}
+    return Settings(**coerced)

@@ -11,6 +11,7 @@ when the cosine reaches `related_at`; it is a `closeMatch` from `close_at` up, e
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 import numpy as np
 
@@ -47,10 +48,11 @@ def compute_crosswalk(
     """Scored closeMatch/relatedMatch relations from every source competency to target skills."""
     source_iris, source_matrix = concept_vectors(source)
     target_iris, target_matrix = concept_vectors(target)
-    skill_of = [target_framework.skill_of(iri) for iri in target_iris]
+    # the target index was built from target_framework, so each of its IRIs has a skill
+    skill_of = cast(list[str], [target_framework.skill_of(iri) for iri in target_iris])
     skills = sorted(set(skill_of))
-    column = {skill: j for j, skill in enumerate(skills)}
-    column_skill = np.array([column[skill] for skill in skill_of])
+    column_of = {skill: j for j, skill in enumerate(skills)}
+    column_skill = np.array([column_of[skill] for skill in skill_of])
     sims = source_matrix @ target_matrix.T
     per_skill = np.full((len(source_iris), len(skills)), -1.0, dtype=np.float32)
     for column, skill in enumerate(column_skill):

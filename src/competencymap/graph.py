@@ -138,7 +138,8 @@ class FrameworkGraph:
 
 def _children(framework: Framework) -> dict[str, tuple[str, ...]]:
     found: dict[str, list[str]] = {}
-    for concept in [*framework.competencies.values(), *framework.occupations.values()]:
+    concepts: list[Competency | Occupation] = [*framework.competencies.values(), *framework.occupations.values()]
+    for concept in concepts:
         for parent in concept.broader:
             found.setdefault(parent, []).append(concept.iri)
     return {k: tuple(v) for k, v in found.items()}

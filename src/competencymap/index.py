@@ -107,6 +107,7 @@ def _search_plan(count: int, flat_limit: int) -> dict:
 
 def _build_faiss(vectors: np.ndarray, plan: dict) -> faiss.Index:
     dim = vectors.shape[1]
+    index: faiss.Index
     if plan["kind"] == "flat":
         index = faiss.IndexFlatIP(dim)
     else:
@@ -126,8 +127,8 @@ def _backends(encoder: Encoder, previous: CompetencyIndex | None, encoded: int, 
     """How many distinct texts each encoder backend computed (reused vectors keep their origin)."""
     counts: dict[str, int] = {}
     if reused and previous is not None:
-        before = previous.manifest.get("backends") or {previous.manifest.get("backend", "torch"): 1}
-        origin = max(before, key=before.get)
+        before: dict[str, int] = previous.manifest.get("backends") or {previous.manifest.get("backend", "torch"): 1}
+        origin = max(before, key=before.get)  # type: ignore[arg-type]  # mypy cannot choose among dict.get's overloads for a key
         counts[origin] = reused
     if encoded:
         name = getattr(encoder, "backend", "torch")
@@ -210,6 +211,7 @@ class CompetencyIndex:
         reused = [i for i, text in enumerate(unique) if text in known]
         table = np.zeros((len(unique), encoder.dimension), dtype=np.float32)
         if reused:
+            assert previous is not None  # only a previous index makes texts known
             table[reused] = previous._vectors[[known[unique[i]] for i in reused]]
         if missing:
             table[missing] = encoder.encode([unique[i] for i in missing], progress=progress)
@@ -356,9 +358,12 @@ class CompetencyIndex:
         return self._vectors
 
     def search_rows(
-        self, queries: np.ndarray, n: int, *, fields: Sequence[str] | None = None
+        self, queries: np.ndarray, n: int, *, fields: Sequence[str] | None = None,
+        per_field: dict[str, int] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The n nearest texts of each query: (scores, entry rows), best first, rows -1 past the end."""
+        """The n nearest texts of each query: (scores, entry rows), best first, rows -1 past the end.
+        `per_field` caps what a field contributes (a field with one text per competency needs no
+        more rows than competencies wanted)."""
         queries = self._queries(queries)
         names = self._fields(fields)
         n = max(0, int(n))
@@ -367,11 +372,11 @@ class CompetencyIndex:
         all_scores, all_rows = [], []
         for name in names:
             index = self._faiss(name)
-            take = min(n, index.ntotal)
+            take = min(n, (per_field or {}).get(name, n), index.ntotal)
             if take == 0:
                 continue
             plan = self.manifest["search"][name]
-            params = faiss.SearchParametersIVF(nprobe=plan["nprobe"]) if plan["kind"] == "ivf" else None
+            params = faiss.SearchParametersIVF(nprobe=plan["nprobe"]) if plan["kind"] == "ivf" else None  # type: ignore[call-arg]  # faiss's stubs omit the keyword constructor its wrapper adds
             scores, local = index.search(queries, take, params=params)
             all_scores.append(scores)
             all_rows.append(np.where(local >= 0, local + self._start[name], -1))

@@ -429,8 +429,9 @@ class LexicalIndex:
         if not words:
             return []
         competencies, values, docs = self._top_competencies(self._bm25.get_scores(words), k)
+        doc_numbers: list[int] = docs.tolist()  # typed: mypy rejects a star argument of type Any here
         return [LexicalHit(self._competency_iris[c], float(v), *self._doc_label[d], None)
-                for c, v, d in zip(competencies.tolist(), values.tolist(), docs.tolist())]
+                for c, v, d in zip(competencies.tolist(), values.tolist(), doc_numbers)]
 
     def bm25_top(self, query: str, k: int = 100) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best competencies for ``query`` by BM25 as arrays: their numbers in

@@ -319,7 +319,7 @@ def _read_csv(path: Path, columns: Columns, start: Position | None) -> Iterator[
             elif len(row) != len(header):
                 yield where, RowError(str(path), where.line, f"row has {len(row)} fields, the header has {len(header)}")
             else:
-                values = {key: (row[i] if i is not None else None) for key, i in index.items()}
+                values: dict[str, Any] = {key: (row[i] if i is not None else None) for key, i in index.items()}
                 values["groups"] = {name: (row[i] if i is not None else None) for name, i in groups.items()}
                 yield where, _posting(values, path, where.line)
 
@@ -399,6 +399,7 @@ def _read_parquet(path: Path, columns: Columns, start: Position | None, *, batch
     groups = names.pop("groups")
     wanted = list(dict.fromkeys(c for c in [*names.values(), *groups.values()] if c is not None))
     skip = (start.line - 1) if start is not None else 0
+    row_groups: list[int]
     row_groups, row, first = [], 0, 0
     for i in range(parquet.metadata.num_row_groups):
         rows = parquet.metadata.row_group(i).num_rows
@@ -415,7 +416,7 @@ def _read_parquet(path: Path, columns: Columns, start: Position | None, *, batch
                 row += 1
                 if row <= skip:
                     continue
-                values = {key: (data[col][i] if col is not None else None) for key, col in names.items()}
+                values: dict[str, Any] = {key: (data[col][i] if col is not None else None) for key, col in names.items()}
                 values["groups"] = {name: (data[col][i] if col is not None else None) for name, col in groups.items()}
                 yield Position(row), _posting(values, path, row, row_word=True)
     except pa.ArrowException as exc:
@@ -425,7 +426,7 @@ def _read_parquet(path: Path, columns: Columns, start: Position | None, *, batch
 def _posting(values: dict[str, Any], path: Path, line: int, *, row_word: bool = False) -> Item:
     """A posting dict, or a RowError for a missing, empty, non-string or too long text."""
     text = values.get("text")
-    where = {"path": str(path), "line": None if row_word else line, "row": line if row_word else None}
+    where: dict[str, Any] = {"path": str(path), "line": None if row_word else line, "row": line if row_word else None}
     prefix = f"row {line}: " if row_word else ""
     if text is not None and not isinstance(text, str):
         return RowError(message=f"{prefix}posting text is a {type(text).__name__}, not a string", **where)
@@ -434,7 +435,7 @@ def _posting(values: dict[str, Any], path: Path, line: int, *, row_word: bool = 
     if len(text) > MAX_TEXT_CHARS:
         return RowError(message=f"{prefix}posting text is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}", **where)
     title = values.get("title")
-    posting = {
+    posting: dict[str, Any] = {
         "text": text,
         "title": title.strip() if isinstance(title, str) else "",
         "posted_on": _date_text(values.get("posted_on")),

@@ -120,7 +120,7 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_on_connect(dbapi_connection, _record) -> None:
     # Take BEGIN away from the sqlite3 module; _sqlite_on_begin emits it.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -133,7 +133,7 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
         cursor.close()
 
 
-def _sqlite_on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_on_begin(connection) -> None:
     mode = "IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "DEFERRED"
     connection.exec_driver_sql(f"BEGIN {mode}")
 

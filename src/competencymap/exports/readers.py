@@ -274,7 +274,7 @@ def parse_ctdl(doc: Any, *, path: str | None = None, defaults: Mapping[str, Any]
 class _Text:
     """Reads CTDL language maps (or plain strings), preferring the credential's language."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str | None) -> None:
         self.order = (language, f"{language}-US", f"{language}-CA", "en", "en-US")
 
     def many(self, value: Any) -> list[str]:

@@ -20,6 +20,7 @@ import os
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -205,7 +206,7 @@ def _from_json(data: dict) -> Framework | None:
     if data.get("cache_format") != CACHE_FORMAT:
         return None
     head = data["framework"]
-    scalars = {}
+    scalars: dict[str, Any] = {}
     for f in _scalar_fields():
         value = head[f.name]
         scalars[f.name] = tuple(value) if str(f.type).startswith("tuple") else value
@@ -252,9 +253,10 @@ def _relations_from_rows(rows: list[list], strings: list[str]) -> list[Relation]
     if hasattr(Relation, "__post_init__"):
         return [Relation(strings[s], strings[t], strings[k], score) for s, t, k, score in rows]
     new = object.__new__
-    set_source, set_target = Relation.source.__set__, Relation.target.__set__  # type: ignore[attr-defined]
-    set_type, set_score = Relation.type.__set__, Relation.score.__set__  # type: ignore[attr-defined]
-    out = []
+    slots: Any = Relation  # its fields are slot descriptors on the class, which mypy does not model
+    set_source, set_target = slots.source.__set__, slots.target.__set__
+    set_type, set_score = slots.type.__set__, slots.score.__set__
+    out: list[Relation] = []
     append = out.append
     for source, target, kind, score in rows:
         relation = new(Relation)
