@@ -416,6 +416,7 @@ def test_employer_sees_covered_and_uncovered_needs(page: Any, server: Server, sh
     assert by_ours.count() >= 1  # each covering credential links to its page
     assert page.get_by_test_id("stack").get_by_role("link").count() >= 1  # each links to its credential
     assert page.get_by_test_id("posting-input").input_value() == POSTING  # the text stays
+    page.locator("#match-result").scroll_into_view_if_needed()
     check_page(page, shots, "employer-match")
 
     wrong = tmp_path / "posting.pdf"
