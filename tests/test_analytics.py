@@ -132,7 +132,7 @@ class FakeApp:
         return list(self._crosswalk)
 
     def map_many(self, texts: Sequence[str], frameworks: Sequence[str], *, top_k: int = 10, kind: str = "auto",
-                 config: PipelineConfig | None = None) -> list[Result]:
+                 config: PipelineConfig | None = None, statement_top_k: int | None = None) -> list[Result]:
         self.calls.append((len(texts), tuple(frameworks), kind))
         if any("BOOM" in text for text in texts):
             raise RuntimeError("the encoder choked")

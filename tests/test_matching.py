@@ -120,11 +120,13 @@ class FakeApp:
         self.framework(name)
 
     def map(self, text: str, frameworks: Sequence[str] = ("tiny",), *, top_k: int = 10, kind: str = "auto",
-            config: PipelineConfig | None = None, context: str | None = None) -> MappingResult:
+            config: PipelineConfig | None = None, context: str | None = None,
+            statement_top_k: int | None = None) -> MappingResult:
         return self.map_many([text], frameworks, top_k=top_k, kind=kind, config=config)[0]
 
     def map_many(self, texts: Sequence[str], frameworks: Sequence[str] = ("tiny",), *, top_k: int = 10,
-                 kind: str = "auto", config: PipelineConfig | None = None) -> list[MappingResult]:
+                 kind: str = "auto", config: PipelineConfig | None = None,
+                 statement_top_k: int | None = None) -> list[MappingResult]:
         self.calls.append((len(texts), tuple(frameworks), kind, config))
         out = []
         for text in texts:

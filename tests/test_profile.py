@@ -13,8 +13,16 @@ E = "http://example.org/esco/"
 SIMILAR = {frozenset((E + "load", E + "unload")): 0.72, frozenset((E + "load", E + "cargo")): 0.76}
 
 
-def similarity(a: str, b: str) -> float:
-    return 1.0 if a == b else SIMILAR.get(frozenset((a, b)), 0.1)
+def pairwise(table: dict[frozenset[str], float], default: float = 0.1):  # noqa: ANN201
+    def similarity(iris):  # noqa: ANN001, ANN202
+        import numpy as np
+
+        return np.array([[1.0 if a == b else table.get(frozenset((a, b)), default) for b in iris] for a in iris])
+
+    return similarity
+
+
+similarity = pairwise(SIMILAR)
 
 
 def m(name: str, score: float, confident: bool = True) -> Match:
@@ -74,8 +82,7 @@ def test_same_words_collapse_at_a_lower_similarity_than_different_words() -> Non
     def found_by(name: str, score: float, span: tuple[int, int]) -> Match:
         return Match(E + name, name, "esco", score, confident=True, evidence=(Evidence("label", "pref_label", name, score, span),))
 
-    close = {frozenset((E + "a", E + "b")): 0.65}
-    sim = lambda a, b: 1.0 if a == b else close.get(frozenset((a, b)), 0.0)  # noqa: E731
+    sim = pairwise({frozenset((E + "a", E + "b")): 0.65}, 0.0)
     assert [k.label for k in collapse([found_by("a", 0.9, (0, 10)), found_by("b", 0.8, (0, 10))], sim)] == ["a"]
     assert [k.label for k in collapse([found_by("a", 0.9, (0, 4)), found_by("b", 0.8, (6, 10))], sim)] == ["a", "b"]
 

@@ -48,6 +48,7 @@ from competencymap.matching import (
     COUNTED,
     FALLBACK_NEEDS,
     NEED_TOP_K,
+    STATEMENT_TOP_K,
     CoverageRule,
     Offer,
     catalog_offers,
@@ -316,7 +317,8 @@ def posting_groups(posting: dict[str, Any], names: Sequence[str]) -> tuple[str, 
     """The posting's values of the group-by columns (from its ``groups`` dict or its own keys)."""
     if not names:
         return ()
-    values = posting.get("groups") if isinstance(posting.get("groups"), Mapping) else posting
+    groups = posting.get("groups")
+    values: Mapping[str, Any] = groups if isinstance(groups, Mapping) else posting
     out = []
     for name in names:
         value = values.get(name)
@@ -397,8 +399,8 @@ class DemandCounter:
         self.cells.update(part.cells)
         for key, label in part.labels.items():
             self.labels.setdefault(key, label)
-        for key, label in part.occupation_labels.items():
-            self.occupation_labels.setdefault(key, label)
+        for occupation, label in part.occupation_labels.items():
+            self.occupation_labels.setdefault(occupation, label)
         self.postings += part.postings
         self.statements += part.statements
         self.fallback += part.fallback
@@ -483,6 +485,7 @@ def demand_context(app: CompetencyMap, options: DemandOptions, offers: Sequence[
     notes: list[str] = []
     sfs_fw = _known(app, options.sfs) if options.rollup else None
     extra = [options.sfs] if sfs_fw is not None and options.sfs not in frameworks else []
+    relations: list[Relation]
     rule, relations = CoverageRule([]), []
     if catalog or sfs_fw is not None:
         rule, relations, rule_notes = coverage_rule(app, frameworks, offers, extra)
@@ -760,7 +763,8 @@ def map_batch(app: CompetencyMap, batch: Sequence[tuple[int, dict[str, Any]]], o
 def _map(app: CompetencyMap, items: Sequence[dict[str, Any]], texts: Sequence[str], ids: Sequence[str],
          months: Sequence[str | None], options: DemandOptions) -> list[MappedPosting]:
     config = options.pipeline_config
-    results = app.map_many(texts, list(options.frameworks), top_k=options.top_k, kind="posting", config=config)
+    results = app.map_many(texts, list(options.frameworks), top_k=options.top_k, kind="posting", config=config,
+                           statement_top_k=min(options.top_k, STATEMENT_TOP_K))
     jobs: list[tuple[str, str] | None] = [None] * len(items)
     if options.by_occupation:
         jobs = list(posting_occupations(app, items, texts, options.occupations, config))
@@ -780,7 +784,7 @@ def map_batch_safely(
     ready: list[tuple[int, dict[str, Any], str, str, str | None]] = []
     for number, posting in batch:
         pid = posting_id(posting, number)
-        where = {"number": number, "posting_id": pid, "source": posting.get("source"), "line": posting.get("line")}
+        where: dict[str, Any] = {"number": number, "posting_id": pid, "source": posting.get("source"), "line": posting.get("line")}
         try:
             text = posting_text(posting, number)
         except CompetencyMapError as exc:

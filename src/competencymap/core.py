@@ -193,12 +193,13 @@ class CompetencyMap:
         kind: str = "auto",
         config: PipelineConfig | None = None,
         context: str | None = None,
+        statement_top_k: int | None = None,
     ) -> MappingResult:
         """Map a text (outcomes or a posting) onto each framework: statements, matches, profile.
         `context` (a credential's or posting's title) lets the text's theme support fitting
         competencies."""
         return self.map_many([text], frameworks, top_k=top_k, kind=kind, config=config,
-                             contexts=[context] if context else None)[0]
+                             contexts=[context] if context else None, statement_top_k=statement_top_k)[0]
 
     def map_many(
         self,
@@ -209,12 +210,14 @@ class CompetencyMap:
         kind: str = "auto",
         config: PipelineConfig | None = None,
         contexts: Sequence[str | None] | None = None,
+        statement_top_k: int | None = None,
     ) -> list[MappingResult]:
         """Map several texts; their statements are embedded in shared batches. `contexts`, one
-        per text or None, as for `map`."""
+        per text or None, as for `map`; `statement_top_k` caps each statement's matches (default
+        `top_k`), the profile keeping `top_k` per framework."""
         matchers = [self.matcher(name, config) for name in frameworks]
         return map_texts(texts, matchers, top_k=top_k, kind=kind, crosswalks=self._crosswalks_for(frameworks),
-                         contexts=contexts)
+                         contexts=contexts, statement_top_k=statement_top_k)
 
     @_locked
     def _crosswalks_for(self, frameworks: Sequence[str]) -> dict[str, tuple[str, dict[str, list[Relation]]]]:

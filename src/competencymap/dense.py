@@ -61,6 +61,9 @@ class DenseView:
         self._label_weight = field_weight[self._label_rows]  # a label's similarity counts this much
         counts = np.bincount(owner[label_rows], minlength=len(self.iris))
         self._label_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        fields = np.array([e.field for e in self.entries])
+        self._single_fields = {str(f) for f in np.unique(fields)  # fields with one text per competency at most
+                               if np.bincount(owner[fields == f]).max() <= 1}
         self._description_row = np.full(len(self.iris), -1, np.int64)
         for row, entry in enumerate(self.entries):
             if entry.field == DESCRIPTION:
@@ -79,7 +82,8 @@ class DenseView:
         """For each query, up to k competency positions owning its nearest texts (one search)."""
         if len(queries) == 0 or k <= 0:
             return []
-        _, rows = self.index.search_rows(queries, min(len(self.entries), k * 4))
+        limits = {name: k for name in self._single_fields}
+        _, rows = self.index.search_rows(queries, min(len(self.entries), k * 4), per_field=limits)
         out = []
         for row in rows:
             owners = self.owner[row[row >= 0]]

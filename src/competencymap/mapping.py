@@ -49,18 +49,21 @@ def map_texts(
     kind: str = "auto",
     crosswalks: Crosswalks | None = None,
     contexts: Sequence[str | None] | None = None,
+    statement_top_k: int | None = None,
 ) -> list[MappingResult]:
     """Map several texts at once (their statements are encoded once, in shared batches).
 
     With `crosswalks`, a target framework's matches also take evidence from the source
     framework's matches of the same statement (see :func:`through_crosswalk`). A text's
     context (a credential's title, a posting's title) lets its theme support fitting
-    competencies in every statement (see `document_contexts`)."""
+    competencies in every statement (see `document_contexts`). `statement_top_k` (default
+    `top_k`) caps each statement's matches; the profile keeps `top_k` per framework."""
     split = [split_text(text, kind) for text in texts]
     flat = [s for statements, _ in split for s in statements]
     around = document_contexts(matchers, [len(statements) for statements, _ in split], contexts)
-    per_framework = [matcher.rank_statements(flat, top_k=top_k, contexts=around) for matcher in matchers]
-    per_framework = _apply_crosswalks(matchers, per_framework, crosswalks or {}, top_k)
+    per_statement = statement_top_k or top_k
+    per_framework = [matcher.rank_statements(flat, top_k=per_statement, contexts=around) for matcher in matchers]
+    per_framework = _apply_crosswalks(matchers, per_framework, crosswalks or {}, per_statement)
     out, pos = [], 0
     for statements, dropped in split:
         results: list[StatementResult] = []

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from competencymap.core import CompetencyMap
 
 NEED_TOP_K = 30  # profile entries considered per framework
+STATEMENT_TOP_K = 10  # matches kept per statement of a posting (a line names a handful at most)
 FALLBACK_NEEDS = 3  # needs taken when a framework has no confident match
 RELATIONS = ("same", "broader", "narrower", "sibling", "crosswalk")  # strongest first
 COUNTED = frozenset(("same", "broader", "narrower"))  # relations that meet a need; the others are "related"
@@ -199,7 +200,8 @@ def posting_needs(
     """What a posting asks for: confident profile entries per framework (see module docs); the
     posting's `title` is the mapping's context."""
     frameworks = list(frameworks)
-    result = app.map(text, frameworks, top_k=top_k, kind="posting", config=config, context=title or None)
+    result = app.map(text, frameworks, top_k=top_k, kind="posting", config=config, context=title or None,
+                     statement_top_k=min(top_k, STATEMENT_TOP_K))
     return needs_from_result(result, frameworks)
 
 

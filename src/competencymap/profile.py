@@ -23,13 +23,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+import numpy as np
+
 from competencymap.results import Match, StatementResult
 
 SUPPORT_BONUS = 0.03
 DUPLICATE = 0.7  # cosine of two preferred labels at which one statement's matches are one entry
 SAME_SPAN_DUPLICATE = 0.6  # the same, when both were found by the same words of the statement
 
-Similarity = Callable[[str, str], float]
+Similarity = Callable[[Sequence[str]], np.ndarray]  # IRIs -> their pairwise preferred-label cosines
 
 _OPTIONAL = re.compile(
     r"\b(?:(?:is|are|would\s+be|will\s+be|considered)\s+(?:an?\s+|a\s+strong\s+|a\s+definite\s+)?(?:asset|plus|bonus|advantage)|"
@@ -47,17 +49,21 @@ def is_optional(text: str) -> bool:
 def collapse(matches: Sequence[Match], similarity: Similarity | None, *, at: float = DUPLICATE) -> list[Match]:
     """One statement's matches, best first, with each near duplicate folded into the better match
     it is close to (kept in that match's ``related``)."""
-    if similarity is None:
+    if similarity is None or len(matches) < 2:
         return list(matches)
-    kept: list[Match] = []
-    related: dict[str, list[str]] = {}
-    for match in sorted(matches, key=lambda m: -m.score):
-        home = next((k for k in kept if similarity(k.iri, match.iri) >= _limit(k, match, at)), None)
+    ordered = sorted(matches, key=lambda m: -m.score)
+    cosines = similarity([m.iri for m in ordered])
+    spans = [evidence_span(m) for m in ordered]
+    kept: list[int] = []
+    related: dict[int, list[str]] = {}
+    for i in range(len(ordered)):
+        home = next((k for k in kept if cosines[k, i] >= _limit(spans[k], spans[i], at)), None)
         if home is None:
-            kept.append(match)
+            kept.append(i)
         else:
-            related.setdefault(home.iri, []).append(match.iri)
-    return [replace(m, related=m.related + tuple(related.get(m.iri, ()))) for m in kept]
+            related.setdefault(home, []).append(ordered[i].iri)
+    return [replace(ordered[k], related=ordered[k].related + tuple(related.get(k, ()))) if k in related else ordered[k]
+            for k in kept]
 
 
 def evidence_span(match: Match) -> tuple[int, int] | None:
@@ -69,9 +75,8 @@ def evidence_span(match: Match) -> tuple[int, int] | None:
     return None
 
 
-def _limit(kept: Match, match: Match, at: float) -> float:
-    same = evidence_span(kept) is not None and evidence_span(kept) == evidence_span(match)
-    return min(at, SAME_SPAN_DUPLICATE) if same else at
+def _limit(kept: tuple[int, int] | None, other: tuple[int, int] | None, at: float) -> float:
+    return min(at, SAME_SPAN_DUPLICATE) if kept is not None and kept == other else at
 
 
 def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity: Similarity | None = None) -> list[Match]:

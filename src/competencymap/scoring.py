@@ -58,7 +58,8 @@ class PipelineConfig:
     verb_weight: float = 0.03  # knowledge verbs favour knowledge concepts, action verbs skills
     context_weight: float = 0.4  # similarity to the document's context (a credential's or posting's title)
     candidates: int = 150  # competencies taken from each retrieval stage before re-scoring
-    phrase_candidates: int = 50  # competencies taken from the nearest texts of each phrase
+    bm25_candidates: int = 150  # competencies taken from BM25
+    phrase_candidates: int = 0  # competencies from each phrase's own nearest texts (0: none; measured: no change)
     threshold: float = 0.8  # confidence cut-off on the confidence score (docs/design.md, section 13)
     # Frameworks whose scores sit on another scale get their own cut-off (short, broad labels).
     thresholds: tuple[tuple[str, float], ...] = (("sfs", 0.65),)
@@ -171,12 +172,12 @@ class FrameworkMatcher:
             return [self._signals(s, q, m, dense, v, c)
                     for s, q, m, dense, v, c in zip(statements, queries, stacked, nearest, encoded, around)]
 
-    def similarity(self, a: str, b: str) -> float:
-        """Cosine of two competencies' preferred labels (0 when either is unknown)."""
+    def similarity(self, iris: Sequence[str]) -> np.ndarray:
+        """Pairwise cosines of competencies' preferred labels (0 for one this framework lacks)."""
         position = self._dense.position
-        if a not in position or b not in position:
-            return 0.0
-        return float(self._pref_vectors[position[a]] @ self._pref_vectors[position[b]])
+        rows = np.array([position.get(iri, -1) for iri in iris], np.int64)
+        vectors = np.where((rows >= 0)[:, None], self._pref_vectors[np.maximum(rows, 0)], 0.0)
+        return vectors @ vectors.T
 
     def candidate_iris(self, found: Signals) -> list[str]:
         """The IRIs of a statement's candidates, in the order of its signal arrays."""
@@ -190,10 +191,11 @@ class FrameworkMatcher:
             return [empty for _ in stacked]
         parts = [m[1:] for m in stacked]
         wholes = self._dense.candidates_each(np.vstack([m[:1] for m in stacked]), cfg.candidates)
-        flat = self._dense.candidates_each(np.vstack(parts), cfg.phrase_candidates) if any(len(p) for p in parts) else []
+        flat = (self._dense.candidates_each(np.vstack(parts), cfg.phrase_candidates)
+                if cfg.phrase_candidates > 0 and any(len(p) for p in parts) else [])
         out, position = [], 0
         for whole, part in zip(wholes, parts):
-            mine = [whole, *flat[position : position + len(part)]]
+            mine = [whole, *flat[position : position + len(part)]] if flat else [whole]
             out.append(np.unique(np.concatenate(mine)))
             position += len(part)
         return out
@@ -203,7 +205,7 @@ class FrameworkMatcher:
         cfg = self.config
         offset = vectors.parts.content[0] if cfg.outcome_lexical and vectors.parts.verbs else 0
         text = statement.text[offset:] if offset else statement.text
-        bm25_ids, bm25_scores = self.lexical.bm25_top(text, k=cfg.candidates) if cfg.bm25_weight > 0 else (
+        bm25_ids, bm25_scores = self.lexical.bm25_top(text, k=cfg.bm25_candidates) if cfg.bm25_weight > 0 else (
             np.zeros(0, np.int64), np.zeros(0, np.float32))
         bm25_positions = self._lexical_position[bm25_ids]
         exact = self.lexical.exact(text) if cfg.exact_weight > 0 else []

@@ -88,7 +88,7 @@ def list_command(state: _State, fmt: str, search: str | None, limit: int, offset
     if fmt == "json":
         _echo_json([c.model_dump(mode="json") for c in credentials])
         return
-    rows = [("ID", "TITLE", "ISSUER", "OUTCOMES", "ACCEPTED", "SUGGESTED")]
+    rows: list[tuple[Any, ...]] = [("ID", "TITLE", "ISSUER", "OUTCOMES", "ACCEPTED", "SUGGESTED")]
     for credential in credentials:
         counts = Counter(t.state for t in state.catalog.list_tags(credential.id))
         rows.append((credential.id, credential.title, credential.issuer, len(credential.learning_outcomes),

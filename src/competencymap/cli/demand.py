@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -197,7 +198,7 @@ def _single_process(app: CompetencyMap, inputs: tuple[str, ...], columns: Column
     from competencymap.corpus.inputs import resolve_inputs
 
     files = resolve_inputs(list(inputs))
-    named = {"text_column": columns.text, "title_column": columns.title, "date_column": columns.date,
+    named: dict[str, Any] = {"text_column": columns.text, "title_column": columns.title, "date_column": columns.date,
              "id_column": columns.id, "group_by": columns.groups}
     total = sum(scan_postings(f.name, check=posting_month if options.by_month else None, **named) for f in files)
 

@@ -97,7 +97,7 @@ def map_command(app: CompetencyMap, frameworks: tuple[str, ...], top_k: int, fmt
     writer = Writer(app, names, top_k=top_k, kind=kind, fmt=fmt, statements=statements)
     batch: list[Record] = []
     with Progress() as progress:
-        for record in read_records(click.get_text_stream("stdin")):
+        for record in read_records(click.get_text_stream("stdin")):  # type: ignore[operator]  # click 8.5 serves this deprecated name from a module __getattr__ typed object
             if record.error is not None and fail_fast:
                 writer.write(batch, progress)
                 raise InputTextError(record.error, path="stdin", line=record.line)

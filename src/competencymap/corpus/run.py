@@ -134,7 +134,7 @@ def run_corpus(
     folder.create()
     done = [p for p in plan.partitions if folder.done(p.id)]
     todo = [p for p in plan.partitions if not folder.done(p.id)]
-    manifest = {"format": FORMAT, "state": "running", "run": signature, "inputs": _inputs(files, plan),
+    manifest: dict[str, Any] = {"format": FORMAT, "state": "running", "run": signature, "inputs": _inputs(files, plan),
                 "runs": [*(previous or {}).get("runs", []), {"started": _iso(clock["started"]), "partitions_to_map": len(todo)}]}
     folder.write_manifest(manifest)
     scanned = time.perf_counter() - start

@@ -146,7 +146,7 @@ def to_skos_turtle(crosswalk: Crosswalk) -> str:
     graph.add((mapping_set, DCTERMS.license, URIRef(LICENSE)))
     for row in crosswalk.rows():
         subject, obj = URIRef(row["subject_id"]), URIRef(row["object_id"])
-        predicate = SKOS[row["predicate_id"].removeprefix("skos:")]
+        predicate: URIRef = SKOS[row["predicate_id"].removeprefix("skos:")]
         graph.add((subject, predicate, obj))
         graph.add((subject, SKOS.prefLabel, Literal(row["subject_label"], lang=crosswalk.source.language)))
         graph.add((obj, SKOS.prefLabel, Literal(row["object_label"], lang=crosswalk.target.language)))

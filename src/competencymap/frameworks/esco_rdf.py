@@ -149,7 +149,7 @@ def _open_rdf(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
                 member = _zip_member(path, archive)
                 stream: IO[bytes] = stack.enter_context(archive.open(member))
                 if member.lower().endswith(".gz"):
-                    stream = stack.enter_context(gzip.open(stream, "rb"))
+                    stream = stack.enter_context(gzip.open(stream, "rb"))  # type: ignore[arg-type]  # typeshed: GzipFile is no IO[bytes]
                 yield {"input": stream, "format": _format_for(member)}, f"{path}:{member}"
                 return
         except (zipfile.BadZipFile, OSError) as exc:
@@ -223,6 +223,7 @@ def _collect(quads: Iterator[Any], lang: str) -> _Tables:  # noqa: C901 - one fl
     xl_kind = {XL_PREF: "pref", XL_ALT: "alt", XL_HIDDEN: "hidden"}
     plain = {PREF: pref, ALT: alt, HIDDEN: hidden}
     count = 0
+    strength: str | None  # an association's strength (None: a relationship type it does not know)
     for quad in quads:
         count += 1
         code = predicates.get(quad.predicate.value)
@@ -417,7 +418,7 @@ def _build(t: _Tables, kinds: dict[str, str], r: _Resolved) -> tuple[dict[str, C
     isco_codes = {iri: _code(t, iri) for iri in labelled if kinds[iri] == "isco"}
     for iri in sorted(labelled):
         kind = kinds[iri]
-        common = dict(
+        common: dict[str, Any] = dict(
             iri=iri, framework=V.ESCO_ID, pref_label=labelled[iri], alt_labels=r.others(iri, "alt"),
             hidden_labels=r.others(iri, "hidden"), description=r.text(iri, "description"),
             broader=tuple(sorted(broader.get(iri, ()))), status=status.get(iri, "").strip() or "released",

@@ -392,7 +392,7 @@ class _LineStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, target: bytearray) -> int:  # type: ignore[override]
+    def readinto(self, target: memoryview) -> int:  # type: ignore[override]
         size = len(target)
         while len(self.buffer) < size:
             chunk = "".join(line for _, line in zip(range(4096), self.lines))

@@ -208,7 +208,7 @@ def _open_rdf(path: Path) -> Iterator[tuple[IO[bytes], str, str]]:
                 yield stream, inner, f"{path}!{inner}"
     elif lower.endswith(".gz"):
         with gzip.open(path, "rb") as stream:
-            yield stream, path.name[:-3], str(path)
+            yield stream, path.name[:-3], str(path)  # type: ignore[misc]  # typeshed: GzipFile is no IO[bytes]
     else:
         with path.open("rb") as stream:
             yield stream, path.name, str(path)
