@@ -160,6 +160,6 @@ async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_request_validation)  # type: ignore[arg-type]
     app.add_exception_handler(ValidationError, _on_pydantic_validation)  # type: ignore[arg-type]
-    app.add_exception_handler(CompetencyMapError, _on_library_error)
+    app.add_exception_handler(CompetencyMapError, _on_library_error)  # type: ignore[arg-type]  # Starlette types handlers for Exception
     app.add_exception_handler(HTTPException, _on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected)
