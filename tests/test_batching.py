@@ -67,3 +67,26 @@ def test_a_bad_text_fails_only_its_request(app: CompetencyMap) -> None:
         assert all(not isinstance(out[i], Exception) for i in range(len(texts)) if i != 5)
     finally:
         batcher.close()
+
+
+@pytest.mark.model
+def test_a_cached_ranking_equals_a_fresh_one_wherever_the_statement_sits(app: CompetencyMap) -> None:
+    from competencymap.mapping import PipelineConfig
+
+    text = "Experience with PostgreSQL and Java, baking bread on weekends"
+    first = app.map(f"Intro line.\n{text}", ["mini"], top_k=5, kind="posting")
+    again = app.map(f"A much longer introduction line here.\n{text}", ["mini"], top_k=5, kind="posting")
+    matcher = app.matcher("mini")
+    assert matcher.rankings.hits >= 1
+    fresh_app = CompetencyMap(load_settings(home=app.settings.home, statement_cache=0))
+    fresh = fresh_app.map(f"A much longer introduction line here.\n{text}", ["mini"], top_k=5, kind="posting")
+    assert fresh_app.matcher("mini", PipelineConfig()).rankings.capacity == 0
+    mine, theirs = again.results[-1].matches, fresh.results[-1].matches
+    assert [(m.iri, m.score, m.confident) for m in mine] == [(m.iri, m.score, m.confident) for m in theirs]
+    assert [e.span for m in mine for e in m.evidence] == [e.span for m in theirs for e in m.evidence]
+    statement = again.results[-1].statement
+    for m in mine:
+        for e in m.evidence:
+            if e.span is not None and e.method in ("label", "exact"):
+                assert statement.start <= e.span[0] < e.span[1] <= statement.end
+    assert first.results[-1].statement.start != statement.start

@@ -34,6 +34,8 @@ from competencymap.model import KIND_KNOWLEDGE, KIND_SKILL, KIND_UNTYPED, Framew
 from competencymap.occupation_context import OccupationContext
 from competencymap.outcome import KNOWLEDGE, SKILL
 from competencymap.profile import evidence_span
+from competencymap.ranking_cache import CAPACITY as CACHE
+from competencymap.ranking_cache import RankingCache, context_key
 from competencymap.results import Evidence, Match
 from competencymap.segment import Statement
 from competencymap.statement_vectors import StatementEncoder, StatementVectors
@@ -132,8 +134,11 @@ class FrameworkMatcher:
         lexical: LexicalIndex,
         vectors: StatementEncoder,
         config: PipelineConfig,
+        *,
+        rankings: RankingCache | None = None,
     ) -> None:
         self.framework = framework
+        self.rankings = rankings if rankings is not None else RankingCache(min(vectors.capacity, CACHE))
         self.index = index
         self.lexical = lexical
         self.vectors = vectors
@@ -156,9 +161,17 @@ class FrameworkMatcher:
         """Rank each statement (statement vectors come from the shared, cached encoder); a
         statement's context vector (see `mapping.document_contexts`) lets its document's themes
         support fitting competencies."""
-        found = self.statement_signals(statements, contexts)
-        with single_threaded():
-            return [self._top(item, top_k) for item in found]
+        around = list(contexts) if contexts is not None else [None] * len(statements)
+        keys = [(s.text, top_k, context_key(c)) for s, c in zip(statements, around)]
+        out: list[list[Match] | None] = [self.rankings.get(k, s.start) for k, s in zip(keys, statements)]
+        missing = [i for i, found in enumerate(out) if found is None]
+        if missing:
+            signals = self.statement_signals([statements[i] for i in missing], [around[i] for i in missing])
+            with single_threaded():
+                for i, item in zip(missing, signals):
+                    out[i] = self._top(item, top_k)
+                    self.rankings.put(keys[i], out[i], statements[i].start)  # type: ignore[arg-type]
+        return out  # type: ignore[return-value]
 
     def statement_signals(self, statements: Sequence[Statement],
                           contexts: Sequence[np.ndarray | None] | None = None) -> list[Signals]:
