@@ -171,8 +171,9 @@ BINS = (0.0, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 9.0)
 
 
 def reliability(app: CompetencyMap, sets: dict[str, list[Query]]) -> list[dict]:
-    """Top-1 ESCO matches of every statement by score bin: how often the top match is a gold concept
-    (strict: a near miss counts as wrong), and how many top matches the bin holds."""
+    """Top-1 ESCO matches of every statement by confidence score (what the threshold reads: the score
+    without context and generic exact hits) in bins: how often the top match is a gold concept
+    (strict: a near miss counts as wrong), and how many top matches each bin holds."""
     matcher = app.matcher("esco")
     tops: list[tuple[float, bool]] = []
     for name, queries in sets.items():
@@ -180,7 +181,7 @@ def reliability(app: CompetencyMap, sets: dict[str, list[Query]]) -> list[dict]:
             continue
         statements = [Statement(q.text, 0, len(q.text)) for q in queries]
         found = matcher.rank_statements(statements, top_k=1, contexts=_contexts(matcher, queries))
-        tops += [(m[0].score, m[0].iri in q.gold) for q, m in zip(queries, found) if m]
+        tops += [(m[0].signals["confidence"], m[0].iri in q.gold) for q, m in zip(queries, found) if m]
     rows = []
     for low, high in zip(BINS, BINS[1:]):
         inside = [ok for value, ok in tops if low <= value < high]
