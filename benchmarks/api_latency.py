@@ -74,9 +74,11 @@ def wait_for_index(frameworks: list[str], seconds: float) -> None:
         time.sleep(30)
 
 
-def start_server(frameworks: list[str], folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(frameworks: list[str], folder: Path, cache: bool = False) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = dict(os.environ, COMPETENCYMAP_DATABASE_URL=f"sqlite:///{folder / 'catalog.sqlite'}", HF_HUB_OFFLINE="1")
+    if not cache:  # the texts cycle, so cached results would make repeats free; measure the work itself
+        env["COMPETENCYMAP_STATEMENT_CACHE"] = "0"
     env.pop("COMPETENCYMAP_API_KEY", None)
     command = [sys.executable, "-m", "competencymap", "serve", "--port", str(port), "--framework", ",".join(frameworks),
                "--no-build-index", "--no-seed", "--log-level", "warning"]
@@ -129,6 +131,42 @@ def run_clients(url: str, work: list[tuple[str, str]], clients: int, top_k: int)
     return records, time.perf_counter() - start
 
 
+def during_demand(url: str, postings: int) -> dict[str, Any]:
+    """GET /health and GET /search, asked every quarter second while one demand request over
+    `postings` postings runs (each posting made unique, so none is free): their latencies."""
+    samples = [json.loads(line) for line in POSTINGS.read_text("utf-8").splitlines() if line.strip()]
+    body = {"postings": [{"title": p["title"], "text": p["text"] + f"\nReference {i}."}
+                         for i, p in ((i, samples[i % len(samples)]) for i in range(postings))],
+            "frameworks": ["esco"]}
+    done: dict[str, Any] = {}
+
+    def demand() -> None:
+        start = time.perf_counter()
+        response = httpx.post(f"{url}/analytics/demand", json=body, timeout=3600)
+        done.update(status=response.status_code, seconds=time.perf_counter() - start)
+
+    worker = threading.Thread(target=demand)
+    worker.start()
+    health: list[float] = []
+    search: list[float] = []
+    with httpx.Client(base_url=url, timeout=60) as http:
+        time.sleep(1.0)  # let the demand request start
+        while worker.is_alive():
+            for path, params, into in (("/health", None, health), ("/search", {"q": "bookkeeping", "top_k": 5}, search)):
+                start = time.perf_counter()
+                http.get(path, params=params)
+                into.append(time.perf_counter() - start)
+            time.sleep(0.25)
+    worker.join()
+
+    def figures(values: list[float]) -> dict[str, Any]:
+        return {"n": len(values), "median": round(statistics.median(values), 4), "p95": round(percentile(values, 95), 4),
+                "max": round(max(values), 4)} if values else {"n": 0}
+
+    return {"postings": postings, "demand_status": done.get("status"), "demand_seconds": round(done.get("seconds", 0), 1),
+            "health_seconds": figures(health), "search_seconds": figures(search)}
+
+
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100)."""
     ordered = sorted(values)
@@ -171,6 +209,8 @@ def main() -> None:
     parser.add_argument("--url", help="benchmark a server that is already running")
     parser.add_argument("--wait", type=float, default=0, help="seconds to wait for missing indexes")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--demand", type=int, default=500, help="postings of the demand request run during /health polls (0: skip)")
+    parser.add_argument("--cache", action="store_true", help="keep the statement caches on (off by default)")
     args = parser.parse_args()
     frameworks = [n.strip() for n in args.framework.split(",") if n.strip()]
     corpus = texts()
@@ -182,13 +222,14 @@ def main() -> None:
         else:
             wait_for_index(frameworks, args.wait)
             started = time.perf_counter()
-            process, url = start_server(frameworks, Path(folder))
+            process, url = start_server(frameworks, Path(folder), args.cache)
             print(f"server ready in {time.perf_counter() - started:.1f}s at {url}", file=sys.stderr)
         try:
             health = httpx.get(f"{url}/health", timeout=30).json()
             run_clients(url, corpus[: args.warmup], 1, args.top_k)
             load_before = os.getloadavg()
             records, wall = run_clients(url, work, args.clients, args.top_k)
+            blocking = during_demand(url, args.demand) if args.demand > 0 else None
             load_after = os.getloadavg()
         finally:
             if process is not None:
@@ -199,7 +240,8 @@ def main() -> None:
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": "python benchmarks/api_latency.py " + " ".join(sys.argv[1:]),
         "server": {"frameworks": health["frameworks"], "model": health["model"], "version": health["version"],
-                   "engine": "one mapping at a time (shared engine); requests queue"},
+                   "engine": "concurrent /map requests micro-batched; other routes call the engine directly",
+                   "statement_cache": "on" if args.cache else "off"},
         "clients": args.clients,
         "top_k": args.top_k,
         "texts": {"outcomes": "learning outcomes of the 12 sample credentials (one text each)",
@@ -208,6 +250,7 @@ def main() -> None:
                     "load_average_before": [round(x, 2) for x in load_before],
                     "load_average_after": [round(x, 2) for x in load_after]},
         **summary(records, wall),
+        "while_a_demand_request_runs": blocking,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -215,6 +258,10 @@ def main() -> None:
     print(f"{result['requests']} requests, {args.clients} clients, {result['errors']} errors, {wall:.1f}s")
     print(f"latency  median {lat['median']:.3f}s  p95 {lat['p95']:.3f}s  p99 {lat['p99']:.3f}s")
     print(f"throughput {result['throughput_rps']:.2f} requests/s; load average {result['machine']['load_average_before']}")
+    if blocking:
+        print(f"during a {blocking['postings']}-posting demand request ({blocking['demand_seconds']}s): /health median "
+              f"{blocking['health_seconds'].get('median')}s p95 {blocking['health_seconds'].get('p95')}s; /search median "
+              f"{blocking['search_seconds'].get('median')}s p95 {blocking['search_seconds'].get('p95')}s")
     print(f"written to {args.output}")
 
 

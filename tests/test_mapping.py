@@ -181,3 +181,14 @@ def test_map_text_profile_and_dropped_boilerplate(built_home: Path) -> None:
     assert {m.label for m in result.profile[:4]} >= {"SQL", "Java (computer programming)"}
     with pytest.raises(InputTextError):
         app.map("   ", ["mini"])
+
+
+@pytest.mark.model
+def test_map_cli_bytes_that_are_not_utf8_fail_only_their_record(built_home: Path) -> None:
+    data = b'{"id": "a", "text": "Bake bread"}\n{"id": "b", "text": "bad \xff byte"}\n{"id": "c", "text": "Use SQL"}\n'
+    done = subprocess.run([sys.executable, "-m", "competencymap", "map", "--framework", "mini", "--top-k", "1"],
+                          input=data, capture_output=True, env=env_with_home(built_home), timeout=300)
+    assert done.returncode == 3, done.stderr
+    out = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert [o.get("id") for o in out] == ["a", None, "c"] and "error" in out[1] and out[2]["matches"]
+    assert b"Traceback" not in done.stderr

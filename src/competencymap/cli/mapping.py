@@ -9,6 +9,7 @@ failed; with `--fail-fast` the run stops at the first bad record (exit 1).
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ def map_command(app: CompetencyMap, frameworks: tuple[str, ...], top_k: int, fmt
     writer = Writer(app, names, top_k=top_k, kind=kind, fmt=fmt, statements=statements)
     batch: list[Record] = []
     with Progress() as progress:
-        for record in read_records(click.get_text_stream("stdin")):  # type: ignore[operator]  # click 8.5 serves this deprecated name from a module __getattr__ typed object
+        for record in read_records(stdin()):
             if record.error is not None and fail_fast:
                 writer.write(batch, progress)
                 raise InputTextError(record.error, path="stdin", line=record.line)
@@ -108,6 +109,15 @@ def map_command(app: CompetencyMap, frameworks: tuple[str, ...], top_k: int, fmt
         writer.write(batch, progress)
     if writer.failed:
         sys.exit(EXIT_SOME_FAILED)
+
+
+def stdin() -> IO[str]:
+    """Standard input as UTF-8 text; bytes that are not UTF-8 become lone surrogates, which the
+    text check reports for their record (one bad byte never ends the run)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # already text (a test runner's stream)
+        return sys.stdin
+    return io.TextIOWrapper(buffer, encoding="utf-8", errors="surrogateescape")
 
 
 class Progress:
