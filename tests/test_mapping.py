@@ -192,3 +192,15 @@ def test_map_cli_bytes_that_are_not_utf8_fail_only_their_record(built_home: Path
     out = [json.loads(line) for line in done.stdout.decode().splitlines()]
     assert [o.get("id") for o in out] == ["a", None, "c"] and "error" in out[1] and out[2]["matches"]
     assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.model
+def test_map_cli_takes_a_title_as_context_and_checks_it(built_home: Path) -> None:
+    lines = [json.dumps({"id": "a", "text": "Prepare bread products", "title": "Bakery assistant"}),
+             json.dumps({"id": "b", "text": "Prepare bread products", "title": "Bad\u0007title"})]
+    done = _run(built_home, "map", "--framework", "mini", "--top-k", "3", stdin="\n".join(lines) + "\n")
+    assert done.returncode == 3, done.stderr
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    top = out[0]["statements"][0]["matches"][0]
+    assert out[0]["matches"] and any(e["method"] == "label" for e in top["evidence"])
+    assert "control character" in out[1]["error"] and '"title"' in out[1]["error"]

@@ -122,7 +122,8 @@ class CompetencyMap:
                         f"run `competencymap index build --framework {name}`"
                     )
                 return self.build_index(name, progress=progress)
-            self._indexes[name] = CompetencyIndex.load(folder, framework, self.encoder)
+            self._indexes[name] = CompetencyIndex.load(folder, framework, self.encoder,
+                                                       fingerprint=self.store.fingerprint(name))
         return self._indexes[name]
 
     @_locked
@@ -131,7 +132,8 @@ class CompetencyMap:
         folder = self.index_folder(name)
         framework = self.framework(name)
         previous = None if force else self._previous_index(folder)
-        index = CompetencyIndex.build(framework, self.encoder, previous=previous, progress=progress)
+        index = CompetencyIndex.build(framework, self.encoder, previous=previous, progress=progress,
+                                      fingerprint=self.store.fingerprint(name))
         index.save(folder)
         self._indexes[name] = index
         self._matchers = {k: v for k, v in self._matchers.items() if k[0] != name}

@@ -5,7 +5,7 @@ through their nearest texts; :meth:`DenseView.scores` then scores every candidat
 every query of a statement (the statement and its phrases) at once: the best cosine over the
 candidate's label vectors, and the cosine with its description. The vectors of the candidates
 are gathered once per statement and compared in one matrix product; which label gave a score
-is worked out only for the matches that are shown (:meth:`DenseScores.best_label`).
+is worked out only for the matches that are shown (:meth:`DenseScores.best_labels`).
 """
 
 from __future__ import annotations
@@ -31,14 +31,27 @@ class DenseScores:
     bounds: np.ndarray  # candidate j owns gathered label vectors bounds[j]:bounds[j+1]
     description_rows: np.ndarray  # entry row of each candidate's description (-1: none)
 
-    def best_label(self, j: int, query_weights: np.ndarray) -> tuple[int, int]:
-        """(entry row, query number) of candidate j's best weighted label similarity ((-1, -1): none)."""
-        a, b = int(self.bounds[j]), int(self.bounds[j + 1])
-        if a == b or not len(self.sims):
-            return -1, -1
-        block = self.sims[:, a:b] * query_weights[:, None]
-        query, column = np.unravel_index(int(np.argmax(block)), block.shape)
-        return int(self.rows[a + column]), int(query)
+    def best_labels(self, js: np.ndarray, query_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For candidates `js`: the entry row and query number of each one's best weighted label
+        similarity (-1 where a candidate has no label), in one pass."""
+        rows = np.full(len(js), -1, np.int64)
+        queries = np.full(len(js), -1, np.int64)
+        if not len(js) or not len(self.sims):
+            return rows, queries
+        starts, ends = self.bounds[js], self.bounds[js + 1]
+        lengths = ends - starts
+        if not lengths.sum():
+            return rows, queries
+        slots = np.repeat(np.arange(len(js)), lengths)
+        columns = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(lengths.sum())
+        weighted = self.sims[:, columns] * query_weights[:, None]
+        best_query = np.argmax(weighted, axis=0)
+        value = weighted[best_query, np.arange(len(columns))]
+        order = np.lexsort((np.arange(len(columns)), -value, slots))  # by slot, best first, then first column
+        first = order[np.r_[True, slots[order][1:] != slots[order][:-1]]]
+        rows[slots[first]] = self.rows[columns[first]]
+        queries[slots[first]] = best_query[first]
+        return rows, queries
 
 
 class DenseView:
@@ -50,32 +63,35 @@ class DenseView:
         self.vectors: np.ndarray = np.asarray(index.vectors())  # a plain view of the (memory-mapped) array
         self.iris: list[str] = list(dict.fromkeys(e.iri for e in self.entries))
         self.position: dict[str, int] = {iri: i for i, iri in enumerate(self.iris)}
-        owner = np.fromiter((self.position[e.iri] for e in self.entries), dtype=np.int64, count=len(self.entries))
+        position = self.position
+        owner = np.fromiter((position[e.iri] for e in self.entries), dtype=np.int64, count=len(self.entries))
         self.owner = owner
-        is_label = np.fromiter((e.field in LABEL_FIELDS for e in self.entries), dtype=bool, count=len(self.entries))
+        fields = np.array([e.field for e in self.entries])
+        is_label = np.isin(fields, LABEL_FIELDS)
         label_rows = np.flatnonzero(is_label)
         order = np.argsort(owner[label_rows], kind="stable")
         self._label_rows = label_rows[order]  # label rows grouped by owner
         weights = field_weights or {}
-        field_weight = np.array([weights.get(e.field, 1.0) for e in self.entries], np.float32)
+        field_weight = np.ones(len(self.entries), np.float32)
+        for name, weight in weights.items():
+            field_weight[fields == name] = weight
         self._label_weight = field_weight[self._label_rows]  # a label's similarity counts this much
         counts = np.bincount(owner[label_rows], minlength=len(self.iris))
         self._label_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        fields = np.array([e.field for e in self.entries])
         self._single_fields = {str(f) for f in np.unique(fields)  # fields with one text per competency at most
                                if np.bincount(owner[fields == f]).max() <= 1}
         self._description_row = np.full(len(self.iris), -1, np.int64)
-        for row, entry in enumerate(self.entries):
-            if entry.field == DESCRIPTION:
-                self._description_row[owner[row]] = row
+        described = np.flatnonzero(fields == DESCRIPTION)
+        self._description_row[owner[described]] = described
 
     def pref_vectors(self) -> np.ndarray:
         """One vector per competency (in position order): its preferred label's, else its first text's."""
+        fields = np.array([e.field for e in self.entries])
         rows = np.full(len(self.iris), -1, np.int64)
-        for row, entry in enumerate(self.entries):
-            position = self.position[entry.iri]
-            if rows[position] < 0 or (entry.field == "pref_label" and self.entries[rows[position]].field != "pref_label"):
-                rows[position] = row
+        _, first = np.unique(self.owner, return_index=True)  # each competency's first text
+        rows[self.owner[first]] = first
+        preferred = np.flatnonzero(fields == "pref_label")
+        rows[self.owner[preferred]] = preferred
         return np.asarray(self.vectors[rows])
 
     def candidates_each(self, queries: np.ndarray, k: int) -> list[np.ndarray]:

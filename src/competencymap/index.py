@@ -196,6 +196,7 @@ class CompetencyIndex:
         previous: CompetencyIndex | None = None,
         progress: bool = False,
         flat_limit: int = FLAT_LIMIT,
+        fingerprint: str | None = None,
     ) -> CompetencyIndex:
         """Embed the framework's skill texts and index them.
 
@@ -233,6 +234,7 @@ class CompetencyIndex:
             "framework_id": framework.id,
             "framework_iri": framework.iri,
             "framework_version": framework.version,
+            "framework_sha256": fingerprint,  # the normalized framework it was built from (when cached)
             "competency_count": len(framework.skills()),
             "vector_count": len(entries),
             "fields": list(fields),
@@ -290,17 +292,22 @@ class CompetencyIndex:
         _write_atomic(folder / MANIFEST, orjson.dumps(self.manifest, option=orjson.OPT_INDENT_2) + b"\n")
 
     @classmethod
-    def load(cls, folder: Path, framework: Framework, encoder: Encoder) -> CompetencyIndex:
-        """Read a saved index; refuse it if it does not fit the framework or model, or was altered."""
+    def load(cls, folder: Path, framework: Framework, encoder: Encoder, *, fingerprint: str | None = None) -> CompetencyIndex:
+        """Read a saved index; refuse it if it does not fit the framework or model, or was altered.
+
+        `fingerprint` (the sha256 of the normalized framework, `FrameworkStore.fingerprint`) equal to
+        the one the index was built from proves the framework's texts unchanged; without it they
+        are compared text by text."""
         folder = Path(folder)
         manifest = _read_manifest(folder)
         _check_format(folder, manifest)
         _check_model(folder, manifest, encoder, dimension=True)
         _check_framework(folder, manifest, framework)
         index = cls._read(folder, manifest)
-        expected = content_checksum(framework_entries(framework, index.fields))
-        if expected != manifest["content_checksum"]:
-            _refuse(folder, "the framework's texts changed since the index was built")
+        if fingerprint is None or manifest.get("framework_sha256") != fingerprint:
+            expected = content_checksum(framework_entries(framework, index.fields))
+            if expected != manifest["content_checksum"]:
+                _refuse(folder, "the framework's texts changed since the index was built")
         return index
 
     @classmethod

@@ -54,14 +54,19 @@ def collapse(matches: Sequence[Match], similarity: Similarity | None, *, at: flo
     ordered = sorted(matches, key=lambda m: -m.score)
     cosines = similarity([m.iri for m in ordered])
     spans = [evidence_span(m) for m in ordered]
-    kept: list[int] = []
+    numbered = {span: n for n, span in enumerate(dict.fromkeys(s for s in spans if s is not None))}
+    ids = np.array([numbered[span] if span is not None else -1 - n for n, span in enumerate(spans)])  # no span: equal to none
+    limits = np.where(ids[:, None] == ids[None, :], min(at, SAME_SPAN_DUPLICATE), at)
+    folds = cosines >= limits  # folds[k, i]: i would fold into a kept k
+    kept_mask = np.zeros(len(ordered), bool)
     related: dict[int, list[str]] = {}
     for i in range(len(ordered)):
-        home = next((k for k in kept if cosines[k, i] >= _limit(spans[k], spans[i], at)), None)
-        if home is None:
-            kept.append(i)
+        homes = np.flatnonzero(kept_mask[:i] & folds[:i, i])
+        if not len(homes):
+            kept_mask[i] = True
         else:
-            related.setdefault(home, []).append(ordered[i].iri)
+            related.setdefault(int(homes[0]), []).append(ordered[i].iri)
+    kept = np.flatnonzero(kept_mask).tolist()
     return [replace(ordered[k], related=ordered[k].related + tuple(related.get(k, ()))) if k in related else ordered[k]
             for k in kept]
 
@@ -73,10 +78,6 @@ def evidence_span(match: Match) -> tuple[int, int] | None:
             if evidence.method == method and evidence.span is not None:
                 return evidence.span
     return None
-
-
-def _limit(kept: tuple[int, int] | None, other: tuple[int, int] | None, at: float) -> float:
-    return min(at, SAME_SPAN_DUPLICATE) if kept is not None and kept == other else at
 
 
 def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity: Similarity | None = None) -> list[Match]:

@@ -144,7 +144,7 @@ class FrameworkMatcher:
         self.vectors = vectors
         self.config = config
         self._dense = DenseView(index, {"alt_label": config.alt_label_weight, "hidden_label": config.hidden_label_weight})
-        self._context = OccupationContext(framework, self._dense.iris)
+        self._context = OccupationContext(framework, self._dense.iris if config.occupation_weight > 0 else [])
         position = self._dense.position
         self._lexical_position = np.array([position.get(iri, -1) for iri in lexical.competency_iris], np.int64)
         self._pref_vectors = self._dense.pref_vectors()
@@ -251,7 +251,41 @@ class FrameworkMatcher:
             return []
         weighted = self.weigh(found)
         order = np.argsort(-weighted.total, kind="stable")[:top_k]
-        return runner_ups_not_confident([self._match(found, weighted, int(j)) for j in order])
+        rows, queries = self._label_evidence_rows(found, order)
+        threshold = self.config.threshold_for(self.framework.id)
+        matches = [self._match(found, weighted, int(j), int(row), int(query), threshold)
+                   for j, row, query in zip(order, rows, queries)]
+        return runner_ups_not_confident(matches)
+
+    def _label_evidence_rows(self, found: Signals, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For the shown candidates: the label (entry row) and query behind each one's label signal,
+        found for all of them at once. The query is the one whose weighted score the signal took:
+        the statement, one of its phrases, or the object of its verbs."""
+        none = np.full(len(order), -1, np.int64)
+        if found.dense is None or not len(order):
+            return none, none.copy()
+        cfg = self.config
+        choices = [found.label[order]]
+        roles = ["statement"]
+        if cfg.phrases:
+            choices.append(cfg.phrase_weight * found.phrase[order])
+            roles.append("phrase")
+        if cfg.object_weight > 0:
+            choices.append(cfg.object_weight * found.object[order])
+            roles.append("object")
+        chosen = np.argmax(np.vstack(choices), axis=0)  # ties: the earlier role (the statement first)
+        weights = {"statement": 1.0, "phrase": cfg.phrase_weight, "object": cfg.object_weight}
+        rows, queries = none, none.copy()
+        for number, role in enumerate(roles):
+            mine = np.flatnonzero(chosen == number)
+            if not len(mine):
+                continue
+            query_weights = np.zeros(len(found.dense.sims), np.float32)  # a context row never explains a label
+            for q, query in enumerate(found.queries):
+                if query.role == role:
+                    query_weights[q] = weights[role]
+            rows[mine], queries[mine] = found.dense.best_labels(order[mine], query_weights)
+        return rows, queries
 
     def weigh(self, found: Signals, config: PipelineConfig | None = None) -> Weighted:
         """The final score of every candidate: the weighted sum of the signals under `config`
@@ -278,7 +312,7 @@ class FrameworkMatcher:
             confidence = confidence + cfg.occupation_weight * occupation
         return Weighted(total, confidence, label, occupation, best)
 
-    def _match(self, found: Signals, weighted: Weighted, j: int) -> Match:
+    def _match(self, found: Signals, weighted: Weighted, j: int, row: int, query: int, threshold: float) -> Match:
         score = float(weighted.total[j])
         signals = {
             "label": float(weighted.label[j]),
@@ -299,19 +333,19 @@ class FrameworkMatcher:
             framework=self.framework.id,
             score=round(score, 4),
             kind=competency.kind,
-            confident=bool(weighted.confidence[j] >= self.config.threshold_for(self.framework.id)),
-            evidence=self._evidence(found, weighted, j, signals),
+            confident=bool(weighted.confidence[j] >= threshold),
+            evidence=self._evidence(found, weighted, j, signals, row, query),
             signals=signals,
         )
 
-    def _evidence(self, found: Signals, weighted: Weighted, j: int, signals: dict[str, float]) -> tuple[Evidence, ...]:
+    def _evidence(self, found: Signals, weighted: Weighted, j: int, signals: dict[str, float],
+                  row: int, query: int) -> tuple[Evidence, ...]:
         out = []
         pos = int(found.candidates[j])
         if pos in found.exact_hits:
             hit = found.exact_hits[pos]
             out.append(Evidence("exact", hit.field, hit.text, signals["exact"], _shift(hit.span, found), hit.text))
         if found.dense is not None:
-            row, query = found.dense.best_label(j, self._query_weights(found, j))
             if row >= 0:
                 out.append(self._text_evidence("label", row, found.queries[query], signals["label"]))
             description_row = int(found.dense.description_rows[j])
@@ -327,22 +361,6 @@ class FrameworkMatcher:
             out.append(Evidence("occupation", "occupation", self._context.label(column), signals["occupation"],
                                 query=occupation))
         return tuple(out)
-
-    def _query_weights(self, found: Signals, j: int) -> np.ndarray:
-        """Which queries may explain candidate j's label signal: the one whose weighted score it took."""
-        cfg = self.config
-        rows = len(found.dense.sims) if found.dense is not None else len(found.queries)
-        weights = np.zeros(rows, np.float32)  # a context row, when there is one, never explains a label
-        choices = [(float(found.label[j]), "statement", 1.0)]
-        if cfg.phrases:
-            choices.append((cfg.phrase_weight * float(found.phrase[j]), "phrase", cfg.phrase_weight))
-        if cfg.object_weight > 0:
-            choices.append((cfg.object_weight * float(found.object[j]), "object", cfg.object_weight))
-        _, role, weight = max(choices, key=lambda c: c[0])
-        for number, query in enumerate(found.queries):
-            if query.role == role:
-                weights[number] = weight
-        return weights
 
     def _text_evidence(self, method: str, row: int, query: Query, score: float) -> Evidence:
         entry = self._dense.entries[row]

@@ -1,6 +1,7 @@
 """`competencymap map` and `competencymap search`.
 
-`map` reads JSON lines (or one plain text) and writes one line per input record, in input
+`map` reads JSON lines `{"id", "text"[, "title"]}` (or one plain text; a record's title is its
+context) and writes one line per input record, in input
 order. A bad record (not JSON, no `text`, empty, over-long or unmappable text) becomes
 `{"id": ..., "line": N, "error": "..."}` in its place, with one `error:` line on stderr naming
 it; every other record is still mapped. Exit status: 0 when every record mapped, 3 when some
@@ -39,6 +40,7 @@ class Record:
     id: Any
     text: str | None = None
     error: str | None = None
+    context: str | None = None  # the record's "title" (or "context"): its theme supports fitting matches
 
 
 def read_records(stream: IO[str]) -> Iterator[Record]:
@@ -66,12 +68,19 @@ def parse_record(number: int, line: str) -> Record:
     record_id = value.get("id", str(number))
     if "text" not in value:
         return Record(number, record_id, error="missing \"text\" (a string)")
-    return _checked(number, record_id, value["text"], field="\"text\"")
+    field = "title" if "title" in value else "context"
+    context = value.get(field)
+    if context is not None:
+        try:
+            context = check_text(context, f"\"{field}\"", limit=1000, empty_ok=True).strip() or None
+        except InputTextError as exc:
+            return Record(number, record_id, error=exc.message)
+    return _checked(number, record_id, value["text"], field="\"text\"", context=context)
 
 
-def _checked(number: int, record_id: Any, text: object, field: str = "text") -> Record:
+def _checked(number: int, record_id: Any, text: object, field: str = "text", context: str | None = None) -> Record:
     try:
-        return Record(number, record_id, text=check_text(text, field))
+        return Record(number, record_id, text=check_text(text, field), context=context)
     except InputTextError as exc:
         return Record(number, record_id, error=exc.message)
 
@@ -176,15 +185,17 @@ class Writer:
         if not records:
             return {}
         texts = [r.text or "" for r in records]
+        contexts = [r.context for r in records] if any(r.context for r in records) else None
         try:
-            mapped = self.app.map_many(texts, self.names, top_k=self.top_k, kind=self.kind)
+            mapped = self.app.map_many(texts, self.names, top_k=self.top_k, kind=self.kind, contexts=contexts)
             return {r.line: result for r, result in zip(records, mapped)}
         except CompetencyMapError:
             pass
         out: dict[int, MappingResult | str] = {}
         for record in records:
             try:
-                out[record.line] = self.app.map(record.text or "", self.names, top_k=self.top_k, kind=self.kind)
+                out[record.line] = self.app.map(record.text or "", self.names, top_k=self.top_k, kind=self.kind,
+                                                context=record.context)
             except CompetencyMapError as exc:
                 out[record.line] = exc.message
         return out
