@@ -2,7 +2,7 @@
 
 The rules (docs/design.md, section 14):
 
-- **Near duplicates collapse.** Within one statement, a match whose preferred label is as close
+- **Near duplicates collapse.** Within one statement's 30 best matches, a match whose preferred label is as close
   as :data:`DUPLICATE` (cosine) to a better match of the same statement — or as close as
   :data:`SAME_SPAN_DUPLICATE` when the same words found both — is folded into it and listed as
   one of its ``related`` concepts ("load cargo onto ships" takes "unload cargo" and "supervise
@@ -30,6 +30,7 @@ from competencymap.results import Match, StatementResult
 SUPPORT_BONUS = 0.03
 DUPLICATE = 0.7  # cosine of two preferred labels at which one statement's matches are one entry
 SAME_SPAN_DUPLICATE = 0.6  # the same, when both were found by the same words of the statement
+COLLAPSE_TOP = 30  # a statement's best matches among which near duplicates are folded
 
 Similarity = Callable[[Sequence[str]], np.ndarray]  # IRIs -> their pairwise preferred-label cosines
 
@@ -51,24 +52,25 @@ def collapse(matches: Sequence[Match], similarity: Similarity | None, *, at: flo
     it is close to (kept in that match's ``related``)."""
     if similarity is None or len(matches) < 2:
         return list(matches)
-    ordered = sorted(matches, key=lambda m: -m.score)
+    everything = sorted(matches, key=lambda m: -m.score)
+    ordered, rest = everything[:COLLAPSE_TOP], everything[COLLAPSE_TOP:]
     cosines = similarity([m.iri for m in ordered])
     spans = [evidence_span(m) for m in ordered]
     numbered = {span: n for n, span in enumerate(dict.fromkeys(s for s in spans if s is not None))}
     ids = np.array([numbered[span] if span is not None else -1 - n for n, span in enumerate(spans)])  # no span: equal to none
     limits = np.where(ids[:, None] == ids[None, :], min(at, SAME_SPAN_DUPLICATE), at)
-    folds = cosines >= limits  # folds[k, i]: i would fold into a kept k
-    kept_mask = np.zeros(len(ordered), bool)
+    folds = (cosines >= limits).T.tolist()  # folds[i][k]: i would fold into a kept k
+    kept: list[int] = []
     related: dict[int, list[str]] = {}
     for i in range(len(ordered)):
-        homes = np.flatnonzero(kept_mask[:i] & folds[:i, i])
-        if not len(homes):
-            kept_mask[i] = True
+        row = folds[i]
+        home = next((k for k in kept if row[k]), None)
+        if home is None:
+            kept.append(i)
         else:
-            related.setdefault(int(homes[0]), []).append(ordered[i].iri)
-    kept = np.flatnonzero(kept_mask).tolist()
+            related.setdefault(home, []).append(ordered[i].iri)
     return [replace(ordered[k], related=ordered[k].related + tuple(related.get(k, ()))) if k in related else ordered[k]
-            for k in kept]
+            for k in kept] + rest
 
 
 def evidence_span(match: Match) -> tuple[int, int] | None:
@@ -78,6 +80,13 @@ def evidence_span(match: Match) -> tuple[int, int] | None:
             if evidence.method == method and evidence.span is not None:
                 return evidence.span
     return None
+
+
+def _settled(match: Match, support: int, optional: bool, related: tuple[str, ...]) -> Match:
+    """The profile entry of a match (a new object only when one of these changed)."""
+    if (support, optional, related) == (match.support, match.optional, match.related):
+        return match
+    return replace(match, support=support, optional=optional, related=related)
 
 
 def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity: Similarity | None = None) -> list[Match]:
@@ -102,10 +111,7 @@ def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity
             related[iri] += [r for r in match.related if r not in related[iri]]
             if iri not in best or match.score > best[iri].score:
                 best[iri] = match
-    entries = [
-        replace(m, support=support[m.iri], optional=m.iri not in required,
-                related=tuple(r for r in related[m.iri] if r not in best))
-        for m in best.values()
-    ]
+    entries = [_settled(m, support[m.iri], m.iri not in required, tuple(r for r in related[m.iri] if r not in best))
+               for m in best.values()]
     entries.sort(key=lambda m: m.score + bonus[m.iri], reverse=True)
     return entries[:top_k]
