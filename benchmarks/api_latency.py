@@ -23,9 +23,7 @@ import itertools
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import start_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "api_latency.json"
@@ -47,12 +48,6 @@ def texts() -> list[tuple[str, str]]:
     postings = [("posting", json.loads(line)["text"]) for line in POSTINGS.read_text("utf-8").splitlines() if line.strip()]
     mixed = [item for pair in itertools.zip_longest(outcomes, postings) for item in pair if item is not None]
     return mixed
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_index(frameworks: list[str], seconds: float) -> None:
@@ -72,31 +67,6 @@ def wait_for_index(frameworks: list[str], seconds: float) -> None:
                      "run `competencymap index build --framework NAME` first")
         print(f"waiting for the index of {', '.join(missing)} ...", file=sys.stderr, flush=True)
         time.sleep(30)
-
-
-def start_server(frameworks: list[str], folder: Path, cache: bool = False) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = dict(os.environ, COMPETENCYMAP_DATABASE_URL=f"sqlite:///{folder / 'catalog.sqlite'}", HF_HUB_OFFLINE="1")
-    if not cache:  # the texts cycle, so cached results would make repeats free; measure the work itself
-        env["COMPETENCYMAP_STATEMENT_CACHE"] = "0"
-    env.pop("COMPETENCYMAP_API_KEY", None)
-    command = [sys.executable, "-m", "competencymap", "serve", "--port", str(port), "--framework", ",".join(frameworks),
-               "--no-build-index", "--no-seed", "--log-level", "warning"]
-    log = (folder / "server.log").open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"error: the server exited:\n{(folder / 'server.log').read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    process.terminate()
-    sys.exit("error: the server did not start within 10 minutes")
 
 
 def run_clients(url: str, work: list[tuple[str, str]], clients: int, top_k: int) -> tuple[list[dict[str, Any]], float]:
@@ -222,7 +192,9 @@ def main() -> None:
         else:
             wait_for_index(frameworks, args.wait)
             started = time.perf_counter()
-            process, url = start_server(frameworks, Path(folder), args.cache)
+            # the texts cycle, so cached results would make repeats free: measure the work itself
+            no_cache = {} if args.cache else {"COMPETENCYMAP_STATEMENT_CACHE": "0"}
+            process, url = start_server(frameworks, Path(folder), env=no_cache)
             print(f"server ready in {time.perf_counter() - started:.1f}s at {url}", file=sys.stderr)
         try:
             health = httpx.get(f"{url}/health", timeout=30).json()

@@ -24,7 +24,6 @@ import itertools
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,18 +35,15 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import start_server  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "soak.json"
 CREDENTIALS = ROOT / "data" / "catalog" / "sample_credentials.json"
 POSTINGS = ROOT / "data" / "postings" / "sample_postings.jsonl"
 QUERIES = ("relational database queries", "customer service", "project planning", "python programming",
            "teamwork", "written communication")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def rss_mib(pid: int) -> float | None:
@@ -58,30 +54,6 @@ def rss_mib(pid: int) -> float | None:
     except OSError:
         return None
     return None
-
-
-def start_server(frameworks: str, folder: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k not in ("COMPETENCYMAP_API_KEY",)}
-    env.update(COMPETENCYMAP_DATABASE_URL=f"sqlite:///{folder / 'soak.sqlite'}", HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1")
-    command = [sys.executable, "-m", "competencymap", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--framework", frameworks, "--no-build-index", "--log-level", "warning"]
-    log = (folder / "server.log").open("ab")
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited with {process.returncode}; see its log")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"the server did not answer /health within {seconds:.0f} s")
 
 
 def workload(frameworks: list[str]) -> list[tuple[str, str, dict[str, Any] | None]]:
@@ -150,11 +122,8 @@ def main() -> None:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="competencymap-soak-") as temp:
         folder = Path(temp)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        process = start_server(args.frameworks, folder, port)
+        process, url = start_server(frameworks, folder, seed=True, database="soak.sqlite", timeout=args.start_timeout)
         try:
-            wait_ready(url, process, args.start_timeout)
             rss_start = rss_mib(process.pid)
             results: list[tuple[float, str, int, float]] = []
             samples: list[tuple[float, float | None]] = []

@@ -25,9 +25,7 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import start_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "web_latency.json"
@@ -66,12 +67,6 @@ def window(items: list[str], start: int, size: int) -> list[str]:
     return [items[(start + i) % len(items)] for i in range(size)]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def check_indexes(frameworks: list[str], seconds: float) -> None:
     from competencymap.config import load_settings
     from competencymap.core import CompetencyMap
@@ -87,30 +82,6 @@ def check_indexes(frameworks: list[str], seconds: float) -> None:
                      "run `competencymap index build --framework NAME` first")
         print(f"waiting for the index of {', '.join(missing)} ...", file=sys.stderr, flush=True)
         time.sleep(30)
-
-
-def start_server(frameworks: list[str], folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = dict(os.environ, COMPETENCYMAP_DATABASE_URL=f"sqlite:///{folder / 'catalog.sqlite'}", HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1")
-    env.pop("COMPETENCYMAP_API_KEY", None)
-    command = [sys.executable, "-m", "competencymap", "serve", "--port", str(port), "--framework", ",".join(frameworks),
-               "--no-build-index", "--seed", "--log-level", "warning"]
-    log = (folder / "server.log").open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"error: the server exited:\n{(folder / 'server.log').read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    process.terminate()
-    sys.exit("error: the server did not start within 10 minutes")
 
 
 def accept_samples(http: httpx.Client, count: int) -> int:
@@ -183,7 +154,7 @@ def main() -> None:
     check_indexes(frameworks, args.wait)
     with tempfile.TemporaryDirectory(prefix="web-latency-") as folder:
         started = time.perf_counter()
-        process, url = start_server(frameworks, Path(folder))
+        process, url = start_server(frameworks, Path(folder), seed=True)
         startup = time.perf_counter() - started
         print(f"server ready in {startup:.1f}s at {url}", file=sys.stderr)
         try:
