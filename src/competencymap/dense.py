@@ -20,6 +20,12 @@ LABEL_FIELDS = ("pref_label", "alt_label", "hidden_label")
 DESCRIPTION = "description"
 
 
+def ragged_positions(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The runs starts[i] .. starts[i] + lengths[i] - 1, one after another, as one array."""
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    return np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
+
+
 @dataclass(frozen=True)
 class DenseScores:
     """Exact scores of one statement's candidates for each of its queries."""
@@ -43,7 +49,7 @@ class DenseScores:
         if not lengths.sum():
             return rows, queries
         slots = np.repeat(np.arange(len(js)), lengths)
-        columns = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(lengths.sum())
+        columns = ragged_positions(starts, lengths)
         weighted = self.sims[:, columns] * query_weights[:, None]
         best_query = np.argmax(weighted, axis=0)
         value = weighted[best_query, np.arange(len(columns))]
@@ -67,6 +73,7 @@ class DenseView:
         owner = np.fromiter((position[e.iri] for e in self.entries), dtype=np.int64, count=len(self.entries))
         self.owner = owner
         fields = np.array([e.field for e in self.entries])
+        self._fields = fields
         is_label = np.isin(fields, LABEL_FIELDS)
         label_rows = np.flatnonzero(is_label)
         order = np.argsort(owner[label_rows], kind="stable")
@@ -86,11 +93,10 @@ class DenseView:
 
     def pref_vectors(self) -> np.ndarray:
         """One vector per competency (in position order): its preferred label's, else its first text's."""
-        fields = np.array([e.field for e in self.entries])
         rows = np.full(len(self.iris), -1, np.int64)
         _, first = np.unique(self.owner, return_index=True)  # each competency's first text
         rows[self.owner[first]] = first
-        preferred = np.flatnonzero(fields == "pref_label")
+        preferred = np.flatnonzero(self._fields == "pref_label")
         rows[self.owner[preferred]] = preferred
         return np.asarray(self.vectors[rows])
 
@@ -112,14 +118,15 @@ class DenseView:
         starts = self._label_start[candidates]
         lengths = self._label_start[candidates + 1] - starts
         bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        gathered = self._label_rows[np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1])]
+        positions = ragged_positions(starts, lengths)  # where each candidate's labels sit in _label_rows
+        gathered = self._label_rows[positions]
         descriptions = self._description_row[candidates]
         has_description = descriptions >= 0
         wanted = np.concatenate([gathered, descriptions[has_description]])
         sims_all = queries @ self.vectors[wanted].T if len(wanted) else np.zeros((len(queries), 0), np.float32)
         sims = sims_all[:, : len(gathered)]
         if len(gathered):
-            sims = sims * self._label_weight[np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1])]
+            sims = sims * self._label_weight[positions]
         label = np.zeros((len(queries), len(candidates)), np.float32)
         nonempty = lengths > 0
         if len(gathered):
