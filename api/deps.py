@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -19,6 +18,7 @@ from competencymap.batching import MapBatcher
 from competencymap.catalog import Catalog
 from competencymap.core import CompetencyMap
 from competencymap.errors import UnknownFramework
+from competencymap.lru import LRU
 from competencymap.matching import CatalogCoverage, catalog_coverage
 from competencymap.model import Framework
 from competencymap.results import MappingResult
@@ -39,8 +39,11 @@ class Service:
     batcher: MapBatcher | None = None
     cache: dict[str, Any] = field(default_factory=dict)  # per-framework lookups built on first use
     cache_lock: threading.RLock = field(default_factory=threading.RLock)
-    # Catalog coverage indexes by requested frameworks, valid for one catalog version (LRU).
-    coverages: OrderedDict[tuple[str, ...], CatalogCoverage] = field(default_factory=OrderedDict)
+    # Catalog coverage indexes by requested frameworks, valid for one catalog version.
+    coverages: LRU[CatalogCoverage] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.coverages = LRU(max(1, self.options.coverage_cache))
 
     def check_frameworks(self, names: Sequence[str] | None) -> list[str]:
         """The served frameworks a request names (default: all served); 404 for any other name."""
@@ -71,19 +74,14 @@ class Service:
         version is unchanged (every tag or credential write changes it), rebuilt otherwise."""
         key = tuple(frameworks)
         version = self.catalog.catalog_version()
-        with self.cache_lock:
-            found = self.coverages.get(key)
-            if found is not None and found.version == version:
-                self.coverages.move_to_end(key)
-                return found
+        found = self.coverages.get(key)
+        if found is not None and found.version == version:
+            return found
         built = catalog_coverage(self.engine, self.catalog, key)
-        with self.cache_lock:
+        with self.cache_lock:  # replace only an older build than this one
             current = self.coverages.get(key)
             if current is None or current.version < built.version:
-                self.coverages[key] = built
-                self.coverages.move_to_end(key)
-            while len(self.coverages) > max(1, self.options.coverage_cache):
-                self.coverages.popitem(last=False)
+                self.coverages.put(key, built)
         return built
 
     def map(self, text: str, frameworks: Sequence[str], *, top_k: int, kind: str) -> MappingResult:

@@ -4,19 +4,18 @@ The statement vectors are cached already (`statement_vectors`); this keeps what 
 them: one framework's ranked matches for a statement text, a number of matches and a context.
 Matches are stored with their evidence spans relative to the statement and shifted to where the
 statement sits when they are read back, so a cached ranking is exactly what scoring would give
-(tested). Thread-safe LRU bounded by entries.
+(tested). Thread-safe LRU bounded by entries (`competencymap.lru`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import replace
 
 import numpy as np
 
+from competencymap.lru import LRU
 from competencymap.results import Evidence, Match
 
 CAPACITY = 20_000  # statements (about 10 matches each, ~10 KB: ~200 MB at most)
@@ -40,35 +39,18 @@ def _shift(evidence: Evidence, offset: int) -> Evidence:
     return replace(evidence, span=(evidence.span[0] + offset, evidence.span[1] + offset))
 
 
-class RankingCache:
+class RankingCache(LRU[list[Match]]):
     """Statement text, number of matches and context -> ranked matches (spans relative)."""
 
     def __init__(self, capacity: int = CAPACITY) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[Hashable, list[Match]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        super().__init__(capacity)
 
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, key: Hashable, start: int) -> list[Match] | None:
+    def get_at(self, key: Hashable, start: int) -> list[Match] | None:
         """The cached ranking with its spans where a statement starting at `start` has them."""
-        with self._lock:
-            found = self._items.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-        return list(shifted(found, start))
+        found = self.get(key)
+        return None if found is None else list(shifted(found, start))
 
-    def put(self, key: Hashable, matches: list[Match], start: int) -> None:
-        if self.capacity <= 0:
-            return
-        relative = shifted(matches, -start)
-        with self._lock:
-            self._items[key] = relative
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
+    def put_at(self, key: Hashable, matches: list[Match], start: int) -> None:
+        """Keep the ranking of a statement starting at `start` (its spans made relative)."""
+        if self.capacity > 0:
+            self.put(key, shifted(matches, -start))

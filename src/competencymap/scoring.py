@@ -163,14 +163,14 @@ class FrameworkMatcher:
         support fitting competencies."""
         around = list(contexts) if contexts is not None else [None] * len(statements)
         keys = [(s.text, top_k, context_key(c)) for s, c in zip(statements, around)]
-        out: list[list[Match] | None] = [self.rankings.get(k, s.start) for k, s in zip(keys, statements)]
+        out: list[list[Match] | None] = [self.rankings.get_at(k, s.start) for k, s in zip(keys, statements)]
         missing = [i for i, found in enumerate(out) if found is None]
         if missing:
             signals = self.statement_signals([statements[i] for i in missing], [around[i] for i in missing])
             with single_threaded():
                 for i, item in zip(missing, signals):
                     out[i] = self._top(item, top_k)
-                    self.rankings.put(keys[i], out[i], statements[i].start)  # type: ignore[arg-type]
+                    self.rankings.put_at(keys[i], out[i], statements[i].start)  # type: ignore[arg-type]
         return out  # type: ignore[return-value]
 
     def statement_signals(self, statements: Sequence[Statement],

@@ -5,19 +5,18 @@ pass (`Encoder.encode_spans`: the mean of the phrase's token states), so a state
 one transformer input whatever the number of skills it lists; `mode="encode"` embeds each
 phrase on its own instead (the older, slower way, kept to compare). Results are cached by the
 statement text: boilerplate repeated across postings and re-runs are not encoded again. The
-cache is a thread-safe LRU bounded by entries (`capacity`).
+cache is a thread-safe LRU bounded by entries (`capacity`, `competencymap.lru`).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from competencymap.embedding import Encoder
+from competencymap.lru import LRU
 from competencymap.outcome import OutcomeParts, parse
 from competencymap.segment import phrases
 
@@ -42,48 +41,34 @@ class StatementEncoder:
 
     def __init__(self, encoder: Encoder, *, capacity: int = CAPACITY) -> None:
         self.encoder = encoder
-        self.capacity = capacity
-        self._cache: OrderedDict[tuple[str, str], StatementVectors] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        self.cache: LRU[StatementVectors] = LRU(capacity)
+
+    @property
+    def capacity(self) -> int:
+        return self.cache.capacity
+
+    @property
+    def hits(self) -> int:
+        return self.cache.hits
+
+    @property
+    def misses(self) -> int:
+        return self.cache.misses
 
     def __len__(self) -> int:
-        return len(self._cache)
+        return len(self.cache)
 
     def encode(self, texts: Sequence[str], mode: str = "span") -> list[StatementVectors]:
         """One `StatementVectors` per text, in order (phrases empty with mode "none")."""
         if mode not in MODES:
             raise ValueError(f"unknown phrase mode {mode!r}")
-        found = self._cached(texts, mode)
+        found = self.cache.get_many((mode, t) for t in texts)
         missing = list(dict.fromkeys(t for t, v in zip(texts, found) if v is None))
         if missing:
             fresh = dict(zip(missing, self._compute(missing, mode)))
-            self._store(fresh, mode)
+            self.cache.put_many(((mode, t), v) for t, v in fresh.items())
             found = [v if v is not None else fresh[t] for t, v in zip(texts, found)]
         return found  # type: ignore[return-value]
-
-    def _cached(self, texts: Sequence[str], mode: str) -> list[StatementVectors | None]:
-        out: list[StatementVectors | None] = []
-        with self._lock:
-            for text in texts:
-                item = self._cache.get((mode, text))
-                if item is not None:
-                    self._cache.move_to_end((mode, text))
-                    self.hits += 1
-                else:
-                    self.misses += 1
-                out.append(item)
-        return out
-
-    def _store(self, fresh: dict[str, StatementVectors], mode: str) -> None:
-        if self.capacity <= 0:
-            return
-        with self._lock:
-            for text, item in fresh.items():
-                self._cache[(mode, text)] = item
-            while len(self._cache) > self.capacity:
-                self._cache.popitem(last=False)
 
     def _compute(self, texts: list[str], mode: str) -> list[StatementVectors]:
         found = [tuple(phrases(t)) if mode != "none" else () for t in texts]
