@@ -87,10 +87,6 @@ class Query:
     end: int
     role: str  # statement | phrase | object
 
-    @property
-    def is_phrase(self) -> bool:
-        return self.role == "phrase"
-
 
 @dataclass(frozen=True)
 class Signals:
@@ -239,7 +235,7 @@ class FrameworkMatcher:
                 around = np.maximum(scores.label[-1], scores.description[-1])
         else:
             scores, label, description, phrase, obj = None, zeros, zeros, zeros, zeros
-        exact_score, exact_hits = _exact(exact, position, cand)
+        exact_score, exact_hits = _exact(exact, exact_positions, cand)
         verb_class = vectors.parts.verb_class
         fit = self._is_knowledge if verb_class == KNOWLEDGE else self._is_skill if verb_class == SKILL else None
         verb_fit = fit[cand].astype(np.float32) if fit is not None else zeros
@@ -454,17 +450,6 @@ def _generic(found: Signals) -> np.ndarray:
     return out
 
 
-def _slots(hits: list[LexicalHit], position: dict[str, int], cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each hit whose competency is a candidate: the hit's number and the candidate's slot."""
-    positions = np.fromiter((position.get(h.iri, -1) for h in hits), np.int64, count=len(hits))
-    slots = np.searchsorted(cand, positions)
-    slots = np.minimum(slots, max(len(cand) - 1, 0))
-    ok = (positions >= 0) & (len(cand) > 0)
-    if len(cand):
-        ok &= cand[slots] == positions
-    return np.flatnonzero(ok), slots[ok]
-
-
 def _scaled(positions: np.ndarray, scores: np.ndarray, cand: np.ndarray) -> np.ndarray:
     """BM25 scores of the candidates divided by the statement's best BM25 score."""
     out = np.zeros(len(cand), dtype=np.float32)
@@ -477,10 +462,13 @@ def _scaled(positions: np.ndarray, scores: np.ndarray, cand: np.ndarray) -> np.n
     return out
 
 
-def _exact(hits: list[LexicalHit], position: dict[str, int], cand: np.ndarray) -> tuple[np.ndarray, dict[int, LexicalHit]]:
+def _exact(hits: list[LexicalHit], positions: np.ndarray, cand: np.ndarray) -> tuple[np.ndarray, dict[int, LexicalHit]]:
+    """The best exact-hit score of each candidate and the hit behind it; `positions` are the
+    hits' competencies in the dense view (-1: not there), all of them among the candidates."""
     out = np.zeros(len(cand), dtype=np.float32)
     best: dict[int, LexicalHit] = {}
-    numbers, slots = _slots(hits, position, cand)
+    numbers = np.flatnonzero(positions >= 0)
+    slots = np.searchsorted(cand, positions[numbers])
     for i, j in zip(numbers.tolist(), slots.tolist()):
         if hits[i].score > out[j]:
             out[j] = hits[i].score
