@@ -90,11 +90,12 @@ def _is_repo_id(model: str) -> bool:
     return model.count("/") == 1 and not model.startswith(("/", ".", "~"))
 
 
-def _check_modules(folder: Path) -> None:
-    """Refuse a modules.json that names code outside sentence-transformers."""
+def _check_modules(folder: Path) -> list[dict[str, Any]]:
+    """The modules a folder's modules.json lists (none without one); refuse one that names code
+    outside sentence-transformers."""
     path = folder / "modules.json"
     if not path.is_file():
-        return
+        return []
     try:
         modules = json.loads(path.read_text(encoding="utf-8"))
         types = [str(module["type"]) for module in modules]
@@ -103,6 +104,7 @@ def _check_modules(folder: Path) -> None:
     foreign = [name for name in types if not name.startswith(TRUSTED_MODULE_PREFIX)]
     if foreign:
         raise ModelError(f"model names custom code ({', '.join(foreign)}); refusing to load it", path=str(path))
+    return list(modules)
 
 
 def _check_weights(folder: Path) -> Path:
@@ -167,10 +169,10 @@ class Encoder:
         self.cache_dir = Path(cache_dir) if cache_dir else _default_cache()
         self.on_status = on_status
         self.folder, self.name, expected = self._resolve(str(model))
-        _check_modules(self.folder)
+        modules = _check_modules(self.folder)
         self._weights = _check_weights(self.folder)
         self.checksum = self._verify(expected)
-        self.layout = ModelLayout.read(self.folder)
+        self.layout = ModelLayout.read(self.folder, modules)
         self.backend = self.requested_backend if self.layout.plain else "torch"
         self._runtime: Any = None
         self._tokenizer: Tokenizer | None = None

@@ -12,7 +12,7 @@ itself (`SentenceTransformerRuntime`), which gives sentence vectors only.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,7 +21,8 @@ import numpy as np
 
 from competencymap.errors import ModelError
 
-PLAIN_MODULES = ("sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling")
+POOLING = "sentence_transformers.models.Pooling"
+PLAIN_MODULES = ("sentence_transformers.models.Transformer", POOLING)
 NORMALIZE = "sentence_transformers.models.Normalize"
 
 Span = tuple[int, int]
@@ -38,11 +39,12 @@ class ModelLayout:
     plain: bool  # Transformer + Pooling [+ Normalize]: runnable without sentence-transformers
 
     @classmethod
-    def read(cls, folder: Path) -> ModelLayout:
-        types = _module_types(folder)
+    def read(cls, folder: Path, modules: Sequence[Mapping[str, Any]]) -> ModelLayout:
+        """The layout of a model folder whose modules.json lists `modules` (checked by the caller)."""
+        types = [str(m.get("type", "")) for m in modules]
         config = _json(folder / "config.json")
         bert = _json(folder / "sentence_bert_config.json")
-        pooling_folder = _pooling_folder(folder)
+        pooling_folder = next((folder / str(m.get("path", "")) for m in modules if m.get("type") == POOLING), None)
         pooling_config = _json(pooling_folder / "config.json") if pooling_folder else {}
         pooling = _pooling_mode(pooling_config)
         plain = bool(types) and tuple(t for t in types if t != NORMALIZE) == PLAIN_MODULES and bool(pooling)
@@ -59,24 +61,6 @@ def _json(path: Path) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError):
         raise ModelError("not valid JSON", path=str(path)) from None
     return value if isinstance(value, dict) else {}
-
-
-def _module_types(folder: Path) -> list[str]:
-    path = folder / "modules.json"
-    if not path.is_file():
-        return []
-    modules = json.loads(path.read_text(encoding="utf-8"))
-    return [str(m.get("type", "")) for m in modules]
-
-
-def _pooling_folder(folder: Path) -> Path | None:
-    path = folder / "modules.json"
-    if not path.is_file():
-        return None
-    for module in json.loads(path.read_text(encoding="utf-8")):
-        if module.get("type") == "sentence_transformers.models.Pooling":
-            return folder / str(module.get("path", ""))
-    return None
 
 
 def _pooling_mode(config: dict[str, Any]) -> str:
