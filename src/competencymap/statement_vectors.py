@@ -93,7 +93,7 @@ class StatementEncoder:
 
 
 def _object_span(text: str, parts: OutcomeParts) -> tuple[int, int] | None:
-    """The object's span when it is a phrase of its own (two words or more, not the whole text)."""
+    """The object's span when it is a phrase of its own (a word or more, not the whole text)."""
     if parts.object is None:
         return None
     a, b = parts.object
