@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import start_server  # noqa: E402
+from servers import start_server, wait_for_indexes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "api_latency.json"
@@ -48,25 +48,6 @@ def texts() -> list[tuple[str, str]]:
     postings = [("posting", json.loads(line)["text"]) for line in POSTINGS.read_text("utf-8").splitlines() if line.strip()]
     mixed = [item for pair in itertools.zip_longest(outcomes, postings) for item in pair if item is not None]
     return mixed
-
-
-def wait_for_index(frameworks: list[str], seconds: float) -> None:
-    """Wait until every framework has a built index (another process may be building it)."""
-    from competencymap.config import load_settings
-    from competencymap.core import CompetencyMap
-
-    app = CompetencyMap(load_settings())
-    deadline = time.monotonic() + seconds
-    missing = frameworks
-    while True:
-        missing = [n for n in frameworks if not (app.index_folder(n) / "manifest.json").is_file()]
-        if not missing:
-            return
-        if time.monotonic() > deadline:
-            sys.exit(f"error: no index for {', '.join(missing)} under {app.settings.home}; "
-                     "run `competencymap index build --framework NAME` first")
-        print(f"waiting for the index of {', '.join(missing)} ...", file=sys.stderr, flush=True)
-        time.sleep(30)
 
 
 def run_clients(url: str, work: list[tuple[str, str]], clients: int, top_k: int) -> tuple[list[dict[str, Any]], float]:
@@ -190,7 +171,7 @@ def main() -> None:
         if args.url:
             url = args.url.rstrip("/")
         else:
-            wait_for_index(frameworks, args.wait)
+            wait_for_indexes(frameworks, args.wait)
             started = time.perf_counter()
             # the texts cycle, so cached results would make repeats free: measure the work itself
             no_cache = {} if args.cache else {"COMPETENCYMAP_STATEMENT_CACHE": "0"}

@@ -1,4 +1,5 @@
-"""`competencymap serve` on a free loopback port, for the benchmark scripts (loopback only)."""
+"""`competencymap serve` on a free loopback port, for the benchmark scripts (loopback only), and
+a wait for the indexes it serves."""
 
 from __future__ import annotations
 
@@ -18,6 +19,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_for_indexes(frameworks: list[str], seconds: float) -> None:
+    """Return once every framework has a built index (checked every 30 s); exit after `seconds`."""
+    from competencymap.config import load_settings
+    from competencymap.core import CompetencyMap
+
+    app = CompetencyMap(load_settings())
+    deadline = time.monotonic() + seconds
+    while True:
+        missing = [n for n in frameworks if not (app.index_folder(n) / "manifest.json").is_file()]
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            sys.exit(f"error: no index for {', '.join(missing)} under {app.settings.home}; "
+                     "run `competencymap index build --framework NAME` first")
+        print(f"waiting for the index of {', '.join(missing)} ...", file=sys.stderr, flush=True)
+        time.sleep(30)
 
 
 def start_server(frameworks: list[str], folder: Path, *, seed: bool = False, env: dict[str, str] | None = None,

@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import start_server  # noqa: E402
+from servers import start_server, wait_for_indexes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "web_latency.json"
@@ -65,23 +65,6 @@ def sample_lines() -> list[str]:
 def window(items: list[str], start: int, size: int) -> list[str]:
     """`size` items from `start`, wrapping around."""
     return [items[(start + i) % len(items)] for i in range(size)]
-
-
-def check_indexes(frameworks: list[str], seconds: float) -> None:
-    from competencymap.config import load_settings
-    from competencymap.core import CompetencyMap
-
-    app = CompetencyMap(load_settings())
-    deadline = time.monotonic() + seconds
-    while True:
-        missing = [n for n in frameworks if not (app.index_folder(n) / "manifest.json").is_file()]
-        if not missing:
-            return
-        if time.monotonic() > deadline:
-            sys.exit(f"error: no index for {', '.join(missing)} under {app.settings.home}; "
-                     "run `competencymap index build --framework NAME` first")
-        print(f"waiting for the index of {', '.join(missing)} ...", file=sys.stderr, flush=True)
-        time.sleep(30)
 
 
 def accept_samples(http: httpx.Client, count: int) -> int:
@@ -151,7 +134,7 @@ def main() -> None:
 
     frameworks = [n.strip() for n in args.framework.split(",") if n.strip()]
     outcomes, lines = sample_outcomes(), sample_lines()
-    check_indexes(frameworks, args.wait)
+    wait_for_indexes(frameworks, args.wait)
     with tempfile.TemporaryDirectory(prefix="web-latency-") as folder:
         started = time.perf_counter()
         process, url = start_server(frameworks, Path(folder), seed=True)
