@@ -13,14 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,82 +27,14 @@ from fastapi.testclient import TestClient
 
 from api.app import ServiceOptions, create_app
 from competencymap.config import load_settings
+from live_server import Server
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_POSTINGS = ROOT / "data" / "postings" / "sample_postings.jsonl"
-START_TIMEOUT = 240.0
 SQL = "http://data.europa.eu/esco/skill/598de5b0-5b58-4ea7-8058-a4bc4d18c742"
 POSTGRES = "http://data.europa.eu/esco/skill/a8d07b5a-c1a1-42c6-9d53-db9c7a2ca996"
 SFS_COMMUNICATION = "https://w3id.org/competencymap/sfs/communication"
 DESIGNER = "Dana Designer"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """A `competencymap serve` subprocess; `restart()` keeps its home and database."""
-
-    def __init__(self, home: Path, folder: Path, env: dict[str, str] | None = None) -> None:
-        self.home = home
-        self.folder = folder
-        self.extra_env = env or {}
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = folder / "server.log"
-        self.url = ""
-
-    def start(self) -> None:
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COMPETENCYMAP_")}
-        env.update(
-            COMPETENCYMAP_HOME=str(self.home),
-            COMPETENCYMAP_DATABASE_URL=f"sqlite:///{self.folder / 'catalog.sqlite'}",
-            HF_HUB_OFFLINE="1",
-            TRANSFORMERS_OFFLINE="1",
-            COMPETENCYMAP_MODELS=os.environ.get("COMPETENCYMAP_MODELS", str(self.home / "models")),
-            **self.extra_env,
-        )
-        command = [sys.executable, "-m", "competencymap", "serve", "--port", str(port),
-                   "--framework", "mini,sfs", "--log-level", "warning"]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=self.folder, env=env, stdout=log, stderr=subprocess.STDOUT)
-        self._wait()
-
-    def _wait(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                pytest.fail(f"server exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        pytest.fail(f"server did not answer /health within {START_TIMEOUT:.0f}s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def log_tail(self, lines: int = 40) -> str:
-        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.is_file() else ""
-        return "\n".join(text.splitlines()[-lines:])
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from live_server import Server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -39,7 +36,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run"]
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 SAMPLE_POSTINGS = ROOT / "data" / "postings" / "sample_postings.jsonl"
-START_TIMEOUT = 240.0
 DESIGNER = "Dana Designer"
 OUTCOMES = [
     "Write SQL queries against a PostgreSQL database",
@@ -59,70 +55,13 @@ if not Path(CHROMIUM).is_file():
 # -- the server --------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """`competencymap serve` on a free loopback port, with its own home copy and catalog."""
-
-    def __init__(self, home: Path, folder: Path) -> None:
-        self.home, self.folder = home, folder
-        self.log = folder / "server.log"
-        self.url = ""
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COMPETENCYMAP_")}
-        env.update(
-            COMPETENCYMAP_HOME=str(self.home),
-            COMPETENCYMAP_DATABASE_URL=f"sqlite:///{self.folder / 'catalog.sqlite'}",
-            COMPETENCYMAP_MODELS=os.environ.get("COMPETENCYMAP_MODELS", str(self.home / "models")),
-            COMPETENCYMAP_JOB_PARTITION_SIZE="10",  # a progress bar with steps
-            COMPETENCYMAP_JOB_WORKERS="1",
-            HF_HUB_OFFLINE="1",
-            TRANSFORMERS_OFFLINE="1",
-        )
-        command = [sys.executable, "-m", "competencymap", "serve", "--port", str(port), "--framework", "mini,sfs",
-                   "--log-level", "warning"]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=self.folder, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"server exited with {self.process.returncode}:\n{self.tail()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        pytest.fail(f"server did not answer /health within {START_TIMEOUT:.0f}s:\n{self.tail()}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def tail(self, lines: int = 40) -> str:
-        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.is_file() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-
 @pytest.fixture(scope="module")
 def server(built_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("web")
     home = folder / "home"
     shutil.copytree(built_home, home)
-    running = Server(home, folder)
+    running = Server(home, folder, env={"COMPETENCYMAP_JOB_PARTITION_SIZE": "10",  # a progress bar with steps
+                                        "COMPETENCYMAP_JOB_WORKERS": "1"})
     running.start()
     yield running
     running.stop()
