@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 
 from competencymap.catalog.schemas import Credential, Tag
 from competencymap.exports.ids import credential_uuid, stable_uuid
-from competencymap.exports.openbadges import FRAMEWORK_NAMES, ExportError, target_code
+from competencymap.exports.openbadges import FRAMEWORK_NAMES, ExportError, accepted_unique, target_code
 
 CTDL_CONTEXT = "https://credreg.net/ctdl/schema/context/json"
 REGISTRY = "https://credentialengineregistry.org"
@@ -63,7 +63,7 @@ def credential_to_ctdl(
     lang = credential.language
     names = {**FRAMEWORK_NAMES, **(framework_names or {})}
     iris = {**FRAMEWORK_IRIS, **(framework_iris or {})}
-    tags = _accepted_unique(credential, accepted_tags)
+    tags = accepted_unique(credential, accepted_tags)
     ctid = ctid_of(credential)
     owner = _organization(credential.issuer, lang)
     partners = [_organization(name, lang) for name in credential.endorsing_partners]
@@ -156,14 +156,3 @@ def _concept(scheme: tuple[str, str], node: str, label: str, lang: str) -> dict:
 
 def _organization(name: str, lang: str) -> dict:
     return {"@id": f"_:{stable_uuid('organization', name)}", "@type": ORGANIZATION, "ceterms:name": {lang: name}}
-
-
-def _accepted_unique(credential: Credential, tags: Sequence[Tag]) -> list[Tag]:
-    unique: dict[str, Tag] = {}
-    for tag in tags:
-        if tag.credential_id != credential.id:
-            raise ExportError(f"tag {tag.id} belongs to credential {tag.credential_id}, not {credential.id}")
-        if tag.state != "accepted":
-            raise ExportError(f"tag {tag.id} is {tag.state}; only accepted tags are exported as alignments")
-        unique.setdefault(tag.competency_iri, tag)
-    return list(unique.values())

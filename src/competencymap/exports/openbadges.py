@@ -84,7 +84,7 @@ def credential_to_achievement(
     """
     base = _issuer_base(issuer_url)
     names = {**FRAMEWORK_NAMES, **(framework_names or {})}
-    tags = _accepted_unique(credential, accepted_tags)
+    tags = accepted_unique(credential, accepted_tags)
     achievement: dict = {
         "@context": [OB_CONTEXT],
         "id": _achievement_id(credential, base),
@@ -207,7 +207,9 @@ def _hours(hours: float) -> str:
     return f"{text} hour" if text == "1" else f"{text} hours"
 
 
-def _accepted_unique(credential: Credential, tags: Sequence[Tag]) -> list[Tag]:
+def accepted_unique(credential: Credential, tags: Sequence[Tag]) -> list[Tag]:
+    """The credential's tags, one per competency; an error for a tag of another credential or
+    one not accepted."""
     unique: dict[str, Tag] = {}
     for tag in tags:
         if tag.credential_id != credential.id:
