@@ -135,20 +135,10 @@ def make_postings(n: int, path: Path, seed: int = 7) -> dict:
             "statements_per_posting": round(len(statements) / max(1, n), 2)}
 
 
-def vm_hwm_mib() -> float | None:
-    """This process's peak resident memory so far (VmHWM), in MiB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return None
-
-
 def single_process(settings, postings_path: Path, options: dict, warm: list[dict]) -> dict:  # noqa: ANN001
     from competencymap.analytics import demand
     from competencymap.core import CompetencyMap
+    from competencymap.memory import peak_rss_mib
     from competencymap.postings_io import read_postings
 
     start = time.perf_counter()
@@ -160,7 +150,7 @@ def single_process(settings, postings_path: Path, options: dict, warm: list[dict
     mapped = time.perf_counter() - start
     return {"startup_seconds": round(startup, 2), "map_seconds": round(mapped, 2), "postings": table.postings,
             "statements": table.statements, "postings_per_second": round(table.postings / mapped, 2),
-            "statements_per_second": round(table.statements / mapped, 1), "peak_memory_mib": vm_hwm_mib(),
+            "statements_per_second": round(table.statements / mapped, 1), "peak_memory_mib": peak_rss_mib(),
             "backend": getattr(app.encoder, "backend", "torch"), "model": app.encoder.name,
             "table_rows": len(table.rows), "records": table.records()}
 

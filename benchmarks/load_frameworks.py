@@ -35,6 +35,7 @@ def _child(kind: str, path: str) -> None:
     """Runs in the fresh process: one load, then a JSON line on stdout."""
     from competencymap.frameworks.esco_csv import load_esco_csv
     from competencymap.frameworks.esco_rdf import load_esco_rdf
+    from competencymap.memory import peak_rss_mib
 
     start = time.perf_counter()
     if kind == "import":
@@ -44,19 +45,9 @@ def _child(kind: str, path: str) -> None:
         stats = framework.stats()
     seconds = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(json.dumps({"seconds": seconds, "peak_mib": peak_kib / 1024, "hwm_mib": _vm_hwm_mib(),
+    print(json.dumps({"seconds": seconds, "peak_mib": peak_kib / 1024, "hwm_mib": peak_rss_mib(),
                       "skills": stats.get("competencies"),
                       "occupations": stats.get("occupations"), "relations": stats.get("relations")}))
-
-
-def _vm_hwm_mib() -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
 
 
 def _run(*args: str) -> dict:

@@ -58,6 +58,7 @@ from competencymap.corpus.output import (
 from competencymap.corpus.partitions import DEFAULT_SIZE, Partition, Plan, plan_partitions
 from competencymap.corpus.plugin import PLUGIN_NAME, EnginePlugin, worker_plugin
 from competencymap.errors import CompetencyMapError
+from competencymap.memory import peak_rss_mib
 from competencymap.matching import Offer
 from competencymap.postings_io import Columns, RowError, read_items, write_table
 
@@ -411,17 +412,6 @@ def map_partition(partition: Partition, options: DemandOptions, columns: Columns
     return {"partition": partition.id, "rows": partition.count, "postings": len(mapped), "errors": len(errors),
             "statements": sum(m.statements for m in mapped), "seconds": time.perf_counter() - started,
             "worker": get_worker().address, "pid": os.getpid(), "peak_rss_mib": peak_rss_mib()}
-
-
-def peak_rss_mib() -> float | None:
-    """This process's peak resident memory (VmHWM), in MiB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return None
 
 
 def _worker_stats(stats: Sequence[dict[str, Any]]) -> dict[str, Any]:
