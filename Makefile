@@ -35,11 +35,11 @@ chromium:
 	@command -v chromium >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
 test: setup chromium
-	$(BIN)/mypy src/competencymap api/
+	$(BIN)/mypy src/competencymap
 	$(BIN)/python -m pytest -q
 
 typecheck: setup
-	$(BIN)/mypy src/competencymap api/
+	$(BIN)/mypy src/competencymap
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not full"

@@ -136,10 +136,10 @@ def make_postings(n: int, path: Path, seed: int = 7) -> dict:
 
 
 def single_process(settings, postings_path: Path, options: dict, warm: list[dict]) -> dict:  # noqa: ANN001
-    from competencymap.analytics import demand
-    from competencymap.core import CompetencyMap
-    from competencymap.memory import peak_rss_mib
-    from competencymap.postings_io import read_postings
+    from competencymap.workflows.demand.counting import demand
+    from competencymap.engine import CompetencyMap
+    from competencymap._common.memory import peak_rss_mib
+    from competencymap.workflows.postings_io import read_postings
 
     start = time.perf_counter()
     app = CompetencyMap(settings)
@@ -159,8 +159,8 @@ def on_dask(settings, postings_path: Path, warm_path: Path, options: dict, worke
             tmp: Path) -> dict:
     from distributed import Client
 
-    from competencymap.analytics import DemandOptions
-    from competencymap.corpus.run import (CorpusOptions, available_cores, engine_info, local_cluster,
+    from competencymap.workflows.demand.counting import DemandOptions
+    from competencymap.workflows.demand.corpus.run import (CorpusOptions, available_cores, engine_info, local_cluster,
                                           register_engine, run_corpus)
 
     threads = max(1, available_cores() // workers)
@@ -227,7 +227,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    from competencymap.config import load_settings
+    from competencymap._common.config import load_settings
 
     settings = load_settings(home=args.home)
     frameworks = args.framework or ["esco"]

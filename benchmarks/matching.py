@@ -29,9 +29,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 from competencymap.catalog import Catalog, read_credentials_file  # noqa: E402
-from competencymap.config import load_settings  # noqa: E402
-from competencymap.core import CompetencyMap  # noqa: E402
-from competencymap.matching import catalog_coverage  # noqa: E402
+from competencymap._common.config import load_settings  # noqa: E402
+from competencymap.engine import CompetencyMap  # noqa: E402
+from competencymap.workflows.employer_match import catalog_coverage  # noqa: E402
 
 FRAMEWORKS = ["esco", "sfs"]
 # Posting title -> titles of the sample credentials of its own domain (absent: none of them).

@@ -23,8 +23,8 @@ def free_port() -> int:
 
 def wait_for_indexes(frameworks: list[str], seconds: float) -> None:
     """Return once every framework has a built index (checked every 30 s); exit after `seconds`."""
-    from competencymap.config import load_settings
-    from competencymap.core import CompetencyMap
+    from competencymap._common.config import load_settings
+    from competencymap.engine import CompetencyMap
 
     app = CompetencyMap(load_settings())
     deadline = time.monotonic() + seconds

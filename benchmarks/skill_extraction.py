@@ -33,12 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from evaluation import LEARNING_OUTCOMES, Query, load_learning_outcomes, load_skill_extraction, score  # noqa: E402
 
-from competencymap.config import load_settings  # noqa: E402
-from competencymap.core import CompetencyMap  # noqa: E402
-from competencymap.lexical import LexicalIndex  # noqa: E402
-from competencymap.embedding import DEFAULT_BACKEND  # noqa: E402
-from competencymap.mapping import FrameworkMatcher, PipelineConfig, document_contexts  # noqa: E402
-from competencymap.segment import Statement  # noqa: E402
+from competencymap._common.config import load_settings  # noqa: E402
+from competencymap.engine import CompetencyMap  # noqa: E402
+from competencymap.retrieval.lexical import LexicalIndex  # noqa: E402
+from competencymap.encoding.encoder import DEFAULT_BACKEND  # noqa: E402
+from competencymap.mapping.pipeline import FrameworkMatcher, PipelineConfig, document_contexts  # noqa: E402
+from competencymap.statements.segment import Statement  # noqa: E402
 
 DEPTH = 100  # ranks kept per query (MRR counts the first gold within these)
 Ranker = Callable[[Sequence[Query]], list[list[str]]]

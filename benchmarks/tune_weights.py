@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evaluation import score  # noqa: E402
 from skill_extraction import load_sets  # noqa: E402
 
-from competencymap.config import load_settings  # noqa: E402
-from competencymap.core import CompetencyMap  # noqa: E402
-from competencymap.mapping import FrameworkMatcher, PipelineConfig, Signals  # noqa: E402
-from competencymap.segment import Statement  # noqa: E402
+from competencymap._common.config import load_settings  # noqa: E402
+from competencymap.engine import CompetencyMap  # noqa: E402
+from competencymap.mapping.pipeline import FrameworkMatcher, PipelineConfig, Signals  # noqa: E402
+from competencymap.statements.segment import Statement  # noqa: E402
 
 # occupation_weight is tried at its values with the best of the rest (see main) to keep the run short.
 GRID = {

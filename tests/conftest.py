@@ -65,8 +65,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def built_home(tmp_path_factory: pytest.TempPathFactory, esco_slice_csv: Path) -> Path:
     """A home with the ESCO slice registered as 'mini' and its index built (shared, read-only)."""
-    from competencymap.config import load_settings
-    from competencymap.core import CompetencyMap
+    from competencymap._common.config import load_settings
+    from competencymap.engine import CompetencyMap
 
     folder = tmp_path_factory.mktemp("built") / "home"
     folder.mkdir()
@@ -81,8 +81,8 @@ def built_home(tmp_path_factory: pytest.TempPathFactory, esco_slice_csv: Path) -
 def full_app() -> object:
     """The engine on the full bundled ESCO and Skills for Success with the repository's indexes,
     built first when missing (about a minute and a half on two cores; CI builds them once)."""
-    from competencymap.config import load_settings
-    from competencymap.core import CompetencyMap
+    from competencymap._common.config import load_settings
+    from competencymap.engine import CompetencyMap
 
     app = CompetencyMap(load_settings(home=ROOT / "indexes"))
     for name in ("esco", "sfs"):

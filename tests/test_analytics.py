@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from competencymap.analytics import (
+from competencymap.workflows.demand.counting import (
     LEVEL_COMPETENCY,
     LEVEL_SFS,
     NO_OCCUPATION,
@@ -26,10 +26,10 @@ from competencymap.analytics import (
     sfs_links,
 )
 from competencymap.catalog import Catalog, read_credentials_file
-from competencymap.errors import CompetencyMapError, UnknownFramework
-from competencymap.graph import FrameworkGraph
-from competencymap.mapping import Match, PipelineConfig
-from competencymap.model import KIND_COMPONENT, KIND_GROUP, KIND_KNOWLEDGE, KIND_SKILL, Competency, Framework, Relation
+from competencymap._common.errors import CompetencyMapError, UnknownFramework
+from competencymap.model.graph import FrameworkGraph
+from competencymap.mapping.pipeline import Match, PipelineConfig
+from competencymap.model.framework import KIND_COMPONENT, KIND_GROUP, KIND_KNOWLEDGE, KIND_SKILL, Competency, Framework, Relation
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 E = "http://example.org/esco/"
@@ -470,8 +470,8 @@ JAVA = MINI + "19a8293b-8e95-4de3-983f-77484079c389"
 
 @pytest.mark.model
 def test_demand_on_the_esco_slice(built_home: Path, tmp_path: Path) -> None:
-    from competencymap.config import load_settings
-    from competencymap.core import CompetencyMap
+    from competencymap._common.config import load_settings
+    from competencymap.engine import CompetencyMap
 
     app = CompetencyMap(load_settings(home=built_home))
     catalog = seeded_catalog(tmp_path, [[(POSTGRES, "PostgreSQL", "esco")]])

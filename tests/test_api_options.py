@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from api.app import ServiceOptions, create_app
-from api.security import is_loopback
+from competencymap.service.app import ServiceOptions, create_app
+from competencymap.service.security import is_loopback
 from competencymap.cli import main
-from competencymap.config import load_settings
-from competencymap.errors import CompetencyMapError
+from competencymap._common.config import load_settings
+from competencymap._common.errors import CompetencyMapError
 
 ORIGIN = "https://designer.example"
 CREDENTIAL = {
@@ -82,9 +82,9 @@ def test_options_from_environment() -> None:
     })
     assert options.frameworks == ("esco", "sfs") and options.api_key == "k" and options.build_index is True
     assert options.cors_origins == ("https://a.example", "https://b.example") and options.max_body_bytes == 2048
-    hosts = ServiceOptions.from_env({"COMPETENCYMAP_ALLOWED_HOSTS": "api.example.org, *.example.net",
+    hosts = ServiceOptions.from_env({"COMPETENCYMAP_ALLOWED_HOSTS": "competencymap.service.example.org, *.example.net",
                                      "COMPETENCYMAP_TRUSTED_ORIGINS": "https://page.example", "COMPETENCYMAP_CSRF_SECRET": "x"})
-    assert hosts.allowed_hosts == ("api.example.org", "*.example.net") and hosts.trusted_origins == ("https://page.example",)
+    assert hosts.allowed_hosts == ("competencymap.service.example.org", "*.example.net") and hosts.trusted_origins == ("https://page.example",)
     assert hosts.csrf_secret == "x"
     assert ServiceOptions.from_env({}).api_key is None and ServiceOptions.from_env({}).cors_origins == ()
     with pytest.raises(CompetencyMapError, match="COMPETENCYMAP_SEED_CATALOG"):

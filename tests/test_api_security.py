@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import ServiceOptions, create_app
-from api.security import CsrfTokens, HostPolicy, host_name
-from competencymap.config import load_settings
+from competencymap.service.app import ServiceOptions, create_app
+from competencymap.service.security import CsrfTokens, HostPolicy, host_name
+from competencymap._common.config import load_settings
 
 KEY = "s3cret"
 CREDENTIAL = {
@@ -93,8 +93,8 @@ def test_host_policy() -> None:
     assert bound.allows("10.0.0.5") and not bound.allows("10.0.0.6")
     everywhere = HostPolicy(ServiceOptions(bind_host="0.0.0.0"))
     assert everywhere.allows("10.0.0.6") and not everywhere.allows("rebind.example")  # IP literals only
-    named = HostPolicy(ServiceOptions(allowed_hosts=("api.example.org", "*.example.net")))
-    assert named.allows("api.example.org") and named.allows("a.example.net") and not named.allows("localhost")
+    named = HostPolicy(ServiceOptions(allowed_hosts=("competencymap.service.example.org", "*.example.net")))
+    assert named.allows("competencymap.service.example.org") and named.allows("a.example.net") and not named.allows("localhost")
     assert HostPolicy(ServiceOptions(allowed_hosts=("*",))).allows("anything")
     assert host_name("[::1]:8000") == "::1" and host_name("a.example:80") == "a.example" and host_name("::1") == "::1"
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from competencymap.config import load_settings
-from competencymap.embedding import Encoder
-from competencymap.errors import CompetencyMapError, ModelError
-from competencymap.lexical import LexicalIndex
-from competencymap.onnx_export import INT8, MANIFEST
-from competencymap.statement_vectors import StatementEncoder
+from competencymap._common.config import load_settings
+from competencymap.encoding.encoder import Encoder
+from competencymap._common.errors import CompetencyMapError, ModelError
+from competencymap.retrieval.lexical import LexicalIndex
+from competencymap.encoding.onnx_export import INT8, MANIFEST
+from competencymap.mapping.statement_vectors import StatementEncoder
 
 TEXTS = ["Write SQL queries", "bake bread and pastries", "Manage a team of nurses in a long-term care home", "R"]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from competencymap.batching import MapBatcher
-from competencymap.config import load_settings
-from competencymap.core import CompetencyMap
-from competencymap.errors import InputTextError
+from competencymap.service.batching import MapBatcher
+from competencymap._common.config import load_settings
+from competencymap.engine import CompetencyMap
+from competencymap._common.errors import InputTextError
 
 TEXTS = ["Experience with PostgreSQL and Java", "Bake bread and pastries", "Drive delivery vehicles safely",
          "Manage the team budget", "Communicate with clients"]
@@ -71,7 +71,7 @@ def test_a_bad_text_fails_only_its_request(app: CompetencyMap) -> None:
 
 @pytest.mark.model
 def test_a_cached_ranking_equals_a_fresh_one_wherever_the_statement_sits(app: CompetencyMap) -> None:
-    from competencymap.mapping import PipelineConfig
+    from competencymap.mapping.pipeline import PipelineConfig
 
     text = "Experience with PostgreSQL and Java, baking bread on weekends"
     first = app.map(f"Intro line.\n{text}", ["mini"], top_k=5, kind="posting")

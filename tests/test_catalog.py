@@ -25,8 +25,8 @@ from competencymap.catalog import (
     repository,
 )
 from competencymap.catalog.tables import Base
-from competencymap.config import Settings
-from competencymap.errors import CompetencyMapError
+from competencymap._common.config import Settings
+from competencymap._common.errors import CompetencyMapError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ESCO = "http://data.europa.eu/esco/skill/"

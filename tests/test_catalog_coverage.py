@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from competencymap.catalog import Catalog
-from competencymap.matching import Need, catalog_coverage, catalog_offers, coverage_rule, match_needs
+from competencymap.workflows.employer_match import Need, catalog_coverage, catalog_offers, coverage_rule, match_needs
 from test_matching import CROSSWALK, E, S, FakeApp
 
 IRIS = [E + n for n in ("K", "ICT", "DEV", "ql", "sql", "sparql", "java", "python", "dbms", "postgres", "S", "FOOD",

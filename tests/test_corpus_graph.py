@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from competencymap.graph import FrameworkGraph, graph_of
-from competencymap.model import (
+from competencymap.model.graph import FrameworkGraph, graph_of
+from competencymap.model.framework import (
     KIND_GROUP,
     KIND_KNOWLEDGE,
     KIND_SKILL,
@@ -86,8 +86,8 @@ def test_graph_of_builds_one_without_an_engine_cache() -> None:
 
 @pytest.mark.model
 def test_engine_keeps_one_graph_per_framework(built_home: Path) -> None:
-    from competencymap.config import load_settings
-    from competencymap.core import CompetencyMap
+    from competencymap._common.config import load_settings
+    from competencymap.engine import CompetencyMap
 
     app = CompetencyMap(load_settings(home=built_home))
     graph = app.graph("mini")

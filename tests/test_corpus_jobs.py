@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import ServiceOptions, create_app
-from competencymap.config import load_settings
+from competencymap.service.app import ServiceOptions, create_app
+from competencymap._common.config import load_settings
 
 pytestmark = pytest.mark.model
 STATEMENTS = ["Experience with PostgreSQL databases.", "Strong Java skills.", "Write Python scripts.",
@@ -137,7 +137,7 @@ def test_refusals(client: TestClient) -> None:
 
 
 def test_a_failed_job_resumes_from_its_partitions(client: TestClient, finished: dict) -> None:
-    from api.routes.jobs import manager
+    from competencymap.service.routes.jobs import manager
 
     service = client.app.state.service  # type: ignore[attr-defined]
     jobs = manager(service)
@@ -153,7 +153,7 @@ def test_a_failed_job_resumes_from_its_partitions(client: TestClient, finished: 
 
 
 def test_a_job_running_when_the_service_stopped_is_interrupted(tmp_path: Path) -> None:
-    from api.routes.jobs import JobManager
+    from competencymap.service.routes.jobs import JobManager
 
     folder = tmp_path / "jobs" / ("a" * 32)
     folder.mkdir(parents=True)

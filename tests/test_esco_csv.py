@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from competencymap.config import PROJECT_ROOT
-from competencymap.errors import FrameworkError
+from competencymap._common.config import PROJECT_ROOT
+from competencymap._common.errors import FrameworkError
 from competencymap.frameworks.esco_csv import load_esco_csv
 from competencymap.frameworks.esco_vocab import ESCO_IRI, ESCO_LICENCE
-from competencymap.model import (
+from competencymap.model.framework import (
     KIND_GROUP,
     KIND_ISCO_GROUP,
     KIND_KNOWLEDGE,

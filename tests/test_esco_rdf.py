@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from pyoxigraph import RdfFormat, parse, serialize
 
-from competencymap.config import PROJECT_ROOT
-from competencymap.errors import FrameworkError
+from competencymap._common.config import PROJECT_ROOT
+from competencymap._common.errors import FrameworkError
 from competencymap.frameworks.esco_csv import load_esco_csv
 from competencymap.frameworks.esco_rdf import load_esco_rdf, looks_like_esco_rdf
-from competencymap.model import KIND_ISCO_GROUP, KIND_KNOWLEDGE, KIND_UNTYPED, REL_ESSENTIAL, Relation
+from competencymap.model.framework import KIND_ISCO_GROUP, KIND_KNOWLEDGE, KIND_UNTYPED, REL_ESSENTIAL, Relation
 
 DATA = Path(__file__).parent / "data"
 EXCERPT = DATA / "esco_excerpt.ttl"

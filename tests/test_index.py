@@ -12,10 +12,10 @@ import numpy as np
 import orjson
 import pytest
 
-from competencymap.embedding import Encoder
-from competencymap.errors import IndexError_
-from competencymap.index import CompetencyIndex, IndexEntry, content_checksum, framework_entries
-from competencymap.model import KIND_GROUP, KIND_UNTYPED, Competency, Framework
+from competencymap.encoding.encoder import Encoder
+from competencymap._common.errors import IndexError_
+from competencymap.retrieval.vector_index import CompetencyIndex, IndexEntry, content_checksum, framework_entries
+from competencymap.model.framework import KIND_GROUP, KIND_UNTYPED, Competency, Framework
 
 pytestmark = pytest.mark.model
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from competencymap.errors import CompetencyMapError
-from competencymap.lexical import LexicalHit, LexicalIndex, bm25_tokens, normalise_label, tokenize
-from competencymap.model import KIND_GROUP, Competency, Framework
+from competencymap._common.errors import CompetencyMapError
+from competencymap.retrieval.lexical import LexicalHit, LexicalIndex, bm25_tokens, normalise_label, tokenize
+from competencymap.model.framework import KIND_GROUP, Competency, Framework
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parents[1]
@@ -283,7 +283,7 @@ def test_full_esco_exact_hits(esco_index: LexicalIndex) -> None:
 
 @pytest.mark.full
 def test_full_esco_latency(esco_index: LexicalIndex) -> None:
-    from competencymap.segment import segment
+    from competencymap.statements.segment import segment
 
     statements = [s.text for path in sorted(DATA.glob("text_*.txt")) for s in segment(path.read_text("utf-8"))]
     assert len(statements) > 20

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from competencymap.lru import LRU
+from competencymap._common.lru import LRU
 
 
 def test_lru_drops_the_least_recently_used_past_capacity() -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from competencymap.config import load_settings
-from competencymap.core import CompetencyMap
-from competencymap.errors import InputTextError
-from competencymap.mapping import MAX_TEXT_CHARS, phrases
+from competencymap._common.config import load_settings
+from competencymap.engine import CompetencyMap
+from competencymap._common.errors import InputTextError
+from competencymap.mapping.pipeline import MAX_TEXT_CHARS, phrases
 
 POSTGRES = "http://data.europa.eu/esco/skill/a8d07b5a-c1a1-42c6-9d53-db9c7a2ca996"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from competencymap.catalog import Catalog, read_credentials_file
-from competencymap.errors import CompetencyMapError, UnknownFramework
-from competencymap.mapping import Evidence, Match, MappingResult, PipelineConfig
-from competencymap.matching import (
+from competencymap._common.errors import CompetencyMapError, UnknownFramework
+from competencymap.mapping.pipeline import Evidence, Match, MappingResult, PipelineConfig
+from competencymap.workflows.employer_match import (
     CoverageRule,
     Need,
     Offer,
@@ -27,7 +27,7 @@ from competencymap.matching import (
     needs_from_result,
     posting_needs,
 )
-from competencymap.model import KIND_COMPONENT, KIND_GROUP, KIND_KNOWLEDGE, KIND_SKILL, Competency, Framework, Relation
+from competencymap.model.framework import KIND_COMPONENT, KIND_GROUP, KIND_KNOWLEDGE, KIND_SKILL, Competency, Framework, Relation
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 E = "http://example.org/esco/"
@@ -348,8 +348,8 @@ BAKE = "prepare bread products"
 
 @pytest.mark.model
 def test_match_posting_on_the_esco_slice(built_home: Path, tmp_path: Path) -> None:
-    from competencymap.config import load_settings
-    from competencymap.core import CompetencyMap
+    from competencymap._common.config import load_settings
+    from competencymap.engine import CompetencyMap
 
     app = CompetencyMap(load_settings(home=built_home))
     framework = app.framework("mini")

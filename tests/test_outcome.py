@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from competencymap.outcome import KNOWLEDGE, SKILL, parse
+from competencymap.statements.outcome import KNOWLEDGE, SKILL, parse
 
 
 def _object(text: str) -> str | None:

@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from competencymap.errors import CompetencyMapError
-from competencymap.postings_io import (
+from competencymap._common.errors import CompetencyMapError
+from competencymap.workflows.postings_io import (
     Columns,
     Position,
     RowError,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from competencymap.profile import aggregate, collapse, is_optional
-from competencymap.results import Match, StatementResult
-from competencymap.segment import Statement
+from competencymap.mapping.profile import aggregate, collapse, is_optional
+from competencymap.mapping.results import Match, StatementResult
+from competencymap.statements.segment import Statement
 
 E = "http://example.org/esco/"
 SIMILAR = {frozenset((E + "load", E + "unload")): 0.72, frozenset((E + "load", E + "cargo")): 0.76}
@@ -77,7 +77,7 @@ def test_required_lines(text: str) -> None:
 
 
 def test_same_words_collapse_at_a_lower_similarity_than_different_words() -> None:
-    from competencymap.results import Evidence
+    from competencymap.mapping.results import Evidence
 
     def found_by(name: str, score: float, span: tuple[int, int]) -> Match:
         return Match(E + name, name, "esco", score, confident=True, evidence=(Evidence("label", "pref_label", name, score, span),))
@@ -88,8 +88,8 @@ def test_same_words_collapse_at_a_lower_similarity_than_different_words() -> Non
 
 
 def test_a_distant_second_reading_of_the_same_words_is_not_confident() -> None:
-    from competencymap.results import Evidence
-    from competencymap.scoring import runner_ups_not_confident
+    from competencymap.mapping.results import Evidence
+    from competencymap.mapping.scoring import runner_ups_not_confident
 
     def found_by(name: str, score: float, span: tuple[int, int]) -> Match:
         return Match(E + name, name, "esco", score, confident=True, evidence=(Evidence("label", "pref_label", name, score, span),))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from competencymap.catalog import Catalog, read_credentials_file
-from competencymap.matching import match_posting
+from competencymap.workflows.employer_match import match_posting
 
 ROOT = Path(__file__).resolve().parents[1]
 NURSING = (ROOT / "benchmarks" / "data" / "postings" / "nursing_rpn.txt").read_text(encoding="utf-8")

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
 
-from competencymap.config import PROJECT_ROOT
-from competencymap.errors import FrameworkError
+from competencymap._common.config import PROJECT_ROOT
+from competencymap._common.errors import FrameworkError
 from competencymap.frameworks.esco_csv import load_esco_csv
 from competencymap.frameworks.esco_rdf import load_esco_rdf, looks_like_esco_rdf
 from competencymap.frameworks.esco_vocab import CM, SKOS
 from competencymap.frameworks.rdf_export import export_framework
-from competencymap.model import (
+from competencymap.model.framework import (
     KIND_COMPONENT,
     KIND_GROUP,
     KIND_OCCUPATION,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from competencymap.errors import CompetencyMapError, InputTextError
-from competencymap.segment import (
+from competencymap._common.errors import CompetencyMapError, InputTextError
+from competencymap.statements.segment import (
     BOILERPLATE_PATTERNS,
     Statement,
     boilerplate_reason,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from competencymap import model
-from competencymap.errors import FrameworkError
+from competencymap.model import framework as model
+from competencymap._common.errors import FrameworkError
 from competencymap.frameworks.simple_csv import load_simple_csv
 
 GOOD = """\

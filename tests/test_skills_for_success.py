@@ -7,7 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from competencymap import model
+from competencymap.model import framework as model
 from competencymap.frameworks.skos import load_skos
 
 FOLDER = Path(__file__).resolve().parents[1] / "data" / "skills_for_success"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from competencymap import model
-from competencymap.errors import FrameworkError
+from competencymap.model import framework as model
+from competencymap._common.errors import FrameworkError
 from competencymap.frameworks.skos import load_skos
-from competencymap.model import Level, Relation
+from competencymap.model.framework import Level, Relation
 
 DATA = Path(__file__).parent / "data"
 SMALL = DATA / "skos_small.ttl"

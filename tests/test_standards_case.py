@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from competencymap.cli import main
-from competencymap.config import load_settings
+from competencymap._common.config import load_settings
 from competencymap.exports.case import CaseIndex, CaseNotFound, document_id, framework_to_cfpackage, item_id
 from competencymap.exports.schemas import CASE_SCHEMA, DocumentError, check_case_package, schema_errors
 from competencymap.frameworks.store import FrameworkStore
-from competencymap.model import Relation
+from competencymap.model.framework import Relation
 
 SFS = "https://w3id.org/competencymap/sfs/"
 ESCO_SKILL = "http://data.europa.eu/esco/skill/0005c151-5b5a-4a66-8aac-60e734beb1ab"

@@ -18,10 +18,10 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from rdflib import SKOS, Graph, Namespace
 
-from api.app import ServiceOptions, create_app
+from competencymap.service.app import ServiceOptions, create_app
 from competencymap.cli import main
-from competencymap.config import PROJECT_ROOT, load_settings
-from competencymap.core import CompetencyMap
+from competencymap._common.config import PROJECT_ROOT, load_settings
+from competencymap.engine import CompetencyMap
 from competencymap.exports.case import framework_to_cfpackage
 from competencymap.exports.schemas import CASE_SCHEMA, OPENBADGES_SCHEMA, schema_errors
 from competencymap.exports.sssom import Crosswalk, build_crosswalk, to_skos_turtle, to_sssom_tsv
@@ -160,8 +160,8 @@ def test_api_case_paths(client: TestClient) -> None:
 def test_api_crosswalk_route(client: TestClient, crosswalk: Crosswalk, tmp_path: Path) -> None:
     sssom = client.get("/crosswalks/mini/sfs", params={"format": "sssom"})
     assert sssom.status_code == 200 and sssom.headers["content-type"].startswith("text/tab-separated-values")
-    (tmp_path / "api.sssom.tsv").write_text(sssom.text)
-    check_sssom(tmp_path / "api.sssom.tsv", len(crosswalk.relations))
+    (tmp_path / "competencymap.service.sssom.tsv").write_text(sssom.text)
+    check_sssom(tmp_path / "competencymap.service.sssom.tsv", len(crosswalk.relations))
     as_json = client.get("/crosswalks/mini/sfs", params={"format": "json"}).json()
     assert as_json["count"] == len(crosswalk.relations)
     assert client.get("/crosswalks/mini/sfs", params={"format": "skos"}).headers["content-type"].startswith("text/turtle")

@@ -14,11 +14,11 @@ import orjson
 import pytest
 
 from competencymap import frameworks as loading
-from competencymap.config import Settings
-from competencymap.errors import FrameworkError, UnknownFramework
+from competencymap._common.config import Settings
+from competencymap._common.errors import FrameworkError, UnknownFramework
 from competencymap.frameworks import cache
 from competencymap.frameworks.store import FrameworkStore
-from competencymap.model import (
+from competencymap.model.framework import (
     KIND_COMPONENT,
     KIND_GROUP,
     KIND_ISCO_GROUP,

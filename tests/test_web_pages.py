@@ -14,16 +14,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import ServiceOptions, create_app
-from api.web.charts import bar_chart
-from api.web.designer import read_outcomes_csv
-from api.web.messages import FOLDER, Messages, messages_for
-from api.web.review import highlight
-from competencymap.config import load_settings
-from competencymap.errors import CompetencyMapError
+from competencymap.service.app import ServiceOptions, create_app
+from competencymap.service.web.charts import bar_chart
+from competencymap.service.web.designer import read_outcomes_csv
+from competencymap.service.web.messages import FOLDER, Messages, messages_for
+from competencymap.service.web.review import highlight
+from competencymap._common.config import load_settings
+from competencymap._common.errors import CompetencyMapError
 
 ROOT = Path(__file__).resolve().parents[1]
-WEB = ROOT / "api" / "web"
+WEB = ROOT / "src" / "competencymap" / "service" / "web"
 ORIGIN = "http://localhost:8000"
 KEY = "s3cret"
 FORM = {"title": "Web credential", "issuer": "Example College", "description": "About data.",

@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModu
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from competencymap.errors import CompetencyMapError
+from competencymap._common.errors import CompetencyMapError
 
 BUSY_TIMEOUT_SECONDS = 60.0
 WRITE_OPTION = "competencymap_write"

@@ -44,8 +44,8 @@ from competencymap.catalog.schemas import (
     TagState,
 )
 from competencymap.catalog.tables import META_CATALOG, CredentialRow, MetaRow, OutcomeRow, PostingRow, TagRow, new_uid, utcnow
-from competencymap.config import Settings
-from competencymap.errors import CompetencyMapError
+from competencymap._common.config import Settings
+from competencymap._common.errors import CompetencyMapError
 
 MAX_PAGE = 1000
 _STATE = TypeAdapter(TagState)

@@ -20,8 +20,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from competencymap.errors import InputTextError
-from competencymap.text import check_text
+from competencymap._common.errors import InputTextError
+from competencymap._common.text import check_text
 
 DeliveryMode = Literal["online", "in_person", "hybrid"]
 CreditStatus = Literal["credit", "non_credit"]
@@ -44,7 +44,7 @@ DATE_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 
 def clean_text(value: str, info: ValidationInfo) -> str:
-    """The one text check (`competencymap.text.check_text`) as a pydantic validator: a lone
+    """The one text check (`competencymap._common.text.check_text`) as a pydantic validator: a lone
     surrogate or a control character is a validation error of type `invalid_text`."""
     field = info.field_name or "text"
     try:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from competencymap.errors import CompetencyMapError
+from competencymap._common.errors import CompetencyMapError
 
 
 class Main(click.Group):

@@ -18,8 +18,8 @@ import click
 import orjson
 
 from competencymap.catalog import Catalog, Credential, NotFound, Tag
-from competencymap.config import Settings, load_settings
-from competencymap.errors import CompetencyMapError
+from competencymap._common.config import Settings, load_settings
+from competencymap._common.errors import CompetencyMapError
 from competencymap.exports import (
     credential_to_achievement,
     credential_to_ctdl,
@@ -183,7 +183,7 @@ def suggest_command(state: _State, credential_id: int, frameworks: tuple[str, ..
                     min_score: float | None, confident_only: bool, model: str | None) -> None:
     """Map every outcome and store the best competencies as suggested tags (decisions are kept)."""
     from competencymap.cli.common import framework_names
-    from competencymap.core import CompetencyMap
+    from competencymap.engine import CompetencyMap
 
     names = framework_names(frameworks) if frameworks else ["esco", "sfs"]
     app = CompetencyMap(state.settings.with_(model=model), on_status=lambda m: click.echo(m, err=True))

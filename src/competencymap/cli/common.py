@@ -10,8 +10,8 @@ from typing import Any
 import click
 import orjson
 
-from competencymap.config import BACKENDS, load_settings
-from competencymap.core import CompetencyMap
+from competencymap._common.config import BACKENDS, load_settings
+from competencymap.engine import CompetencyMap
 
 
 def app_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -10,13 +10,13 @@ import click
 import orjson
 
 from competencymap.cli.common import app_options
-from competencymap.config import Settings
-from competencymap.core import CompetencyMap
+from competencymap._common.config import Settings
+from competencymap.engine import CompetencyMap
 from competencymap.exports.case import framework_to_cfpackage
-from competencymap.errors import CompetencyMapError
+from competencymap._common.errors import CompetencyMapError
 from competencymap.exports.sssom import DEFAULT_CROSSWALKS, FORMATS, build_crosswalk, render
 from competencymap.frameworks.store import FrameworkStore
-from competencymap.model import Framework, Relation
+from competencymap.model.framework import Framework, Relation
 
 
 @click.command("crosswalk")

@@ -11,14 +11,14 @@ from typing import Any
 
 import click
 
-from competencymap.analytics import DemandOptions, DemandTable
-from competencymap.analytics import demand as demand_table
-from competencymap.analytics import posting_month
+from competencymap.workflows.demand.counting import DemandOptions, DemandTable
+from competencymap.workflows.demand.counting import demand as demand_table
+from competencymap.workflows.demand.counting import posting_month
 from competencymap.cli.common import app_options, framework_names
-from competencymap.core import CompetencyMap
-from competencymap.corpus.partitions import DEFAULT_SIZE
-from competencymap.errors import CompetencyMapError
-from competencymap.postings_io import OUTPUT_FORMATS, Columns, output_format, read_postings, scan_postings, write_table
+from competencymap.engine import CompetencyMap
+from competencymap.workflows.demand.corpus.partitions import DEFAULT_SIZE
+from competencymap._common.errors import CompetencyMapError
+from competencymap.workflows.postings_io import OUTPUT_FORMATS, Columns, output_format, read_postings, scan_postings, write_table
 
 TABLE_SUFFIXES = (".csv", ".json", ".parquet", ".pq")
 SOME_FAILED = 3  # exit code: the table was made, but some postings could not be read or mapped
@@ -136,7 +136,7 @@ def _names(values: tuple[str, ...]) -> list[str]:
 def _on_dask(app: CompetencyMap, inputs: tuple[str, ...], columns: Columns, options: DemandOptions,
              folder: Path | None, catalog_db: str | None, no_catalog: bool, quiet: bool, scheduler: str | None,
              workers: int | None, threads: int | None, partition_size: int) -> tuple[DemandTable, int]:
-    from competencymap.corpus.run import ClusterOptions, CorpusOptions, prepare_corpus, run_corpus
+    from competencymap.workflows.demand.corpus.run import ClusterOptions, CorpusOptions, prepare_corpus, run_corpus
 
     corpus = CorpusOptions(options, columns, partition_size)
     with _run_folder(folder) as root:
@@ -154,7 +154,7 @@ def _on_dask(app: CompetencyMap, inputs: tuple[str, ...], columns: Columns, opti
 
 def _offers(app: CompetencyMap, catalog_db: str | None, no_catalog: bool) -> list | None:
     """The catalog's credentials with accepted tags, or None without a catalog."""
-    from competencymap.matching import catalog_offers
+    from competencymap.workflows.employer_match import catalog_offers
 
     offers = None
     catalog = None if no_catalog else _catalog(app, catalog_db)
@@ -195,7 +195,7 @@ def _report_errors(folder: Path, left_out: int, *, temporary: bool) -> None:
 def _single_process(app: CompetencyMap, inputs: tuple[str, ...], columns: Columns, options: DemandOptions,
                     catalog_db: str | None, no_catalog: bool, quiet: bool) -> DemandTable:
     """The whole run in this process: a checking pass over every file, then one streamed pass."""
-    from competencymap.corpus.inputs import resolve_inputs
+    from competencymap.workflows.demand.corpus.inputs import resolve_inputs
 
     files = resolve_inputs(list(inputs))
     named: dict[str, Any] = {"text_column": columns.text, "title_column": columns.title, "date_column": columns.date,

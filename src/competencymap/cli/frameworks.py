@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 import orjson
 
-from competencymap.concepts import ConceptDetail, ConceptRef
-from competencymap.config import Settings, load_settings
-from competencymap.errors import CompetencyMapError
+from competencymap.workflows.concepts import ConceptDetail, ConceptRef
+from competencymap._common.config import Settings, load_settings
+from competencymap._common.errors import CompetencyMapError
 from competencymap.frameworks.store import FrameworkStore
-from competencymap.model import (
+from competencymap.model.framework import (
     KIND_COMPONENT,
     KIND_GROUP,
     MAPPING_TYPES,
@@ -220,7 +220,7 @@ def show_command(state: _State, iri: str, framework_name: str | None, limit: int
     withdrawn occupation of ESCO v1.1.1) is shown with those relations, marked as not listed.
     Built from `CompetencyMap.concept`, as the API's GET /competencies/{iri}.
     """
-    from competencymap.core import CompetencyMap
+    from competencymap.engine import CompetencyMap
 
     store = state.store
     names = [framework_name] if framework_name else store.names()

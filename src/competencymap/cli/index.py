@@ -7,7 +7,7 @@ import time
 import click
 
 from competencymap.cli.common import app_options, echo_json, framework_names
-from competencymap.core import CompetencyMap
+from competencymap.engine import CompetencyMap
 
 
 @click.group()

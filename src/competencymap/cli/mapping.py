@@ -21,11 +21,11 @@ import orjson
 from tqdm import tqdm
 
 from competencymap.cli.common import app_options, echo_json, framework_names
-from competencymap.core import CompetencyMap
-from competencymap.errors import CompetencyMapError, InputTextError
-from competencymap.mapping import Match, MappingResult
-from competencymap.serialize import match_dict, result_dict
-from competencymap.text import check_text
+from competencymap.engine import CompetencyMap
+from competencymap._common.errors import CompetencyMapError, InputTextError
+from competencymap.mapping.pipeline import Match, MappingResult
+from competencymap.mapping.serialize import match_dict, result_dict
+from competencymap._common.text import check_text
 
 BATCH = 32  # records mapped together (their statements share encoder batches)
 PROGRESS_FROM = BATCH  # records; smaller inputs map silently

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from competencymap.cli.common import app_options
-from competencymap.core import CompetencyMap
-from competencymap.errors import CompetencyMapError
+from competencymap.engine import CompetencyMap
+from competencymap._common.errors import CompetencyMapError
 
 # Bounds on what a busy or abusive client can make the server hold: connections beyond
 # LIMIT_CONCURRENCY answer 503 at once instead of queueing threads and buffers.
@@ -46,8 +46,8 @@ def serve(
     """
     import uvicorn
 
-    from api.app import ServiceOptions, create_app, prepare_engine
-    from api.security import is_loopback
+    from competencymap.service.app import ServiceOptions, create_app, prepare_engine
+    from competencymap.service.security import is_loopback
 
     names = [n.strip() for value in frameworks for n in value.split(",") if n.strip()]
     options = ServiceOptions.from_env(
@@ -66,7 +66,7 @@ def serve(
 
 
 def main(argv: list[str] | None = None, prog_name: str = "competencymap serve") -> None:
-    """Run `serve` as a program of its own (`python -m api`), errors as one line and exit 1."""
+    """Run `serve` as a program of its own (`python -m competencymap.service`), errors as one line and exit 1."""
     try:
         serve.main(args=argv, prog_name=prog_name, standalone_mode=False)
     except CompetencyMapError as exc:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from competencymap.catalog import NotFound
 from competencymap.exports.ids import stable_uuid
 from competencymap.exports.openbadges import DEFAULT_TARGET_TYPE, TARGET_TYPES, target_code
-from competencymap.model import KIND_COMPONENT, Competency, Framework, Level, Relation
+from competencymap.model.framework import KIND_COMPONENT, Competency, Framework, Level, Relation
 
 CASE_VERSION = "1.1"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

@@ -18,8 +18,8 @@ from typing import Any
 from jsonschema import Draft201909Validator, Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from competencymap.config import PROJECT_ROOT
-from competencymap.errors import CompetencyMapError
+from competencymap._common.config import PROJECT_ROOT
+from competencymap._common.errors import CompetencyMapError
 
 STANDARDS = PROJECT_ROOT / "data" / "standards"
 OPENBADGES_SCHEMA = STANDARDS / "openbadges-3.0" / "achievementcredential.schema.json"

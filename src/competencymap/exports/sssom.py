@@ -26,12 +26,12 @@ import orjson
 from rdflib import OWL, RDF, SKOS, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS
 
-from competencymap.errors import CompetencyMapError
+from competencymap._common.errors import CompetencyMapError
 from competencymap.exports.schemas import DocumentError
-from competencymap.model import Framework, Relation
+from competencymap.model.framework import Framework, Relation
 
 if TYPE_CHECKING:
-    from competencymap.core import CompetencyMap
+    from competencymap.engine import CompetencyMap
 
 SSSOM = Namespace("https://w3id.org/sssom/")
 SEMAPV = Namespace("https://w3id.org/semapv/vocab/")

@@ -13,8 +13,8 @@ import re
 import zipfile
 from pathlib import Path
 
-from competencymap.errors import FrameworkError
-from competencymap.model import Framework
+from competencymap._common.errors import FrameworkError
+from competencymap.model.framework import Framework
 
 RDF_SUFFIXES = (".ttl", ".nt", ".n3", ".rdf", ".owl", ".xml", ".jsonld", ".json")
 _ESCO_SKILLS_FILE = re.compile(r"^skills_([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\.csv$")

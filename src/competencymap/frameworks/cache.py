@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from competencymap.model import Competency, Framework, Level, Occupation, Relation
+from competencymap.model.framework import Competency, Framework, Level, Occupation, Relation
 
 # Raised whenever a cache written before would no longer equal a fresh load:
 # 2 - the ESCO loaders keep relations naming withdrawn concepts (v1.1.1: 123,855, not 123,788).

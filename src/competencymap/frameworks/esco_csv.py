@@ -1,4 +1,4 @@
-"""Load the official ESCO CSV release into a :class:`~competencymap.model.Framework`.
+"""Load the official ESCO CSV release into a :class:`~competencymap.model.framework.Framework`.
 
 The release is two zips from the ESCO portal: the classification in one language
 (skills_en.csv, skillGroups_en.csv, occupations_en.csv, ISCOGroups_en.csv, ...) and the
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from competencymap.errors import FrameworkError
+from competencymap._common.errors import FrameworkError
 from competencymap.frameworks.esco_vocab import (
     ESCO_ID,
     ESCO_IRI,
@@ -47,7 +47,7 @@ from competencymap.frameworks.esco_vocab import (
     last_segment,
     version_in_name,
 )
-from competencymap.model import (
+from competencymap.model.framework import (
     KIND_GROUP,
     KIND_ISCO_GROUP,
     KIND_KNOWLEDGE,

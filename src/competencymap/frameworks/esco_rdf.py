@@ -1,4 +1,4 @@
-"""Stream an ESCO RDF dump into a :class:`~competencymap.model.Framework`, in one language.
+"""Stream an ESCO RDF dump into a :class:`~competencymap.model.framework.Framework`, in one language.
 
 Input: Turtle, N-Triples, N-Quads, TriG or RDF/XML (``.ttl .nt .nq .trig .rdf .owl .xml``),
 optionally gzipped (``.ttl.gz`` ...) or as the only RDF file inside a ``.zip``.
@@ -51,10 +51,10 @@ from typing import IO, Any
 
 from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 
-from competencymap.errors import FrameworkError
+from competencymap._common.errors import FrameworkError
 from competencymap.frameworks import esco_vocab as V
 from competencymap.frameworks.esco_csv import split_labels
-from competencymap.model import (
+from competencymap.model.framework import (
     KIND_GROUP,
     KIND_ISCO_GROUP,
     KIND_KNOWLEDGE,

@@ -1,4 +1,4 @@
-"""Write a :class:`~competencymap.model.Framework` as RDF (Turtle, N-Triples or RDF/XML).
+"""Write a :class:`~competencymap.model.framework.Framework` as RDF (Turtle, N-Triples or RDF/XML).
 
 ESCO (framework id ``esco``) is written in the ESCO ontology, shaped as the ESCO portal's
 dump is, so that ``load_esco_rdf(export)`` equals the framework that was exported:
@@ -74,9 +74,9 @@ from typing import IO
 
 from pyoxigraph import Literal, NamedNode, RdfFormat, parse, serialize
 
-from competencymap.errors import FrameworkError
+from competencymap._common.errors import FrameworkError
 from competencymap.frameworks import esco_vocab as V
-from competencymap.model import (
+from competencymap.model.framework import (
     KIND_GROUP,
     KIND_ISCO_GROUP,
     KIND_KNOWLEDGE,

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from competencymap import model
-from competencymap.errors import FrameworkError
+from competencymap.model import framework as model
+from competencymap._common.errors import FrameworkError
 from competencymap.frameworks import check_language, check_name
-from competencymap.model import Competency, Framework
+from competencymap.model.framework import Competency, Framework
 
 REQUIRED = ("id", "label")
 OPTIONAL = ("description", "broader", "alt_labels")

@@ -42,10 +42,10 @@ from typing import IO, NamedTuple
 
 import pyoxigraph as ox
 
-from competencymap import model
-from competencymap.errors import FrameworkError
+from competencymap.model import framework as model
+from competencymap._common.errors import FrameworkError
 from competencymap.frameworks import check_language
-from competencymap.model import Competency, Framework, Level, Occupation, Relation
+from competencymap.model.framework import Competency, Framework, Level, Occupation, Relation
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"

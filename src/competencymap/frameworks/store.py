@@ -15,10 +15,10 @@ from pathlib import Path
 import orjson
 
 from competencymap import frameworks as loading
-from competencymap.config import Settings
-from competencymap.errors import FrameworkError, UnknownFramework
+from competencymap._common.config import Settings
+from competencymap._common.errors import FrameworkError, UnknownFramework
 from competencymap.frameworks import cache
-from competencymap.model import Framework
+from competencymap.model.framework import Framework
 
 # Bundled frameworks: name -> source path relative to settings.data.
 BUNDLED: dict[str, str] = {

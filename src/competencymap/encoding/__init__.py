@@ -1,0 +1,1 @@
+"""The verified embedding model and its runtimes (PyTorch, ONNX Runtime) and the ONNX export."""

@@ -1,0 +1,311 @@
+"""`CompetencyMap`: the one object that ties settings, frameworks, model, indexes and mapping.
+
+The CLI and the API are thin layers over it; each holds one instance. Everything it loads
+(frameworks, the encoder, indexes) is loaded on first use and kept on the instance.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from competencymap._common.config import Settings, load_settings
+from competencymap.retrieval.crosswalk import compute_crosswalk, crosswalk_index
+from competencymap.encoding.encoder import Encoder
+from competencymap._common.errors import IndexError_
+from competencymap.frameworks.store import FrameworkStore
+from competencymap.model.graph import FrameworkGraph
+from competencymap.retrieval.vector_index import CompetencyIndex
+from competencymap.retrieval.lexical import LexicalIndex
+from competencymap.mapping.pipeline import FrameworkMatcher, Match, MappingResult, PipelineConfig, map_texts
+from competencymap.model.framework import Framework, Relation
+from competencymap.model.occupations import OCCUPATIONS_SUFFIX, occupation_framework
+from competencymap.mapping.statement_vectors import StatementEncoder
+
+if TYPE_CHECKING:  # the verbs' types; their modules are imported when a verb runs
+    from competencymap.workflows.demand.counting import DemandTable
+    from competencymap.catalog import Catalog, TagIn
+    from competencymap.workflows.concepts import ConceptDetail
+    from competencymap.workflows.employer_match import CatalogCoverage, MatchReport
+
+NEED_TOP_K = 30  # as competencymap.workflows.employer_match.NEED_TOP_K
+
+Progress = Callable[[str], None]
+CROSSWALK_PAIRS = (("esco", "sfs"),)  # (source, target): target matches take evidence from source
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(method: F) -> F:
+    """Run a part-loading method under the instance's lock (parts load once, whatever the threads)."""
+
+    @functools.wraps(method)
+    def wrapper(self: CompetencyMap, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class CompetencyMap:
+    """Frameworks, the embedding model, their indexes and the mapper, for one configuration."""
+
+    def __init__(self, settings: Settings | None = None, *, on_status: Progress | None = None) -> None:
+        self.settings = settings or load_settings()
+        self.on_status = on_status
+        self.store = FrameworkStore(self.settings, on_load=on_status)
+        self._encoder: Encoder | None = None
+        self._statement_vectors: StatementEncoder | None = None
+        self._derived: dict[str, Framework] = {}
+        self._graphs: dict[str, FrameworkGraph] = {}
+        self._indexes: dict[str, CompetencyIndex] = {}
+        self._lexical: dict[str, LexicalIndex] = {}
+        self._matchers: dict[tuple[str, PipelineConfig], FrameworkMatcher] = {}
+        self._crosswalks: dict[tuple[str, str], list[Relation]] = {}
+        self._crosswalk_links: dict[tuple[str, str], dict[str, list[Relation]]] = {}
+        self._lock = threading.RLock()  # parts are loaded once even when requests ask at the same time
+
+    # -- parts ------------------------------------------------------------------------------
+
+    @_locked
+    def framework(self, name: str) -> Framework:
+        """A loaded framework by name; `<name>-occupations` is the occupations view of `<name>`."""
+        if name.endswith(OCCUPATIONS_SUFFIX) and name not in self.store.names():
+            if name not in self._derived:
+                self._derived[name] = occupation_framework(self.store.get(name.removesuffix(OCCUPATIONS_SUFFIX)))
+            return self._derived[name]
+        return self.store.get(name)
+
+    @_locked
+    def graph(self, name: str) -> FrameworkGraph:
+        """The framework's graph (children, groups and depth, relations by IRI, occupation links), built once."""
+        framework = self.framework(name)
+        graph = self._graphs.get(name)
+        if graph is None or graph.framework is not framework:
+            graph = self._graphs[name] = FrameworkGraph(framework)
+        return graph
+
+    @property
+    @_locked
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            s = self.settings
+            self._encoder = Encoder(s.model, device=s.device, batch_size=s.batch_size, threads=s.threads or None,
+                                    backend=s.backend, cache_dir=s.model_cache, on_status=self.on_status)
+        return self._encoder
+
+    @property
+    @_locked
+    def statement_vectors(self) -> StatementEncoder:
+        """Statement and phrase vectors, cached by text and shared by every framework's matcher."""
+        if self._statement_vectors is None:
+            self._statement_vectors = StatementEncoder(self.encoder, capacity=self.settings.statement_cache)
+        return self._statement_vectors
+
+    def index_folder(self, name: str) -> Path:
+        return CompetencyIndex.folder_for(self.settings.home, name, self.encoder.name)
+
+    @_locked
+    def index(self, name: str, *, build: bool = False, progress: bool = False) -> CompetencyIndex:
+        """The vector index of a framework; built (and saved) first when `build` is true."""
+        if name not in self._indexes:
+            folder = self.index_folder(name)
+            framework = self.framework(name)
+            if not (folder / "manifest.json").is_file():
+                if not build:
+                    raise IndexError_(
+                        f"no index for framework {name!r} and model {self.encoder.name!r}; "
+                        f"run `competencymap index build --framework {name}`"
+                    )
+                return self.build_index(name, progress=progress)
+            self._indexes[name] = CompetencyIndex.load(folder, framework, self.encoder,
+                                                       fingerprint=self.store.fingerprint(name))
+        return self._indexes[name]
+
+    @_locked
+    def build_index(self, name: str, *, progress: bool = False, force: bool = False) -> CompetencyIndex:
+        """Build a framework's index, reusing the vectors of unchanged texts of the previous one."""
+        folder = self.index_folder(name)
+        framework = self.framework(name)
+        previous = None if force else self._previous_index(folder)
+        index = CompetencyIndex.build(framework, self.encoder, previous=previous, progress=progress,
+                                      fingerprint=self.store.fingerprint(name))
+        index.save(folder)
+        self._indexes[name] = index
+        self._matchers = {k: v for k, v in self._matchers.items() if k[0] != name}
+        return index
+
+    def _previous_index(self, folder: Path) -> CompetencyIndex | None:
+        try:
+            return CompetencyIndex.load_unchecked(folder, self.encoder)
+        except (FileNotFoundError, IndexError_):
+            return None
+
+    @_locked
+    def lexical(self, name: str) -> LexicalIndex:
+        """The BM25 and exact-label index of a framework, read from its cache under home when the
+        framework is unchanged, else built (and cached)."""
+        if name not in self._lexical:
+            framework = self.framework(name)
+            fingerprint = self.store.fingerprint(name)
+            folder = self.settings.home / name / "lexical"
+            index = LexicalIndex.load(folder, fingerprint) if fingerprint else None
+            if index is None:
+                index = LexicalIndex.build(framework)
+                if fingerprint:
+                    index.save(folder, fingerprint)
+            self._lexical[name] = index
+        return self._lexical[name]
+
+    @_locked
+    def matcher(self, name: str, config: PipelineConfig | None = None, *, build: bool = False) -> FrameworkMatcher:
+        config = config or PipelineConfig()
+        key = (name, config)
+        if key not in self._matchers:
+            self._matchers[key] = FrameworkMatcher(
+                self.framework(name), self.index(name, build=build), self.lexical(name), self.statement_vectors, config
+            )
+        return self._matchers[key]
+
+    @_locked
+    def crosswalk(self, source: str, target: str) -> list[Relation]:
+        """Scored SKOS mapping relations from `source` competencies to `target` skills.
+
+        Computed from the two frameworks' indexes (see `competencymap.retrieval.crosswalk`) and kept on
+        the instance; raises `IndexError_` when either index is missing."""
+        key = (source, target)
+        if key not in self._crosswalks:
+            self._crosswalks[key] = compute_crosswalk(
+                self.index(source), self.index(target), self.framework(target)
+            )
+        return self._crosswalks[key]
+
+    # -- what users do -------------------------------------------------------------------------
+
+    def map(
+        self,
+        text: str,
+        frameworks: Sequence[str] = ("esco",),
+        *,
+        top_k: int = 10,
+        kind: str = "auto",
+        config: PipelineConfig | None = None,
+        context: str | None = None,
+        statement_top_k: int | None = None,
+    ) -> MappingResult:
+        """Map a text (outcomes or a posting) onto each framework: statements, matches, profile.
+        `context` (a credential's or posting's title) lets the text's theme support fitting
+        competencies."""
+        return self.map_many([text], frameworks, top_k=top_k, kind=kind, config=config,
+                             contexts=[context] if context else None, statement_top_k=statement_top_k)[0]
+
+    def map_many(
+        self,
+        texts: Sequence[str],
+        frameworks: Sequence[str] = ("esco",),
+        *,
+        top_k: int = 10,
+        kind: str = "auto",
+        config: PipelineConfig | None = None,
+        contexts: Sequence[str | None] | None = None,
+        statement_top_k: int | None = None,
+    ) -> list[MappingResult]:
+        """Map several texts; their statements are embedded in shared batches. `contexts`, one
+        per text or None, as for `map`; `statement_top_k` caps each statement's matches (default
+        `top_k`), the profile keeping `top_k` per framework."""
+        matchers = [self.matcher(name, config) for name in frameworks]
+        return map_texts(texts, matchers, top_k=top_k, kind=kind, crosswalks=self._crosswalks_for(frameworks),
+                         contexts=contexts, statement_top_k=statement_top_k)
+
+    @_locked
+    def _crosswalks_for(self, frameworks: Sequence[str]) -> dict[str, tuple[str, dict[str, list[Relation]]]]:
+        """The computed crosswalks between requested frameworks (ESCO -> Skills for Success)."""
+        out = {}
+        for source, target in CROSSWALK_PAIRS:
+            if source in frameworks and target in frameworks:
+                if (source, target) not in self._crosswalk_links:
+                    self._crosswalk_links[(source, target)] = crosswalk_index(self.crosswalk(source, target))
+                out[target] = (source, self._crosswalk_links[(source, target)])
+        return out
+
+    def search(self, query: str, framework: str = "esco", *, top_k: int = 10) -> list[Match]:
+        """Rank a framework's competencies for one short query."""
+        return self.matcher(framework).rank([query], top_k=top_k)[0]
+
+    def index_status(self, name: str) -> dict:
+        """Whether a framework's index exists and fits the framework and model."""
+        folder = self.index_folder(name)
+        if not (folder / "manifest.json").is_file():
+            return {"framework": name, "state": "missing", "folder": str(folder)}
+        try:
+            index = self.index(name)
+        except IndexError_ as exc:
+            return {"framework": name, "state": "stale", "detail": exc.message, "folder": str(folder)}
+        return {"framework": name, "state": "ready", "folder": str(folder), "manifest": index.manifest}
+
+    # -- verbs used by the CLI and the API
+    # Each delegates to one library module, so `competencymap ...` and the HTTP service do the same.
+
+    def concept(
+        self,
+        iri: str,
+        framework: str | None = None,
+        *,
+        within: Sequence[str] | None = None,
+        crosswalk: bool = True,
+    ) -> ConceptDetail:
+        """Everything the frameworks say about one concept (`competencymap.workflows.concepts`).
+
+        `within`: the frameworks searched and drawn on (default: every framework of the store);
+        `crosswalk` adds mappings computed towards the other frameworks searched."""
+        from competencymap.workflows.concepts import ConceptLookups, concept_detail
+
+        lookups = self.__dict__.setdefault("_concept_lookups", ConceptLookups())
+        return concept_detail(self, iri, framework, within=within, crosswalk=crosswalk, lookups=lookups)
+
+    def match(
+        self,
+        text: str,
+        catalog: Catalog,
+        *,
+        frameworks: Sequence[str] = ("esco",),
+        top_k: int = NEED_TOP_K,
+        config: PipelineConfig | None = None,
+        coverage: CatalogCoverage | None = None,
+        title: str = "",
+    ) -> MatchReport:
+        """A posting against the catalog's accepted tags (`competencymap.workflows.employer_match.match_posting`);
+        pass a `coverage` from `matching.catalog_coverage` to reuse a prepared catalog, and the
+        posting's `title` as context."""
+        from competencymap.workflows.employer_match import match_posting
+
+        return match_posting(self, catalog, text, frameworks=frameworks, top_k=top_k, config=config, coverage=coverage,
+                             title=title)
+
+    def suggest_tags(
+        self,
+        outcomes: Sequence[str],
+        *,
+        frameworks: Sequence[str] = ("esco",),
+        top_k: int = 5,
+        min_score: float | None = None,
+        confident_only: bool = False,
+        context: str | None = None,
+    ) -> list[list[TagIn]]:
+        """Suggested tags for each learning outcome, with evidence (`competencymap.workflows.tagging`);
+        `context` is the credential's title (and description), which lets its theme count."""
+        from competencymap.workflows.tagging import suggest_tags
+
+        return suggest_tags(self, outcomes, frameworks=frameworks, top_k=top_k, min_score=min_score,
+                            confident_only=confident_only, context=context)
+
+    def demand(self, postings: Iterable[Any], *, frameworks: Sequence[str] = ("esco",), **options: Any) -> DemandTable:
+        """Competency demand across postings (`competencymap.workflows.demand.counting.demand`; its keyword
+        options: by_month, by_occupation, catalog, rollup, fast, ...)."""
+        from competencymap.workflows.demand.counting import demand
+
+        return demand(self, postings, frameworks=frameworks, **options)

@@ -1,0 +1,117 @@
+"""One profile per text and framework: the statements' matches aggregated.
+
+The rules (docs/design.md, section 14):
+
+- **Near duplicates collapse.** Within one statement's 30 best matches, a match whose preferred label is as close
+  as :data:`DUPLICATE` (cosine) to a better match of the same statement — or as close as
+  :data:`SAME_SPAN_DUPLICATE` when the same words found both — is folded into it and listed as
+  one of its ``related`` concepts ("load cargo onto ships" takes "unload cargo" and "supervise
+  loading of cargo"); one line never becomes a handful of entries, while an enumeration
+  ("MySQL and PostgreSQL") keeps each item, found by its own words.
+- **Support.** A competency found by several statements ranks by its best score plus
+  :data:`SUPPORT_BONUS` for every further statement where it is confident (half that where it
+  is not); ``support`` counts the statements.
+- **Optional.** A statement marked as an asset ("French is an asset", "nice to have",
+  "preferred", "bonus") makes its matches ``optional``; an entry is optional only when every
+  statement behind it is.
+- Entries are sorted by that score, best first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from competencymap.mapping.results import Match, StatementResult
+
+SUPPORT_BONUS = 0.03
+DUPLICATE = 0.7  # cosine of two preferred labels at which one statement's matches are one entry
+SAME_SPAN_DUPLICATE = 0.6  # the same, when both were found by the same words of the statement
+COLLAPSE_TOP = 30  # a statement's best matches among which near duplicates are folded
+
+Similarity = Callable[[Sequence[str]], np.ndarray]  # IRIs -> their pairwise preferred-label cosines
+
+_OPTIONAL = re.compile(
+    r"\b(?:(?:is|are|would\s+be|will\s+be|considered)\s+(?:an?\s+|a\s+strong\s+|a\s+definite\s+)?(?:asset|plus|bonus|advantage)|"
+    r"nice[\s-]+to[\s-]+have|(?:is|are|strongly)?\s*preferred|desirable|(?:a\s+)?bonus\b|an?\s+(?:asset|plus)\b|"
+    r"not\s+required\s+but|optional)\b",
+    re.I,
+)
+
+
+def is_optional(text: str) -> bool:
+    """True for a statement that marks what it names as welcome but not required."""
+    return _OPTIONAL.search(text) is not None
+
+
+def collapse(matches: Sequence[Match], similarity: Similarity | None, *, at: float = DUPLICATE) -> list[Match]:
+    """One statement's matches, best first, with each near duplicate folded into the better match
+    it is close to (kept in that match's ``related``)."""
+    if similarity is None or len(matches) < 2:
+        return list(matches)
+    everything = sorted(matches, key=lambda m: -m.score)
+    ordered, rest = everything[:COLLAPSE_TOP], everything[COLLAPSE_TOP:]
+    cosines = similarity([m.iri for m in ordered])
+    spans = [evidence_span(m) for m in ordered]
+    numbered = {span: n for n, span in enumerate(dict.fromkeys(s for s in spans if s is not None))}
+    ids = np.array([numbered[span] if span is not None else -1 - n for n, span in enumerate(spans)])  # no span: equal to none
+    limits = np.where(ids[:, None] == ids[None, :], min(at, SAME_SPAN_DUPLICATE), at)
+    folds = (cosines >= limits).T.tolist()  # folds[i][k]: i would fold into a kept k
+    kept: list[int] = []
+    related: dict[int, list[str]] = {}
+    for i in range(len(ordered)):
+        row = folds[i]
+        home = next((k for k in kept if row[k]), None)
+        if home is None:
+            kept.append(i)
+        else:
+            related.setdefault(home, []).append(ordered[i].iri)
+    return [replace(ordered[k], related=ordered[k].related + tuple(related.get(k, ()))) if k in related else ordered[k]
+            for k in kept] + rest
+
+
+def evidence_span(match: Match) -> tuple[int, int] | None:
+    """The words of the statement that found the match: its exact hit's span, else its label's."""
+    for method in ("exact", "label"):
+        for evidence in match.evidence:
+            if evidence.method == method and evidence.span is not None:
+                return evidence.span
+    return None
+
+
+def _settled(match: Match, support: int, optional: bool, related: tuple[str, ...]) -> Match:
+    """The profile entry of a match (a new object only when one of these changed)."""
+    if (support, optional, related) == (match.support, match.optional, match.related):
+        return match
+    return replace(match, support=support, optional=optional, related=related)
+
+
+def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity: Similarity | None = None) -> list[Match]:
+    """A text's profile for one framework under the rules in the module docstring."""
+    best: dict[str, Match] = {}
+    bonus: dict[str, float] = {}
+    support: dict[str, int] = {}
+    required: set[str] = set()
+    related: dict[str, list[str]] = {}
+    for result in results:
+        optional = is_optional(result.statement.text)
+        for match in collapse(result.matches, similarity):
+            iri = match.iri
+            if iri in support:
+                bonus[iri] += SUPPORT_BONUS if match.confident else SUPPORT_BONUS / 2
+            else:
+                bonus[iri] = 0.0
+            support[iri] = support.get(iri, 0) + 1
+            if not optional:
+                required.add(iri)
+            related.setdefault(iri, [])
+            related[iri] += [r for r in match.related if r not in related[iri]]
+            if iri not in best or match.score > best[iri].score:
+                best[iri] = match
+    entries = [_settled(m, support[m.iri], m.iri not in required, tuple(r for r in related[m.iri] if r not in best))
+               for m in best.values()]
+    entries.sort(key=lambda m: m.score + bonus[m.iri], reverse=True)
+    return entries[:top_k]

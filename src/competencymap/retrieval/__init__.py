@@ -1,0 +1,1 @@
+"""Finding candidates: the vector index, the dense view over it, the lexical index and the computed crosswalk."""

@@ -1,0 +1,40 @@
+"""The start page and the API key form (shown only when the service has a key)."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from competencymap.service.web.pages import KEY_COOKIE, local_path, redirect, render, service_of, set_cookie, t_for
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    service = service_of(request)
+    frameworks = [(n, service.engine.framework(n).title or n) for n in service.frameworks]
+    return render(request, "home.html", section="home", title=t_for(request)("home.title"), frameworks=frameworks,
+                  credentials=service.catalog.count_credentials())
+
+
+@router.get("/key", response_class=HTMLResponse)
+def key_page(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "key.html", section="key", title=t_for(request)("key.title"), next=local_path(next))
+
+
+@router.post("/key", response_class=HTMLResponse)
+async def key_submit(request: Request) -> Response:
+    t = t_for(request)
+    form = await request.form()
+    given = form.get("api_key")
+    back = local_path(form.get("next") if isinstance(form.get("next"), str) else None)  # type: ignore[arg-type]
+    expected = request.app.state.options.api_key or ""
+    if not isinstance(given, str) or not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        return render(request, "key.html", status=401, section="key", title=t("key.title"), next=back,
+                      errors={"api_key": t("key.wrong")})
+    response = redirect(back)
+    set_cookie(response, KEY_COOKIE, given)
+    return response

@@ -1,0 +1,61 @@
+"""Designers: competency tags suggested for learning outcomes.
+
+Each outcome is mapped (``kind="outcomes"``) onto each framework; its profile entries become
+suggested tags carrying their evidence (the outcome text, whether the match is confident and the
+mapper's evidence), so a person can see why before accepting or rejecting. Storing them is the
+catalog's work (`Catalog.add_suggestions`, which keeps every decision already made).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from competencymap.catalog.schemas import TagIn
+from competencymap.mapping.pipeline import MappingResult
+from competencymap.mapping.serialize import evidence_dict
+from competencymap._common.text import check_text
+
+if TYPE_CHECKING:
+    from competencymap.engine import CompetencyMap
+
+DEFAULT_TOP_K = 5
+
+
+def suggest_tags(
+    app: CompetencyMap,
+    outcomes: Sequence[str],
+    *,
+    frameworks: Sequence[str] = ("esco",),
+    top_k: int = DEFAULT_TOP_K,
+    min_score: float | None = None,
+    confident_only: bool = False,
+    context: str | None = None,
+) -> list[list[TagIn]]:
+    """Suggested tags for each outcome, in outcome order: its best `top_k` competencies per
+    framework, kept when they score at least `min_score` and, with `confident_only`, are confident.
+    `context` (the credential's title) is every outcome's context."""
+    texts = [check_text(text, f"learning_outcomes.{n}") for n, text in enumerate(outcomes)]
+    if not texts:
+        return []
+    contexts = [context] * len(texts) if context and context.strip() else None
+    results = app.map_many(texts, list(frameworks), top_k=top_k, kind="outcomes", contexts=contexts)
+    return [suggestions(text, result, min_score=min_score, confident_only=confident_only)
+            for text, result in zip(texts, results)]
+
+
+def suggestions(
+    outcome: str, result: MappingResult, *, min_score: float | None = None, confident_only: bool = False
+) -> list[TagIn]:
+    """The profile entries of one mapped outcome that pass the filters, as tags with evidence."""
+    return [
+        TagIn(
+            competency_iri=m.iri,
+            framework=m.framework,
+            label=m.label,
+            score=m.score,
+            evidence={"outcome": outcome, "confident": m.confident, "evidence": [evidence_dict(e) for e in m.evidence]},
+        )
+        for m in result.profile
+        if (min_score is None or m.score >= min_score) and (m.confident or not confident_only)
+    ]
