@@ -31,7 +31,8 @@ ROOT = HERE.parent
 from competencymap.catalog import Catalog, read_credentials_file  # noqa: E402
 from competencymap._common.config import load_settings  # noqa: E402
 from competencymap.engine import CompetencyMap  # noqa: E402
-from competencymap.workflows.employer_match import catalog_coverage  # noqa: E402
+from competencymap.workflows.employer_match import catalog_coverage, match_posting  # noqa: E402
+from competencymap.workflows.tagging import suggest_tags  # noqa: E402
 
 FRAMEWORKS = ["esco", "sfs"]
 # Posting title -> titles of the sample credentials of its own domain (absent: none of them).
@@ -90,7 +91,7 @@ def tagged_catalog(app: CompetencyMap, folder: Path) -> tuple[Catalog, dict[int,
     accepted = 0
     for credential in credentials:
         outcomes = credential.learning_outcomes
-        suggested = app.suggest_tags([o.text for o in outcomes], frameworks=FRAMEWORKS, top_k=5, context=credential.title)
+        suggested = suggest_tags(app, [o.text for o in outcomes], frameworks=FRAMEWORKS, top_k=5, context=credential.title)
         tags = catalog.add_suggestions(credential.id, [(o.id, items) for o, items in zip(outcomes, suggested)])
         for tag in tags:
             if tag.evidence.get("confident"):
@@ -126,7 +127,7 @@ def run(app: CompetencyMap, catalog: Catalog, titles: dict[int, str], frameworks
     coverage = catalog_coverage(app, catalog, frameworks)
     rows = []
     for title, text in postings():
-        report = app.match(text, catalog, frameworks=frameworks, coverage=coverage, title=title)
+        report = match_posting(app, catalog, text, frameworks=frameworks, coverage=coverage, title=title)
         own = set(DOMAIN.get(title, []))
         shares = {titles[c.credential_id]: c.coverage for c in report.credentials}
         unrelated = {t: s for t, s in shares.items() if t not in own}

@@ -10,6 +10,7 @@ import pytest
 
 from competencymap.catalog import Catalog, read_credentials_file
 from competencymap.workflows.employer_match import match_posting
+from competencymap.workflows.tagging import suggest_tags
 
 ROOT = Path(__file__).resolve().parents[1]
 NURSING = (ROOT / "benchmarks" / "data" / "postings" / "nursing_rpn.txt").read_text(encoding="utf-8")
@@ -63,7 +64,7 @@ def test_skills_for_success_take_no_wrong_sense_through_the_crosswalk(full_app) 
 
 def test_an_unrelated_credential_covers_nothing_of_the_nursing_posting(full_app, catalog: Catalog) -> None:  # noqa: ANN001
     credential = next(c for c in catalog.list_credentials(limit=100) if c.title == "Data Analytics with Python")
-    suggested = full_app.suggest_tags([o.text for o in credential.learning_outcomes], frameworks=["esco", "sfs"],
+    suggested = suggest_tags(full_app, [o.text for o in credential.learning_outcomes], frameworks=["esco", "sfs"],
                                       top_k=5, context=credential.title)
     catalog.add_suggestions(credential.id, [(o.id, tags) for o, tags in zip(credential.learning_outcomes, suggested)])
     for tag in catalog.list_tags(credential.id):

@@ -1,16 +1,18 @@
-"""`CompetencyMap`: the one object that ties settings, frameworks, model, indexes and mapping.
+"""`CompetencyMap`, the engine: settings, frameworks, the encoder, indexes and matchers, and the
+verbs that use nothing else (map, map_many, search, graph, crosswalk).
 
-The CLI and the API are thin layers over it; each holds one instance. Everything it loads
-(frameworks, the encoder, indexes) is loaded on first use and kept on the instance.
+What users do with it (tag credentials, match postings, count demand, look up a concept) lives in
+`competencymap.workflows`, whose functions take the engine as their first argument; the CLI and
+the service hold one engine each. Everything it loads is loaded on first use and kept.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from competencymap._common.config import Settings, load_settings
 from competencymap.retrieval.crosswalk import compute_crosswalk, crosswalk_index
@@ -24,14 +26,6 @@ from competencymap.mapping.pipeline import FrameworkMatcher, Match, MappingResul
 from competencymap.model.framework import Framework, Relation
 from competencymap.model.occupations import OCCUPATIONS_SUFFIX, occupation_framework
 from competencymap.mapping.statement_vectors import StatementEncoder
-
-if TYPE_CHECKING:  # the verbs' types; their modules are imported when a verb runs
-    from competencymap.workflows.demand.counting import DemandTable
-    from competencymap.catalog import Catalog, TagIn
-    from competencymap.workflows.concepts import ConceptDetail
-    from competencymap.workflows.employer_match import CatalogCoverage, MatchReport
-
-NEED_TOP_K = 30  # as competencymap.workflows.employer_match.NEED_TOP_K
 
 Progress = Callable[[str], None]
 CROSSWALK_PAIRS = (("esco", "sfs"),)  # (source, target): target matches take evidence from source
@@ -246,66 +240,3 @@ class CompetencyMap:
         except IndexError_ as exc:
             return {"framework": name, "state": "stale", "detail": exc.message, "folder": str(folder)}
         return {"framework": name, "state": "ready", "folder": str(folder), "manifest": index.manifest}
-
-    # -- verbs used by the CLI and the API
-    # Each delegates to one library module, so `competencymap ...` and the HTTP service do the same.
-
-    def concept(
-        self,
-        iri: str,
-        framework: str | None = None,
-        *,
-        within: Sequence[str] | None = None,
-        crosswalk: bool = True,
-    ) -> ConceptDetail:
-        """Everything the frameworks say about one concept (`competencymap.workflows.concepts`).
-
-        `within`: the frameworks searched and drawn on (default: every framework of the store);
-        `crosswalk` adds mappings computed towards the other frameworks searched."""
-        from competencymap.workflows.concepts import ConceptLookups, concept_detail
-
-        lookups = self.__dict__.setdefault("_concept_lookups", ConceptLookups())
-        return concept_detail(self, iri, framework, within=within, crosswalk=crosswalk, lookups=lookups)
-
-    def match(
-        self,
-        text: str,
-        catalog: Catalog,
-        *,
-        frameworks: Sequence[str] = ("esco",),
-        top_k: int = NEED_TOP_K,
-        config: PipelineConfig | None = None,
-        coverage: CatalogCoverage | None = None,
-        title: str = "",
-    ) -> MatchReport:
-        """A posting against the catalog's accepted tags (`competencymap.workflows.employer_match.match_posting`);
-        pass a `coverage` from `matching.catalog_coverage` to reuse a prepared catalog, and the
-        posting's `title` as context."""
-        from competencymap.workflows.employer_match import match_posting
-
-        return match_posting(self, catalog, text, frameworks=frameworks, top_k=top_k, config=config, coverage=coverage,
-                             title=title)
-
-    def suggest_tags(
-        self,
-        outcomes: Sequence[str],
-        *,
-        frameworks: Sequence[str] = ("esco",),
-        top_k: int = 5,
-        min_score: float | None = None,
-        confident_only: bool = False,
-        context: str | None = None,
-    ) -> list[list[TagIn]]:
-        """Suggested tags for each learning outcome, with evidence (`competencymap.workflows.tagging`);
-        `context` is the credential's title (and description), which lets its theme count."""
-        from competencymap.workflows.tagging import suggest_tags
-
-        return suggest_tags(self, outcomes, frameworks=frameworks, top_k=top_k, min_score=min_score,
-                            confident_only=confident_only, context=context)
-
-    def demand(self, postings: Iterable[Any], *, frameworks: Sequence[str] = ("esco",), **options: Any) -> DemandTable:
-        """Competency demand across postings (`competencymap.workflows.demand.counting.demand`; its keyword
-        options: by_month, by_occupation, catalog, rollup, fast, ...)."""
-        from competencymap.workflows.demand.counting import demand
-
-        return demand(self, postings, frameworks=frameworks, **options)

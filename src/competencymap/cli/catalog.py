@@ -20,6 +20,7 @@ import orjson
 from competencymap.catalog import Catalog, Credential, NotFound, Tag
 from competencymap._common.config import Settings, load_settings
 from competencymap._common.errors import CompetencyMapError
+from competencymap.workflows.tagging import suggest_tags
 from competencymap.exports import (
     credential_to_achievement,
     credential_to_ctdl,
@@ -201,7 +202,7 @@ def suggest(app: Any, catalog_: Catalog, credential_id: int, frameworks: Sequenc
     if not credential.learning_outcomes:
         raise CompetencyMapError(f"credential {credential_id} has no learning outcomes to map")
     outcomes = credential.learning_outcomes
-    per_outcome = app.suggest_tags([o.text for o in outcomes], frameworks=list(frameworks), top_k=top_k,
+    per_outcome = suggest_tags(app, [o.text for o in outcomes], frameworks=list(frameworks), top_k=top_k,
                                    min_score=min_score, confident_only=confident_only, context=credential.title)
     return catalog_.add_suggestions(credential_id, [(o.id, items) for o, items in zip(outcomes, per_outcome)])
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import orjson
 
-from competencymap.workflows.concepts import ConceptDetail, ConceptRef
+from competencymap.workflows.concepts import ConceptDetail, ConceptRef, concept_detail
 from competencymap._common.config import Settings, load_settings
 from competencymap._common.errors import CompetencyMapError
 from competencymap.frameworks.store import FrameworkStore
@@ -228,7 +228,7 @@ def show_command(state: _State, iri: str, framework_name: str | None, limit: int
         store.entry(name)
     app = CompetencyMap(state.settings)
     app.store = store
-    detail = app.concept(iri, framework_name, within=names, crosswalk=False)
+    detail = concept_detail(app, iri, framework_name, within=names, crosswalk=False)
     details = concept_details(detail, limit)
     if as_json:
         _echo_json(details)

@@ -19,6 +19,7 @@ from competencymap.catalog import Catalog
 from competencymap.engine import CompetencyMap
 from competencymap._common.errors import UnknownFramework
 from competencymap._common.lru import LRU
+from competencymap.workflows.concepts import ConceptLookups
 from competencymap.workflows.employer_match import CatalogCoverage, catalog_coverage
 from competencymap.model.framework import Framework
 from competencymap.mapping.results import MappingResult
@@ -41,6 +42,7 @@ class Service:
     cache_lock: threading.RLock = field(default_factory=threading.RLock)
     # Catalog coverage indexes by requested frameworks, valid for one catalog version.
     coverages: LRU[CatalogCoverage] = field(init=False)
+    concept_lookups: ConceptLookups = field(default_factory=ConceptLookups)  # owner and crosswalk lookups for /competencies
 
     def __post_init__(self) -> None:
         self.coverages = LRU(max(1, self.options.coverage_cache))

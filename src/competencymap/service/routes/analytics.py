@@ -22,7 +22,7 @@ from competencymap.service.deps import Service, ServiceDep
 from competencymap.service.errors import TooLarge, invalid_field
 from competencymap.service.models import DemandRequest, DemandResponse, errors
 from competencymap.service.security import require_api_key
-from competencymap.workflows.demand.counting import OCCUPATIONS, posting_month
+from competencymap.workflows.demand.counting import OCCUPATIONS, demand, posting_month
 from competencymap._common.errors import CompetencyMapError
 from competencymap.workflows.postings_io import postings_format, read_postings, scan_postings, write_csv
 from competencymap._common.text import check_text
@@ -157,7 +157,7 @@ def _run(
     names = service.check_frameworks(frameworks)
     if by_occupation:
         _check_occupations(service)
-    table = service.engine.demand(postings, frameworks=names, by_month=by_month, by_occupation=by_occupation,
+    table = demand(service.engine, postings, frameworks=names, by_month=by_month, by_occupation=by_occupation,
                                   catalog=service.catalog, rollup=rollup, fast=fast)
     return table.top(top_n) if top_n is not None else table
 

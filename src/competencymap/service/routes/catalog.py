@@ -36,6 +36,7 @@ from competencymap.exports import (
     tags_to_csv,
 )
 from competencymap._common.text import check_text
+from competencymap.workflows import tagging
 
 router = APIRouter(tags=["catalog"])
 write = [Depends(require_api_key)]
@@ -116,7 +117,8 @@ def suggest_tags(
     outcomes = credential.learning_outcomes
     if not outcomes:
         raise InputTextError(f"credential {credential_id} has no learning outcomes to map", field="learning_outcomes")
-    suggested = service.engine.suggest_tags(
+    suggested = tagging.suggest_tags(
+        service.engine,
         [o.text for o in outcomes], frameworks=names, top_k=options.top_k, min_score=options.min_score,
         confident_only=options.confident_only, context=credential.title,
     )

@@ -20,7 +20,7 @@ from competencymap.service.models import (
 )
 from competencymap.catalog import NotFound
 from competencymap.catalog.schemas import NONBLANK_PATTERN, TEXT_PATTERN
-from competencymap.workflows.concepts import ConceptDetail, ConceptRef, Link, UnknownConcept
+from competencymap.workflows.concepts import ConceptDetail, ConceptRef, Link, UnknownConcept, concept_detail
 from competencymap.model.framework import Framework
 from competencymap.mapping.serialize import match_dict
 from competencymap._common.text import check_text
@@ -83,7 +83,7 @@ def competency_detail(service: Service, iri: str, framework: str | None = None) 
     if framework is not None:
         service.check_frameworks([framework])
     try:
-        detail = service.engine.concept(iri, framework, within=service.frameworks)
+        detail = concept_detail(service.engine, iri, framework, within=service.frameworks, lookups=service.concept_lookups)
     except UnknownConcept:
         detail = None
     if detail is None or not detail.in_framework or detail.type != "competency":

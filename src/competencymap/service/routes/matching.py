@@ -13,7 +13,7 @@ from competencymap.service.deps import ServiceDep
 from competencymap.service.errors import invalid_field
 from competencymap.service.models import MatchRequest, MatchResponse, errors
 from competencymap.service.security import require_api_key
-from competencymap.workflows.employer_match import Coverage, MatchReport, Need, need_dict
+from competencymap.workflows.employer_match import Coverage, MatchReport, Need, match_posting, need_dict
 
 router = APIRouter(tags=["matching"])
 write = [Depends(require_api_key)]
@@ -46,7 +46,7 @@ def match(body: MatchRequest, service: ServiceDep) -> dict[str, Any]:
         text, ref, title = body.text or "", {"id": None, "title": None}, body.title
     names = service.check_frameworks(body.frameworks)
     coverage = service.coverage(names)  # the catalog read once per catalog version
-    report = service.engine.match(text, service.catalog, frameworks=names, coverage=coverage, title=title)
+    report = match_posting(service.engine, service.catalog, text, frameworks=names, coverage=coverage, title=title)
     return match_dict(report, names, {**ref, "characters": len(text)}, body.top_k)
 
 

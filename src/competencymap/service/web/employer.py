@@ -1,6 +1,6 @@
 """The employer's page: paste or upload a posting and see its needs, which catalog credentials
 cover which needs (and by which rule), the needs no credential covers and a small stack of
-credentials covering the most (`service.engine.match` over the catalog's accepted tags)."""
+credentials covering the most (`workflows.employer_match.match_posting` over the catalog's accepted tags)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from competencymap.service.deps import Service
 from competencymap.service.web.pages import key_ok, key_refused, render, service_of, t_for
 from competencymap._common.errors import CompetencyMapError, TextTooLong
-from competencymap.workflows.employer_match import MatchReport, Need
+from competencymap.workflows.employer_match import MatchReport, Need, match_posting
 from competencymap.workflows.postings_io import postings_format, read_postings
 from competencymap._common.text import MAX_TEXT_CHARS, check_text
 
@@ -93,7 +93,7 @@ def need_views(text: str, report: MatchReport, threshold: dict[str, float], need
 def _match(service: Service, text: str, title: str) -> tuple[MatchReport, list[str]]:
     names = service.check_frameworks(None)
     coverage = service.coverage(names)  # the catalog read once per catalog version
-    report = service.engine.match(text, service.catalog, frameworks=names, coverage=coverage, title=title)
+    report = match_posting(service.engine, service.catalog, text, frameworks=names, coverage=coverage, title=title)
     return report, names
 
 
