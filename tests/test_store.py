@@ -16,7 +16,7 @@ import pytest
 from competencymap import frameworks as loading
 from competencymap._common.config import Settings
 from competencymap._common.errors import FrameworkError, UnknownFramework
-from competencymap.frameworks import cache
+from competencymap.frameworks import cache, names
 from competencymap.frameworks.store import FrameworkStore
 from competencymap.model.framework import (
     KIND_COMPONENT,
@@ -312,8 +312,8 @@ def test_dispatch_checks_language_and_name(tmp_path: Path) -> None:
 
 
 def test_slug_and_rename() -> None:
-    assert loading.slug("My Skills v2") == "my-skills-v2"
-    assert loading.slug("***") == "framework"
+    assert names.slug("My Skills v2") == "my-skills-v2"
+    assert names.slug("***") == "framework"
     renamed = loading.rename_framework(sample_framework(), "other")
     assert renamed.id == "other"
     assert {c.framework for c in renamed.competencies.values()} == {"other"}

@@ -64,16 +64,3 @@ def serve(
                 server_header=False, limit_concurrency=LIMIT_CONCURRENCY, backlog=BACKLOG,
                 timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
-
-def main(argv: list[str] | None = None, prog_name: str = "competencymap serve") -> None:
-    """Run `serve` as a program of its own (`python -m competencymap.service`), errors as one line and exit 1."""
-    try:
-        serve.main(args=argv, prog_name=prog_name, standalone_mode=False)
-    except CompetencyMapError as exc:
-        click.echo(f"error: {exc.line_text()}", err=True)
-        raise SystemExit(1) from None
-    except click.ClickException as exc:
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
-    except click.exceptions.Abort:
-        raise SystemExit(1) from None

@@ -14,12 +14,11 @@ import zipfile
 from pathlib import Path
 
 from competencymap._common.errors import FrameworkError
+from competencymap.frameworks.names import check_language, check_name, slug
 from competencymap.model.framework import Framework
 
 RDF_SUFFIXES = (".ttl", ".nt", ".n3", ".rdf", ".owl", ".xml", ".jsonld", ".json")
 _ESCO_SKILLS_FILE = re.compile(r"^skills_([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\.csv$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$", re.IGNORECASE)
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
 def load_framework(path: Path | str, language: str = "en", name: str | None = None) -> Framework:
@@ -91,22 +90,10 @@ def is_rdf_name(filename: str) -> bool:
     return lower.endswith(RDF_SUFFIXES)
 
 
-def check_language(language: str) -> None:
-    if not isinstance(language, str) or not _LANGUAGE.match(language):
-        raise FrameworkError(f"unknown language {language!r}: expected a code such as en, fr or pt-PT")
 
 
-def check_name(name: str) -> None:
-    if not _NAME.match(name):
-        raise FrameworkError(
-            f"bad framework name {name!r}: use lowercase letters, digits, '-', '_' or '.'"
-        )
 
 
-def slug(text: str) -> str:
-    """A framework name made from free text: 'My Skills v2' -> 'my-skills-v2'."""
-    value = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return value or "framework"
 
 
 def rename_framework(framework: Framework, name: str) -> Framework:

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from competencymap.model import framework as model
 from competencymap._common.errors import FrameworkError
-from competencymap.frameworks import check_language, check_name
+from competencymap.frameworks.names import check_language, check_name
 from competencymap.model.framework import Competency, Framework
 
 REQUIRED = ("id", "label")

@@ -44,7 +44,7 @@ import pyoxigraph as ox
 
 from competencymap.model import framework as model
 from competencymap._common.errors import FrameworkError
-from competencymap.frameworks import check_language
+from competencymap.frameworks.names import check_language
 from competencymap.model.framework import Competency, Framework, Level, Occupation, Relation
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

@@ -18,6 +18,7 @@ from competencymap import frameworks as loading
 from competencymap._common.config import Settings
 from competencymap._common.errors import FrameworkError, UnknownFramework
 from competencymap.frameworks import cache
+from competencymap.frameworks.names import check_language, check_name
 from competencymap.model.framework import Framework
 
 # Bundled frameworks: name -> source path relative to settings.data.
@@ -110,13 +111,13 @@ class FrameworkStore:
         if bundled is not None and name in (None, bundled):
             return self.get(bundled, language=language)
         if name is not None:
-            loading.check_name(name)
+            check_name(name)
             self._check_can_register(name, path)
         sources = loading.source_files(path) if path.exists() else []
         framework = self._cached(name, language, sources) if name else None
         if framework is None:
             framework = self._load_source(path, name, language)
-            loading.check_name(framework.id)
+            check_name(framework.id)
             self._check_can_register(framework.id, path)
             cache.save_cached(framework, self.cache_folder(framework.id, language), sources)
         registry = self._registry()
@@ -148,7 +149,7 @@ class FrameworkStore:
         return cache.load_cached(self.cache_folder(name, language), sources)
 
     def _load_source(self, path: Path, name: str | None, language: str) -> Framework:
-        loading.check_language(language)
+        check_language(language)
         loading.framework_kind(path, language)  # fail fast, before saying anything
         if self.on_load is not None:
             self.on_load(f"loading {name or path.name} ({language}) from {path} ...")
@@ -249,5 +250,5 @@ class FrameworkStore:
 
 def _language(language: str) -> str:
     """A checked, lower-case language code."""
-    loading.check_language(language)
+    check_language(language)
     return language.lower()

@@ -1,6 +1,5 @@
 """The competencymap HTTP service (FastAPI): a thin layer over `competencymap.engine.CompetencyMap`
-and the catalog. Build it with :func:`competencymap.service.app.create_app`; run it with `competencymap serve`
-or `python -m competencymap.service`."""
+and the catalog. Build it with :func:`competencymap.service.app.create_app`; run it with `competencymap serve`."""
 
 from competencymap.service.app import ServiceOptions, create_app
 
