@@ -15,6 +15,7 @@ import pytest
 
 from competencymap import frameworks as loading
 from competencymap._common.config import Settings
+from competencymap._common.checksum import file_sha256
 from competencymap._common.errors import FrameworkError, UnknownFramework
 from competencymap.frameworks import cache, names
 from competencymap.frameworks.store import FrameworkStore
@@ -126,8 +127,8 @@ def test_manifest_records_sources_counts_and_checksum(tmp_path: Path, source: Pa
     [entry] = manifest["sources"]
     assert entry["path"] == str(source.resolve())
     assert entry["size"] == source.stat().st_size
-    assert entry["sha256"] == cache.file_sha256(source)
-    assert manifest["framework_sha256"] == cache.file_sha256(tmp_path / "c" / "framework.json")
+    assert entry["sha256"] == file_sha256(source)
+    assert manifest["framework_sha256"] == file_sha256(tmp_path / "c" / "framework.json")
 
 
 def test_absent_cache_is_none(tmp_path: Path, source: Path) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from competencymap._common.checksum import file_sha256
 from competencymap.model.framework import Competency, Framework, Level, Occupation, Relation
 
 # Raised whenever a cache written before would no longer equal a fresh load:
@@ -37,7 +38,6 @@ _TABLES = {
     "relations": Relation,
     "levels": Level,
 }
-_CHUNK = 1 << 20
 
 
 # -- public API -------------------------------------------------------------------------
@@ -124,13 +124,6 @@ def manifest_is_fresh(manifest: dict, sources: list[Path]) -> bool:
             return False
     return True
 
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # -- encoding ---------------------------------------------------------------------------
