@@ -21,7 +21,7 @@ from competencymap.catalog import (
     InvalidValue,
     NotFound,
     read_credentials_file,
-    read_postings_file,
+    read_catalog_postings,
     repository,
 )
 from competencymap.catalog.tables import Base
@@ -545,7 +545,7 @@ def test_sample_credentials_are_valid() -> None:
 
 
 def test_sample_postings_are_valid() -> None:
-    postings = read_postings_file(DATA / "postings" / "sample_postings.jsonl")
+    postings = read_catalog_postings(DATA / "postings" / "sample_postings.jsonl")
     assert 25 <= len(postings) <= 40
     dates = sorted(p.posted_on for p in postings if p.posted_on)
     assert len(dates) == len(postings)
@@ -556,7 +556,7 @@ def test_sample_postings_are_valid() -> None:
 
 def test_sample_data_loads_into_a_catalog(catalog: Catalog) -> None:
     stored = catalog.import_credentials(read_credentials_file(DATA / "catalog" / "sample_credentials.json"))
-    postings = catalog.import_postings(read_postings_file(DATA / "postings" / "sample_postings.jsonl"))
+    postings = catalog.import_postings(read_catalog_postings(DATA / "postings" / "sample_postings.jsonl"))
     assert catalog.count_credentials() == 12 and catalog.count_postings() == len(postings)
     assert all(o.position == n for c in stored for n, o in enumerate(c.learning_outcomes, 1))
 
@@ -566,12 +566,12 @@ def test_file_errors_name_the_file_and_line(tmp_path: Path) -> None:
     good = json.dumps({"title": "t", "employer": "e", "text": "x"})
     path.write_text(f"{good}\n\n{{broken\n", encoding="utf-8")
     with pytest.raises(CompetencyMapError) as info:
-        read_postings_file(path)
+        read_catalog_postings(path)
     assert info.value.line == 3 and str(path) in str(info.value)
 
     path.write_text(f"{good}\n" + json.dumps({"title": "t", "employer": "e"}) + "\n", encoding="utf-8")
     with pytest.raises(CompetencyMapError, match="text: Field required") as info:
-        read_postings_file(path)
+        read_catalog_postings(path)
     assert info.value.line == 2
 
     creds = tmp_path / "creds.json"

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from competencymap.encoding.encoder import Encoder
-from competencymap._common.errors import IndexError_
+from competencymap._common.errors import IndexNotReady
 from competencymap.retrieval.vector_index import CompetencyIndex, IndexEntry, content_checksum, framework_entries
 from competencymap.model.framework import KIND_GROUP, KIND_UNTYPED, Competency, Framework
 
@@ -146,9 +146,9 @@ def test_search_fetches_more_texts_until_k_competencies(built: CompetencyIndex, 
 
 
 def test_search_rejects_wrong_dimension_and_unknown_fields(built: CompetencyIndex) -> None:
-    with pytest.raises(IndexError_, match="dimension 384"):
+    with pytest.raises(IndexNotReady, match="dimension 384"):
         built.search(np.zeros((1, 10), np.float32), 3)
-    with pytest.raises(IndexError_, match="'scope_note' not in this index"):
+    with pytest.raises(IndexNotReady, match="'scope_note' not in this index"):
         built.search(np.zeros((1, 384), np.float32), 3, fields=["scope_note"])
 
 
@@ -158,7 +158,7 @@ def test_vectors_for_and_pref_label_matrix(built: CompetencyIndex, framework: Fr
     assert len(iris) == len(framework.skills()) == matrix.shape[0]
     row = iris.index(PYTHON)
     np.testing.assert_array_equal(matrix[row], built.vectors_for(PYTHON)[0])
-    with pytest.raises(IndexError_, match="not in the esco index"):
+    with pytest.raises(IndexNotReady, match="not in the esco index"):
         built.vectors_for("http://example.org/none")
 
 
@@ -188,7 +188,7 @@ def test_save_load_round_trip(built: CompetencyIndex, saved: Path, framework: Fr
 )
 def test_load_refuses_another_framework(saved: Path, skills, encoder: Encoder, change) -> None:  # type: ignore[no-untyped-def]
     other, message = change(skills)
-    with pytest.raises(IndexError_) as caught:
+    with pytest.raises(IndexNotReady) as caught:
         CompetencyIndex.load(saved, other, encoder)
     text = str(caught.value)
     assert message in text and "run `competencymap index build`" in text and str(saved) in text
@@ -197,11 +197,11 @@ def test_load_refuses_another_framework(saved: Path, skills, encoder: Encoder, c
 def test_load_refuses_another_model(saved: Path, framework: Framework, encoder: Encoder) -> None:
     other = CountingEncoder(encoder)
     other.checksum = "0" * 64
-    with pytest.raises(IndexError_, match="model checksum '53aa5.*' but it is now '0000"):
+    with pytest.raises(IndexNotReady, match="model checksum '53aa5.*' but it is now '0000"):
         CompetencyIndex.load(saved, framework, other)  # type: ignore[arg-type]
     other = CountingEncoder(encoder)
     other.name = "paraphrase-multilingual"
-    with pytest.raises(IndexError_, match="model 'all-MiniLM-L6-v2' but it is now 'paraphrase-multilingual'"):
+    with pytest.raises(IndexNotReady, match="model 'all-MiniLM-L6-v2' but it is now 'paraphrase-multilingual'"):
         CompetencyIndex.load(saved, framework, other)  # type: ignore[arg-type]
 
 
@@ -211,16 +211,16 @@ def test_load_refuses_tampered_files(saved: Path, framework: Framework, encoder:
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
-    with pytest.raises(IndexError_, match=f"{name} is corrupt or was modified"):
+    with pytest.raises(IndexNotReady, match=f"{name} is corrupt or was modified"):
         CompetencyIndex.load(saved, framework, encoder)
 
 
 def test_load_refuses_missing_or_broken_manifest(saved: Path, framework: Framework, encoder: Encoder) -> None:
     (saved / "manifest.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(IndexError_, match="not valid JSON"):
+    with pytest.raises(IndexNotReady, match="not valid JSON"):
         CompetencyIndex.load(saved, framework, encoder)
     (saved / "manifest.json").unlink()
-    with pytest.raises(IndexError_, match="no index here"):
+    with pytest.raises(IndexNotReady, match="no index here"):
         CompetencyIndex.load(saved, framework, encoder)
 
 
@@ -228,7 +228,7 @@ def test_load_refuses_a_manifest_edited_to_fit(saved: Path, framework: Framework
     manifest = orjson.loads((saved / "manifest.json").read_bytes())
     manifest["content_checksum"] = "0" * 64
     (saved / "manifest.json").write_bytes(orjson.dumps(manifest))
-    with pytest.raises(IndexError_, match="entries.json does not match the manifest"):
+    with pytest.raises(IndexNotReady, match="entries.json does not match the manifest"):
         CompetencyIndex.load(saved, framework, encoder)
 
 

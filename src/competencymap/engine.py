@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from competencymap._common.config import Settings, load_settings
 from competencymap.retrieval.crosswalk import compute_crosswalk, crosswalk_index
 from competencymap.encoding.encoder import Encoder
-from competencymap._common.errors import IndexError_
+from competencymap._common.errors import IndexNotReady
 from competencymap.frameworks.store import FrameworkStore
 from competencymap.model.graph import FrameworkGraph
 from competencymap.retrieval.vector_index import CompetencyIndex
@@ -27,7 +27,7 @@ from competencymap.model.framework import Framework, Relation
 from competencymap.model.occupations import OCCUPATIONS_SUFFIX, occupation_framework
 from competencymap.mapping.statement_vectors import StatementEncoder
 
-Progress = Callable[[str], None]
+StatusCallback = Callable[[str], None]  # told what is being loaded ("building the esco index ...")
 CROSSWALK_PAIRS = (("esco", "sfs"),)  # (source, target): target matches take evidence from source
 
 
@@ -48,7 +48,7 @@ def _locked(method: F) -> F:
 class CompetencyMap:
     """Frameworks, the embedding model, their indexes and the mapper, for one configuration."""
 
-    def __init__(self, settings: Settings | None = None, *, on_status: Progress | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, on_status: StatusCallback | None = None) -> None:
         self.settings = settings or load_settings()
         self.on_status = on_status
         self.store = FrameworkStore(self.settings, on_load=on_status)
@@ -111,7 +111,7 @@ class CompetencyMap:
             framework = self.framework(name)
             if not (folder / "manifest.json").is_file():
                 if not build:
-                    raise IndexError_(
+                    raise IndexNotReady(
                         f"no index for framework {name!r} and model {self.encoder.name!r}; "
                         f"run `competencymap index build --framework {name}`"
                     )
@@ -136,7 +136,7 @@ class CompetencyMap:
     def _previous_index(self, folder: Path) -> CompetencyIndex | None:
         try:
             return CompetencyIndex.load_unchecked(folder, self.encoder)
-        except (FileNotFoundError, IndexError_):
+        except (FileNotFoundError, IndexNotReady):
             return None
 
     @_locked
@@ -170,7 +170,7 @@ class CompetencyMap:
         """Scored SKOS mapping relations from `source` competencies to `target` skills.
 
         Computed from the two frameworks' indexes (see `competencymap.retrieval.crosswalk`) and kept on
-        the instance; raises `IndexError_` when either index is missing."""
+        the instance; raises `IndexNotReady` when either index is missing."""
         key = (source, target)
         if key not in self._crosswalks:
             self._crosswalks[key] = compute_crosswalk(
@@ -237,6 +237,6 @@ class CompetencyMap:
             return {"framework": name, "state": "missing", "folder": str(folder)}
         try:
             index = self.index(name)
-        except IndexError_ as exc:
+        except IndexNotReady as exc:
             return {"framework": name, "state": "stale", "detail": exc.message, "folder": str(folder)}
         return {"framework": name, "state": "ready", "folder": str(folder), "manifest": index.manifest}

@@ -34,7 +34,7 @@ class ModelError(CompetencyMapError):
     """The embedding model cannot be found or fails verification."""
 
 
-class IndexError_(CompetencyMapError):
+class IndexNotReady(CompetencyMapError):
     """A vector index is missing or does not fit the framework or model."""
 
 

@@ -12,7 +12,7 @@ from competencymap.catalog.repository import (
     InvalidValue,
     NotFound,
     read_credentials_file,
-    read_postings_file,
+    read_catalog_postings,
 )
 from competencymap.catalog.schemas import (
     AcceptedSnapshot,
@@ -43,5 +43,5 @@ __all__ = [
     "Tag",
     "TagIn",
     "read_credentials_file",
-    "read_postings_file",
+    "read_catalog_postings",
 ]

@@ -371,7 +371,7 @@ def read_credentials_file(path: str | Path) -> list[CredentialIn]:
     return [_parse(CredentialIn, item, path, f"credential #{n}") for n, item in enumerate(raw, 1)]
 
 
-def read_postings_file(path: str | Path) -> list[PostingIn]:
+def read_catalog_postings(path: str | Path) -> list[PostingIn]:
     """Postings from a JSON Lines file: one posting object per line; blank lines are skipped."""
     path = Path(path)
     postings = []

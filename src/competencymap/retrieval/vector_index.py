@@ -32,7 +32,7 @@ import numpy as np
 import orjson
 
 from competencymap.encoding.encoder import Encoder, file_sha256, model_slug
-from competencymap._common.errors import IndexError_
+from competencymap._common.errors import IndexNotReady
 from competencymap.model.framework import Framework
 
 __all__ = ["FIELDS", "CompetencyIndex", "IndexEntry", "TextHit"]
@@ -93,7 +93,7 @@ def _check_fields(fields: Sequence[str]) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(fields))
     unknown = [f for f in chosen if f not in FIELDS]
     if unknown or not chosen:
-        raise IndexError_(f"unknown field(s) {', '.join(map(repr, unknown)) or '(none given)'}; choose from {', '.join(FIELDS)}")
+        raise IndexNotReady(f"unknown field(s) {', '.join(map(repr, unknown)) or '(none given)'}; choose from {', '.join(FIELDS)}")
     return chosen
 
 
@@ -458,7 +458,7 @@ class CompetencyIndex:
     def pref_label_matrix(self) -> tuple[list[str], np.ndarray]:
         """IRIs and preferred-label vectors of every competency, for a plain-cosine baseline."""
         if "pref_label" not in self.fields:
-            raise IndexError_("this index has no preferred labels; build it with the pref_label field")
+            raise IndexNotReady("this index has no preferred labels; build it with the pref_label field")
         start = self._start["pref_label"]
         stop = start + self.manifest["field_counts"]["pref_label"]
         return [e.iri for e in self.entries[start:stop]], self._vectors[start:stop]
@@ -466,7 +466,7 @@ class CompetencyIndex:
     def _rows(self, iri: str) -> list[int]:
         rows = self._rows_by_iri.get(iri)
         if rows is None:
-            raise IndexError_(f"{iri} is not in the {self.manifest['framework_id']} index")
+            raise IndexNotReady(f"{iri} is not in the {self.manifest['framework_id']} index")
         return rows
 
     def _fields(self, fields: Sequence[str] | None) -> tuple[str, ...]:
@@ -475,7 +475,7 @@ class CompetencyIndex:
         chosen = tuple(dict.fromkeys(fields))
         unknown = [f for f in chosen if f not in self.fields]
         if unknown:
-            raise IndexError_(f"field(s) {', '.join(map(repr, unknown))} not in this index; it has {', '.join(self.fields)}")
+            raise IndexNotReady(f"field(s) {', '.join(map(repr, unknown))} not in this index; it has {', '.join(self.fields)}")
         return chosen
 
     def _queries(self, queries: np.ndarray) -> np.ndarray:
@@ -483,7 +483,7 @@ class CompetencyIndex:
         if queries.ndim == 1:
             queries = queries[None, :]
         if queries.ndim != 2 or queries.shape[1] != self.manifest["dimension"]:
-            raise IndexError_(
+            raise IndexNotReady(
                 f"query vectors have shape {queries.shape}; this index needs dimension {self.manifest['dimension']}"
             )
         return np.ascontiguousarray(queries)
@@ -493,17 +493,17 @@ class CompetencyIndex:
 
 
 def _refuse(folder: Path, what: str) -> None:
-    raise IndexError_(f"{what}; {REBUILD}", path=str(folder))
+    raise IndexNotReady(f"{what}; {REBUILD}", path=str(folder))
 
 
 def _read_manifest(folder: Path) -> dict:
     path = folder / MANIFEST
     if not path.is_file():
-        raise IndexError_(f"no index here (no {MANIFEST}); {REBUILD}", path=str(folder))
+        raise IndexNotReady(f"no index here (no {MANIFEST}); {REBUILD}", path=str(folder))
     try:
         manifest = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError:
-        raise IndexError_(f"{MANIFEST} is not valid JSON; {REBUILD}", path=str(folder)) from None
+        raise IndexNotReady(f"{MANIFEST} is not valid JSON; {REBUILD}", path=str(folder)) from None
     needed = ("format", "model", "model_checksum", "dimension", "framework_iri", "framework_version",
               "competency_count", "vector_count", "fields", "field_counts", "search", "content_checksum", "files")
     if not isinstance(manifest, dict) or any(key not in manifest for key in needed):
@@ -517,7 +517,7 @@ def _check_format(folder: Path, manifest: dict) -> None:
 
 
 def _differs(folder: Path, what: str, built: object, now: object) -> None:
-    raise IndexError_(f"index was built for {what} {built!r} but it is now {now!r}; {REBUILD}", path=str(folder))
+    raise IndexNotReady(f"index was built for {what} {built!r} but it is now {now!r}; {REBUILD}", path=str(folder))
 
 
 def _check_model(folder: Path, manifest: dict, encoder: Encoder, *, dimension: bool) -> None:
@@ -561,7 +561,7 @@ def _read_entries(path: Path) -> list[IndexEntry]:
         items = orjson.loads(path.read_bytes())
         return [IndexEntry(iri, field, text) for iri, field, text in items]
     except (orjson.JSONDecodeError, TypeError, ValueError):
-        raise IndexError_(f"not a list of index entries; {REBUILD}", path=str(path)) from None
+        raise IndexNotReady(f"not a list of index entries; {REBUILD}", path=str(path)) from None
     finally:
         if was_enabled:
             gc.enable()

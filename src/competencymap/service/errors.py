@@ -22,7 +22,7 @@ from competencymap.catalog import CatalogError, InvalidValue, NotFound
 from competencymap._common.errors import (
     CompetencyMapError,
     FrameworkError,
-    IndexError_,
+    IndexNotReady,
     InputTextError,
     ModelError,
     TextTooLong,
@@ -40,7 +40,7 @@ _LIBRARY_ERRORS: list[tuple[type[CompetencyMapError], int, str]] = [
     (TextTooLong, 413, "payload_too_large"),
     (InputTextError, 422, "invalid_text"),
     (ExportError, 400, "export_error"),
-    (IndexError_, 503, "index_unavailable"),
+    (IndexNotReady, 503, "index_unavailable"),
     (ModelError, 503, "model_unavailable"),
     (FrameworkError, 503, "framework_unavailable"),
 ]
