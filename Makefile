@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run serve test test-fast typecheck benchmark clean chromium
+.PHONY: setup run serve test test-fast typecheck lint benchmark clean chromium
 
 setup: $(VENV)/.installed
 
@@ -35,14 +35,18 @@ chromium:
 	@command -v chromium >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
 test: setup chromium
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src/competencymap
 	$(BIN)/python -m pytest -q
 
 typecheck: setup
 	$(BIN)/mypy src/competencymap
 
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not full"
+	$(BIN)/python -m pytest -q -m "not full and not server and not browser"
 
 # Every figure of the README's "Measured results", in the order it was measured (run it on a quiet
 # machine: each script prints the load average before and after). About two hours on two cores.

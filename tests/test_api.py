@@ -351,6 +351,7 @@ def test_demand_table(api: httpx.Client) -> None:
 # -- persistence -----------------------------------------------------------------------------------
 
 
+@pytest.mark.server
 def test_real_server_smoke(server: Server) -> None:
     with httpx.Client(base_url=server.url, timeout=60) as client:
         health = client.get("/health")
@@ -365,6 +366,7 @@ def test_real_server_smoke(server: Server) -> None:
         assert error_of(rebound, 400)["type"] == "invalid_host"
 
 
+@pytest.mark.server
 def test_concurrent_writers(server: Server) -> None:
     api = httpx.Client(base_url=server.url, timeout=60)
     before = api.get("/credentials", params={"limit": 1}).json()["total"]
@@ -388,6 +390,7 @@ def test_concurrent_writers(server: Server) -> None:
     assert api.get("/credentials", params={"limit": 1}).json()["total"] == before + 24
 
 
+@pytest.mark.server
 def test_match_and_demand_while_others_create_and_delete(server: Server) -> None:
     """A credential deleted while /match or demand reads the catalog is simply absent: no 404."""
     stop = threading.Event()
@@ -417,6 +420,7 @@ def test_match_and_demand_while_others_create_and_delete(server: Server) -> None
     assert statuses == [200] * 8
 
 
+@pytest.mark.server
 def test_data_survives_restart(server: Server) -> None:
     with httpx.Client(base_url=server.url, timeout=60) as client:
         credential = new_credential(client, title="Survives a restart")
@@ -445,6 +449,7 @@ def _known_ids(url: str) -> dict[str, Any]:
     return {"credential_id": credential["id"], "tag_id": tag["id"], "posting_id": posting["id"], "iri": SQL}
 
 
+@pytest.mark.server
 def test_fuzz_openapi_no_server_errors(server: Server) -> None:
     """Every operation of the OpenAPI document with generated valid and invalid input: no 5xx, and
     every answer's status and body are ones the document states.
