@@ -47,8 +47,29 @@ _PUBLIC = {
     "demand": "competencymap.workflows.demand.counting",
     "concept_detail": "competencymap.workflows.concepts",
 }
-__all__ = sorted(_PUBLIC)
+__all__ = [
+    "Catalog",
+    "Competency",
+    "CompetencyMap",
+    "CompetencyMapError",
+    "Evidence",
+    "Framework",
+    "Level",
+    "MappingResult",
+    "Match",
+    "Occupation",
+    "Relation",
+    "Settings",
+    "StatementResult",
+    "catalog_coverage",
+    "concept_detail",
+    "demand",
+    "load_settings",
+    "match_posting",
+    "suggest_tags",
+]
 __version__ = "0.1.0"
+assert sorted(__all__) == sorted(_PUBLIC)  # one list of public names, spelled out for tools
 
 
 def __getattr__(name: str) -> Any:
