@@ -12,6 +12,7 @@ import competencymap
 
 
 def test_every_public_name_resolves() -> None:
+    assert sorted(competencymap.__all__) == sorted(competencymap._PUBLIC)
     for name in competencymap.__all__:
         assert getattr(competencymap, name) is not None, name
 

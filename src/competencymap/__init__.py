@@ -69,7 +69,6 @@ __all__ = [
     "suggest_tags",
 ]
 __version__ = "0.1.0"
-assert sorted(__all__) == sorted(_PUBLIC)  # one list of public names, spelled out for tools
 
 
 def __getattr__(name: str) -> Any:
