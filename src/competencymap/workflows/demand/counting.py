@@ -5,10 +5,10 @@
 bounded memory. Each chunk becomes :class:`MappedPosting` records (id, cells, ranked profile
 entries) and the counter reads only those: the corpus run (:mod:`competencymap.workflows.demand.corpus`) writes
 the same records to Parquet on Dask workers and counts them with the same code, so both paths
-give the same table. A posting *needs* the competencies :func:`competencymap.workflows.employer_match.needs_from_result`
-picks, the same needs employer matching uses: the profile entries at or above the pipeline's
-calibrated threshold or, when a framework has none, its best three. A posting counts once per
-competency.
+give the same table. A posting *needs* the competencies the rule of
+:mod:`competencymap.workflows.needs` picks, the rule employer matching uses: the profile entries
+at or above the pipeline's calibrated threshold or, when the first framework has none, its best
+three; optional (asset-only) entries are left out. A posting counts once per competency.
 
 Roll-ups (``rollup=True``), each counted at most once per posting:
 
@@ -42,18 +42,17 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from competencymap._common.errors import CompetencyMapError
-from competencymap.model.graph import FrameworkGraph, graph_of
+from competencymap.model.graph import FrameworkGraph
 from competencymap.mapping.pipeline import MAX_TEXT_CHARS, PipelineConfig
 from competencymap.workflows.employer_match import (
     COUNTED,
-    FALLBACK_NEEDS,
-    NEED_TOP_K,
-    STATEMENT_TOP_K,
     CoverageRule,
     Offer,
     catalog_offers,
     coverage_rule,
+    tag_holders,
 )
+from competencymap.workflows.needs import FALLBACK_NEEDS, NEED_TOP_K, STATEMENT_TOP_K, pick_needs
 from competencymap.model.framework import Framework, Relation
 
 if TYPE_CHECKING:
@@ -255,21 +254,10 @@ class MappedPosting:
         return (self.month, self.occupation, self.groups)
 
     def needs(self, frameworks: Sequence[str], fallback: int = FALLBACK_NEEDS) -> list[ProfileEntry]:
-        """Per framework: the confident required entries, or (first framework only) the best
-        `fallback` when none is; each IRI once (the rule of
-        :func:`competencymap.workflows.employer_match.needs_from_result`, optional needs left out)."""
-        out: list[ProfileEntry] = []
-        seen: set[str] = set()
-        for number, name in enumerate(frameworks):
-            ranked = sorted((e for e in self.entries if e.framework == name), key=lambda e: e.rank)
-            chosen = [e for e in ranked if e.confident] or ranked[: fallback if number == 0 else 0]
-            for entry in chosen:
-                if entry.optional:
-                    continue
-                if entry.iri not in seen:
-                    seen.add(entry.iri)
-                    out.append(entry)
-        return out
+        """The posting's needs under the rule of :mod:`competencymap.workflows.needs`, optional
+        (asset-only) entries left out."""
+        ranked = sorted(self.entries, key=lambda e: e.rank)
+        return pick_needs(ranked, frameworks, fallback=fallback, optional=False)
 
     def fell_back(self, frameworks: Sequence[str]) -> bool:
         """True when the first framework has no confident entry (its needs are the best few)."""
@@ -423,30 +411,42 @@ class CounterPart:
 
 
 class Supply:
-    """Per competency, the credentials whose accepted tags meet it (the matching rule: same, broader
-    or narrower; related links do not count); per
-    roll-up row, the credentials with an accepted tag that is the row's concept or rolls up to it."""
+    """Per competency, the credentials with an accepted tag meeting it (the matching rule of
+    :class:`~competencymap.workflows.employer_match.CoverageRule`: same, broader or narrower;
+    related links do not count); per roll-up row, the credentials with an accepted tag that is
+    the row's concept or rolls up to it."""
 
     def __init__(self, offers: Sequence[Offer], rule: CoverageRule, rollup: Rollup | None = None) -> None:
         self.credentials = len(offers)
-        self.met: Counter[str] = Counter()
-        self.rolled: Counter[Key] = Counter()
-        for offer in offers:
-            met: set[str] = set()
-            rolled: set[Key] = set()
-            for iri, _ in offer.tags:
-                met |= {need for need, relation in rule.covers(iri).items() if relation in COUNTED}
-                if rollup is not None:
-                    rolled |= rollup.keys(iri)
-                    own = rollup.own_key(iri)
-                    if own is not None:
-                        rolled.add(own)
-            self.met.update(met)
-            self.rolled.update(rolled)
+        self.rule = rule
+        self.holders = tag_holders(offers)
+        self.rolled = _rolled_supply(offers, rollup) if rollup is not None else Counter()
+        self._met: dict[str, int] = {}
+
+    def met(self, iri: str) -> int:
+        """Credentials with an accepted tag that meets competency `iri` (memoised)."""
+        if iri not in self._met:
+            tags = [tag for tag, relation in self.rule.met_by(iri).items() if relation in COUNTED]
+            self._met[iri] = len({held[0] for tag in tags for held in self.holders.get(tag, ())})
+        return self._met[iri]
 
     def count(self, key: Key) -> int:
         framework, level, iri = key
-        return self.met[iri] if level == LEVEL_COMPETENCY else self.rolled[key]
+        return self.met(iri) if level == LEVEL_COMPETENCY else self.rolled[key]
+
+
+def _rolled_supply(offers: Sequence[Offer], rollup: Rollup) -> Counter[Key]:
+    """Per roll-up row, the credentials with an accepted tag that is the row's concept or rolls up to it."""
+    out: Counter[Key] = Counter()
+    for offer in offers:
+        rolled: set[Key] = set()
+        for iri, _ in offer.tags:
+            rolled |= rollup.keys(iri)
+            own = rollup.own_key(iri)
+            if own is not None:
+                rolled.add(own)
+        out.update(rolled)
+    return out
 
 
 @dataclass
@@ -493,7 +493,7 @@ def demand_context(app: CompetencyMap, options: DemandOptions, offers: Sequence[
     links = sfs_links(relations, sfs_fw) if sfs_fw is not None else {}
     if sfs_fw is not None and options.sfs not in frameworks and not links:
         notes.append(f"no mapping to {options.sfs!r} available: the Skills for Success roll-up is empty")
-    rollup = Rollup([graph_of(app, name) for name in frameworks], sfs_fw, links) if options.rollup else None
+    rollup = Rollup([app.graph(name) for name in frameworks], sfs_fw, links) if options.rollup else None
     if catalog and not offers:
         notes.append("the catalog has no credential with an accepted tag: supply is 0 everywhere")
     return DemandContext(rollup, rule, notes)
@@ -589,8 +589,9 @@ class DemandTable:
             "share": "postings needing the row's competency / postings in the same month and occupation"
                      + (" and " + ", ".join(self.group_by) if self.group_by else ""),
             "supply": None if self.supply_credentials is None else
-                      "catalog credentials with an accepted tag meeting the competency (same, broader, narrower, "
-                      "sibling under a skill, crosswalk); for a group: an accepted tag in the group",
+                      "catalog credentials with an accepted tag meeting the competency (same, broader or narrower, "
+                      "as in employer matching; siblings and crosswalk links do not count); for a roll-up row: an "
+                      "accepted tag that is the row's group or skill or rolls up to it",
             "catalog_credentials_with_accepted_tags": self.supply_credentials,
             "cells": [self._cell(cell, n) for cell, n in sorted(self.cells.items(), key=_cell_order)],
             "notes": self.notes,
