@@ -5,6 +5,7 @@ ESCO slice."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,7 @@ from competencymap.workflows.demand.counting import (
     NO_OCCUPATION,
     DemandCounter,
     DemandOptions,
+    PostingError,
     Rollup,
     build_table,
     demand,
@@ -259,9 +261,14 @@ def test_by_month_cells_and_shares() -> None:
 
 
 @pytest.mark.parametrize("value", ["12/01/2026", "2026-13-01", "January"])
-def test_a_date_that_is_not_iso_names_the_posting(value: str) -> None:
-    with pytest.raises(CompetencyMapError, match=r"posting 2 date .* is not an ISO date"):
-        run([{"text": "SQL"}, {"text": "SQL", "posted_on": value}], by_month=True)
+def test_a_date_that_is_not_iso_is_recorded_and_counted_under_unknown(value: str) -> None:
+    errors: list[PostingError] = []
+    _, table = run([{"text": "SQL", "posted_on": "2026-01-02"}, {"text": "Java", "posted_on": value}], by_month=True,
+                   on_error=errors.append)
+    assert table.postings == 2 and table.errors == 0  # still counted, so not left out
+    assert rows_of(table, month="unknown", level=LEVEL_COMPETENCY) == {(LEVEL_COMPETENCY, "Java"): 1}
+    assert len(errors) == 1 and errors[0].counted and errors[0].stage == "date"
+    assert re.match(r"posting 2 date .* is not an ISO date", errors[0].reason)
     posting = {"text": "SQL", "posted_on": value, "source": "p.csv", "line": 7}
     with pytest.raises(CompetencyMapError) as info:
         posting_month(posting, 1)
@@ -364,25 +371,46 @@ def test_postings_may_be_objects() -> None:
 
 
 @pytest.mark.parametrize(
-    ("postings", "message"),
+    ("postings", "reason"),
     [
         ([{"text": "SQL"}, {"text": "  "}], "posting 2 has no text"),
         ([{"text": "SQL"}, {"title": "Cook"}], "posting 2 has no text"),
-        ([{"text": "x" * 100_001}], "posting 1 text is 100,001 characters; the limit is 100,000"),
+        ([{"text": "SQL"}, {"text": "x" * 100_001}], "posting 2 text is 100,001 characters; the limit is 100,000"),
         ([{"text": "SQL"}, 42], "posting 2 is not a mapping with a 'text' field"),
+        ([{"text": "SQL"}, {"text": "BOOM Java"}], "RuntimeError: the encoder choked"),
+    ],
+)
+def test_bad_postings_are_recorded_and_skipped(postings: list, reason: str) -> None:
+    """As in the corpus run: a bad posting is left out with its reason, the others are counted."""
+    errors: list[PostingError] = []
+    _, table = run(postings, on_error=errors.append)
+    assert table.postings == 1 and table.errors == 1 and table.meta()["postings_with_errors"] == 1
+    assert [(e.reason, e.number, e.counted) for e in errors] == [(reason, 2, False)]
+    assert rows_of(table, level=LEVEL_COMPETENCY) == {(LEVEL_COMPETENCY, "SQL"): 1}
+
+
+@pytest.mark.parametrize(
+    ("postings", "message"),
+    [
+        ([{"text": "x" * 100_001}], "no posting could be analysed: posting 1 text is 100,001 characters; the limit is 100,000"),
+        ([{"text": "  "}, 42], "no posting could be analysed: posting 1 has no text (and 1 more left out)"),
         ([], "no postings to analyse"),
     ],
 )
-def test_bad_postings(postings: list, message: str) -> None:
+def test_no_posting_to_count_is_an_error(postings: list, message: str) -> None:
     with pytest.raises(CompetencyMapError) as info:
         run(postings)
     assert info.value.line_text() == message
 
 
 def test_a_file_posting_error_names_file_and_line() -> None:
+    errors: list[PostingError] = []
+    _, table = run([{"text": "SQL", "source": "p.jsonl", "line": 1}, {"text": "", "source": "p.jsonl", "line": 9}],
+                   on_error=errors.append)
+    assert table.errors == 1 and [(e.source, e.line, e.reason) for e in errors] == [("p.jsonl", 9, "posting has no text")]
     with pytest.raises(CompetencyMapError) as info:
-        run([{"text": "SQL", "source": "p.jsonl", "line": 1}, {"text": "", "source": "p.jsonl", "line": 9}])
-    assert info.value.line_text() == "p.jsonl:9: posting has no text"
+        run([{"text": "", "source": "p.jsonl", "line": 9}])
+    assert info.value.line_text() == "p.jsonl:9: no posting could be analysed: posting has no text"
 
 
 def test_unknown_framework_fails_before_reading() -> None:

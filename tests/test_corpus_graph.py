@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from competencymap.model.graph import FrameworkGraph, graph_of
+from competencymap.model.graph import FrameworkGraph
 from competencymap.model.framework import (
     KIND_GROUP,
     KIND_KNOWLEDGE,
@@ -72,18 +72,6 @@ def test_relations_by_iri_and_occupation_links() -> None:
     assert g.occupations_of(E + "sql") == []
 
 
-class Engineless:
-    def __init__(self) -> None:
-        self.fw = tiny()
-
-    def framework(self, name: str) -> Framework:
-        return self.fw
-
-
-def test_graph_of_builds_one_without_an_engine_cache() -> None:
-    assert graph_of(Engineless(), "tiny").groups(E + "java") == (E + "DEV", E + "ICT", E + "K")
-
-
 @pytest.mark.model
 def test_engine_keeps_one_graph_per_framework(built_home: Path) -> None:
     from competencymap._common.config import load_settings
@@ -91,5 +79,5 @@ def test_engine_keeps_one_graph_per_framework(built_home: Path) -> None:
 
     app = CompetencyMap(load_settings(home=built_home))
     graph = app.graph("mini")
-    assert graph is app.graph("mini") and graph_of(app, "mini") is graph
+    assert graph is app.graph("mini")
     assert graph.framework is app.framework("mini")

@@ -3,7 +3,6 @@ the catalog side, and (with the bundled model) a posting matched against a real 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,20 +12,21 @@ from competencymap.catalog import Catalog, read_credentials_file
 from competencymap._common.errors import CompetencyMapError, UnknownFramework
 from competencymap.mapping.pipeline import Evidence, Match, MappingResult, PipelineConfig
 from competencymap.workflows.employer_match import (
+    CatalogCoverage,
     CoverageRule,
     Need,
     Offer,
     catalog_offers,
     coverage_rule,
-    credential_match,
     greedy_stack,
     mapping_relations,
-    match_needs,
     match_posting,
-    needs_from_matches,
     needs_from_result,
     posting_needs,
+    tag_holders,
 )
+from competencymap.workflows.needs import pick_needs
+from competencymap.model.graph import FrameworkGraph
 from competencymap.model.framework import KIND_COMPONENT, KIND_GROUP, KIND_KNOWLEDGE, KIND_SKILL, Competency, Framework, Relation
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -80,34 +80,38 @@ CROSSWALK = [
 ]
 
 
-def match(iri: str, score: float, confident: bool, framework: str = "tiny") -> Match:
+def match(iri: str, score: float, confident: bool, framework: str = "tiny", optional: bool = False) -> Match:
     ev = (Evidence("label", "pref_label", iri.rsplit("/", 1)[1], score, (0, 3), "abc"),)
-    return Match(iri=iri, label=iri.rsplit("/", 1)[1], framework=framework, score=score, confident=confident, evidence=ev)
+    return Match(iri=iri, label=iri.rsplit("/", 1)[1], framework=framework, score=score, confident=confident, evidence=ev,
+                 optional=optional)
 
 
 class FakeApp:
-    """What matching and analytics use of CompetencyMap, with canned mapping results.
+    """What matching and analytics use of CompetencyMap (framework, graph, crosswalk, map), with
+    canned mapping results.
 
     `profiles` maps a keyword to the matches a text containing it gets; `crosswalk_relations`
-    (if not None) is what `crosswalk(source, target)` returns for tiny -> sfs.
+    is what `crosswalk(source, target)` returns for tiny -> sfs (other pairs raise, as an engine
+    without the index would).
     """
 
-    def __init__(self, profiles: dict[str, list[Match]], *, crosswalk_relations: list[Relation] | None = None,
+    def __init__(self, profiles: dict[str, list[Match]], *, crosswalk_relations: Sequence[Relation] = (),
                  occupations: dict[str, Match] | None = None) -> None:
         self.frameworks = {"tiny": tiny_framework(), "sfs": tiny_sfs()}
         self.profiles = profiles
         self.occupations = occupations or {}
         self.calls: list[tuple[int, tuple[str, ...], str, PipelineConfig | None]] = []
         self.crosswalk_calls: list[tuple[str, str]] = []
-        if crosswalk_relations is not None:
-            self.crosswalk = self._crosswalk
-            self._relations = crosswalk_relations
+        self._relations = list(crosswalk_relations)
 
-    def _crosswalk(self, source: str, target: str) -> list[Relation]:
+    def crosswalk(self, source: str, target: str) -> list[Relation]:
         self.crosswalk_calls.append((source, target))
         if (source, target) != ("tiny", "sfs"):
             raise CompetencyMapError(f"no crosswalk from {source} to {target}")
         return list(self._relations)
+
+    def graph(self, name: str) -> FrameworkGraph:
+        return FrameworkGraph(self.framework(name))
 
     def framework(self, name: str) -> Framework:
         if name == "tiny-occupations":
@@ -177,28 +181,36 @@ def test_non_mapping_relations_are_ignored() -> None:
     assert rule.relation(E + "python", E + "java") is None
 
 
-def test_strongest_relation_wins() -> None:
-    offer = Offer(1, "Databases", ((E + "sparql", "SPARQL"), (E + "sql", "SQL"), (E + "ql", "query languages")))
-    rule = CoverageRule([tiny_framework()])
-    result = credential_match(offer, [Need(E + "sql", "SQL", "tiny", 0.8)], rule)
-    assert [(c.tag_iri, c.relation) for c in result.covered] == [(E + "sql", "same")]
-
-
-def test_unknown_tag_iri_matches_only_itself(rule: CoverageRule) -> None:
-    assert rule.covers("http://elsewhere.org/x") == {"http://elsewhere.org/x": "same"}
-
-
-# -- coverage share and set cover -----------------------------------------------------------------
+def coverage(offers: Sequence[Offer], rule: CoverageRule) -> CatalogCoverage:
+    """A coverage index over hand-made offers (what `catalog_coverage` builds from a catalog)."""
+    return CatalogCoverage(0, ("tiny",), tuple(offers), rule, (), tag_holders(offers))
 
 
 def needs(*pairs: tuple[str, float]) -> list[Need]:
     return [Need(E + name, name, "tiny", score) for name, score in pairs]
 
 
+def test_strongest_relation_wins() -> None:
+    offer = Offer(1, "Databases", ((E + "sparql", "SPARQL"), (E + "sql", "SQL"), (E + "ql", "query languages")))
+    report = coverage([offer], CoverageRule([tiny_framework()])).match([Need(E + "sql", "SQL", "tiny", 0.8)])
+    assert [(c.tag_iri, c.relation) for c in report.credentials[0].covered] == [(E + "sql", "same")]
+
+
+def test_an_iri_no_framework_holds_matches_only_itself(rule: CoverageRule) -> None:
+    other = "http://elsewhere.org/x"
+    assert rule.met_by(other) == {other: "same"}
+    offer = Offer(1, "Elsewhere", ((other, "x"),))  # a tag no framework holds meets only the same IRI
+    report = coverage([offer], rule).match([Need(other, "x", "other", 1.0), *needs(("sql", 1.0), ("ql", 1.0))])
+    assert [(c.need.iri, c.relation) for m in report.credentials for c in m.covered + m.related] == [(other, "same")]
+
+
+# -- coverage share and set cover -----------------------------------------------------------------
+
+
 def test_coverage_is_weighted_by_need_score() -> None:
-    rule = CoverageRule([tiny_framework()])
     offer = Offer(7, "SQL course", ((E + "sql", "SQL"),))
-    result = credential_match(offer, needs(("sql", 0.9), ("java", 0.3)), rule)
+    report = coverage([offer], CoverageRule([tiny_framework()])).match(needs(("sql", 0.9), ("java", 0.3)))
+    result = report.credentials[0]
     assert result.coverage == pytest.approx(0.75)
     assert [n.iri for n in result.uncovered] == [E + "java"]
 
@@ -212,25 +224,22 @@ def test_greedy_stack_and_gaps() -> None:
         Offer(3, "SQL and Java", ((E + "sql", "SQL"), (E + "java", "Java"))),
         Offer(4, "Nothing relevant", ((E + "count", "carry out calculations"),)),
     ]
-    report = match_needs(wanted, offers, rule)
+    report = coverage(offers, rule).match(wanted)
     assert [c.credential_id for c in report.credentials] == [3, 1, 2]  # 4 meets nothing
     assert report.stack == [3, 2]  # 3 adds weight 4, then 2 adds python
     assert report.stack_covered == [E + "sql", E + "java", E + "python"]
     assert [n.iri for n in report.uncovered_by_catalog] == [E + "cook"]
-    as_dict = report.to_dict()
-    assert "greedy" in as_dict["stack_method"]
-    json.dumps(as_dict)
 
 
 def test_greedy_stack_ties_prefer_lower_id() -> None:
     rule = CoverageRule([tiny_framework()])
     offers = [Offer(9, "a", ((E + "sql", "SQL"),)), Offer(4, "b", ((E + "sql", "SQL"),))]
-    matches = [credential_match(o, needs(("sql", 1.0)), rule) for o in offers]
-    assert greedy_stack(matches) == [4]
+    report = coverage(offers, rule).match(needs(("sql", 1.0)))
+    assert greedy_stack(report.credentials) == [4] and report.stack == [4]
 
 
 def test_no_needs_no_stack() -> None:
-    report = match_needs([], [Offer(1, "x", ((E + "sql", "SQL"),))], CoverageRule([tiny_framework()]))
+    report = coverage([Offer(1, "x", ((E + "sql", "SQL"),))], CoverageRule([tiny_framework()])).match([])
     assert report.credentials == [] and report.stack == [] and report.uncovered_by_catalog == []
 
 
@@ -239,13 +248,24 @@ def test_no_needs_no_stack() -> None:
 
 def test_needs_are_the_confident_matches() -> None:
     profile = [match(E + "sql", 0.8, True), match(E + "java", 0.6, True), match(E + "cook", 0.3, False)]
-    assert [n.iri for n in needs_from_matches(profile)] == [E + "sql", E + "java"]
-    assert needs_from_matches(profile)[0].evidence == profile[0].evidence
+    found = needs_from_result(MappingResult([], [], _by_framework(profile)), ["tiny"])
+    assert [n.iri for n in found] == [E + "sql", E + "java"]
+    assert found[0].evidence == profile[0].evidence
 
 
 def test_needs_fall_back_to_the_best_when_none_is_confident() -> None:
     profile = [match(E + x, s, False) for x, s in (("sql", 0.4), ("java", 0.3), ("cook", 0.2), ("count", 0.1))]
-    assert [n.iri for n in needs_from_matches(profile)] == [E + "sql", E + "java", E + "cook"]
+    found = needs_from_result(MappingResult([], [], _by_framework(profile)), ["tiny"])
+    assert [n.iri for n in found] == [E + "sql", E + "java", E + "cook"]
+
+
+def test_optional_needs_are_kept_for_matching_and_left_out_of_demand() -> None:
+    profile = [match(E + "sql", 0.8, True), match(E + "java", 0.7, True, optional=True),
+               match(E + "java", 0.6, True, framework="sfs")]  # the same IRI, required, in a later framework
+    kept = needs_from_result(MappingResult([], [], _by_framework(profile)), ["tiny", "sfs"])
+    assert [(n.iri, n.framework, n.optional) for n in kept] == [(E + "sql", "tiny", False), (E + "java", "tiny", True)]
+    demand = pick_needs(profile, ["tiny", "sfs"], optional=False)  # dropped before the once-per-IRI step
+    assert [(m.iri, m.framework) for m in demand] == [(E + "sql", "tiny"), (E + "java", "sfs")]
 
 
 def test_needs_per_framework_and_once_per_iri() -> None:
@@ -267,16 +287,17 @@ def test_posting_needs_maps_as_a_posting() -> None:
 # -- crosswalks from the engine ---------------------------------------------------------------------
 
 
-def test_mapping_relations_use_the_engine_crosswalk_when_present() -> None:
+def test_mapping_relations_use_the_engine_crosswalk() -> None:
     app = FakeApp({}, crosswalk_relations=CROSSWALK)
     relations, notes = mapping_relations(app, ["tiny"], ["sfs"])  # type: ignore[arg-type]
     assert relations == CROSSWALK and notes == []
     assert app.crosswalk_calls == [("tiny", "sfs")]
 
 
-def test_mapping_relations_without_a_crosswalk_method() -> None:
-    relations, notes = mapping_relations(FakeApp({}), ["tiny"], ["sfs"])  # type: ignore[arg-type]
-    assert relations == [] and notes == []
+def test_an_empty_crosswalk_adds_nothing() -> None:
+    app = FakeApp({})
+    relations, notes = mapping_relations(app, ["tiny"], ["sfs"])  # type: ignore[arg-type]
+    assert relations == [] and notes == [] and app.crosswalk_calls == [("tiny", "sfs")]
 
 
 def test_a_crosswalk_the_engine_refuses_becomes_a_note() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from competencymap.workflows.demand.counting import DemandOptions, DemandTable
+from competencymap.workflows.demand.counting import DemandOptions, DemandTable, PostingError
 from competencymap.workflows.demand.counting import demand as demand_table
 from competencymap.workflows.demand.counting import posting_month
 from competencymap.cli.common import app_options, framework_names
@@ -58,7 +58,8 @@ ERRORS_SHOWN = 20
 @click.option("--partition-size", type=click.IntRange(1), default=DEFAULT_SIZE, show_default=True,
               help="Rows per partition: the unit of work, of output files and of resuming.")
 @click.option("--single-process", is_flag=True,
-              help="Map in this process, without Dask and without per-posting files; the first bad row stops the run.")
+              help="Map in this process, without Dask and without per-posting files; a row the reader rejects stops "
+                   "the run, a posting that cannot be mapped is skipped (exit code 3).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @app_options
 def demand(
@@ -105,7 +106,7 @@ def demand(
         if folder is not None:
             raise CompetencyMapError("--single-process writes no run folder: name an output file, or drop --single-process")
         table = _single_process(app, inputs, columns, options, catalog_db, no_catalog, quiet)
-        left_out = 0
+        left_out = table.errors
     else:
         table, left_out = _on_dask(app, inputs, columns, options, folder, catalog_db, no_catalog, quiet,
                                    scheduler, workers, threads, partition_size)
@@ -184,17 +185,23 @@ def _report_errors(folder: Path, left_out: int, *, temporary: bool) -> None:
         click.echo(f"note: each one is listed with its reason in {folder / 'errors.jsonl'}", err=True)
         return
     lines = [orjson.loads(line) for line in (folder / "errors.jsonl").read_bytes().splitlines() if line]
-    shown = [e for e in lines if not e["counted"]][:ERRORS_SHOWN]
+    _echo_skipped([e for e in lines if not e["counted"]], left_out, " (name an --output folder to keep errors.jsonl)")
+
+
+def _echo_skipped(errors: list[dict[str, Any]], left_out: int, more: str = "") -> None:
+    """The first skipped postings (PostingError dicts) with their reasons, then how many more."""
+    shown = errors[:ERRORS_SHOWN]
     for e in shown:
         where = f"{e['source']}:{e['line']}: " if e.get("source") and e.get("line") else ""
         click.echo(f"skipped: {where}{e['reason']}", err=True)
     if left_out > len(shown):
-        click.echo(f"skipped: ... and {left_out - len(shown)} more (name an --output folder to keep errors.jsonl)", err=True)
+        click.echo(f"skipped: ... and {left_out - len(shown)} more{more}", err=True)
 
 
 def _single_process(app: CompetencyMap, inputs: tuple[str, ...], columns: Columns, options: DemandOptions,
                     catalog_db: str | None, no_catalog: bool, quiet: bool) -> DemandTable:
-    """The whole run in this process: a checking pass over every file, then one streamed pass."""
+    """The whole run in this process: a checking pass over every file (a bad row stops the run here),
+    then one streamed pass (a posting that cannot be mapped is skipped and reported)."""
     from competencymap.workflows.demand.corpus.inputs import resolve_inputs
 
     files = resolve_inputs(list(inputs))
@@ -206,16 +213,26 @@ def _single_process(app: CompetencyMap, inputs: tuple[str, ...], columns: Column
         for f in files:
             yield from read_postings(f.name, **named)
 
+    skipped: list[PostingError] = []
+
+    def keep(error: PostingError) -> None:
+        if not error.counted and len(skipped) < ERRORS_SHOWN:
+            skipped.append(error)
+
     catalog = None if no_catalog else _catalog(app, catalog_db)
     try:
-        return demand_table(
+        table = demand_table(
             app, postings(), frameworks=options.frameworks, by_month=options.by_month,
             by_occupation=options.by_occupation, catalog=catalog, rollup=options.rollup, progress=not quiet,
-            fast=options.fast, total=total, group_by=options.group_by,
+            fast=options.fast, total=total, group_by=options.group_by, on_error=keep,
         )
     finally:
         if catalog is not None:
             catalog.close()
+    if table.errors:
+        click.echo(f"note: {table.errors} posting(s) could not be mapped and are not counted", err=True)
+        _echo_skipped([e.to_dict() for e in skipped], table.errors)
+    return table
 
 
 def _catalog(app: CompetencyMap, url: str | None):  # noqa: ANN202 - a Catalog or None

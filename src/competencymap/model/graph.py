@@ -151,10 +151,3 @@ def _typed(relations: list[Relation], types: Iterable[str] | None) -> list[Relat
     wanted = set(types)
     return [r for r in relations if r.type in wanted]
 
-
-def graph_of(app: object, name: str) -> FrameworkGraph:
-    """``app.graph(name)`` when the engine keeps graphs; otherwise one built now from ``app.framework(name)``."""
-    method = getattr(app, "graph", None)
-    if callable(method):
-        return method(name)
-    return FrameworkGraph(app.framework(name))  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from competencymap._common.errors import CompetencyMapError
-from competencymap.model.graph import FrameworkGraph, graph_of
+from competencymap.model.graph import FrameworkGraph
 from competencymap.model.framework import (
     MAPPING_TYPES,
     REL_ESSENTIAL,
@@ -30,6 +30,7 @@ from competencymap.model.framework import (
     Level,
     Relation,
 )
+from competencymap.retrieval.crosswalk import crosswalk_index
 
 if TYPE_CHECKING:
     from competencymap.engine import CompetencyMap
@@ -122,16 +123,12 @@ class ConceptLookups:
         return found
 
     def crosswalk(self, app: CompetencyMap, source: str, target: str) -> dict[str, list[Relation]]:
+        """The engine's crosswalk from `source` to `target` grouped by source IRI, best first."""
         key = (source, target)
         with self.lock:
             found = self.crosswalks.get(key)
         if found is None:
-            grouped: dict[str, list[Relation]] = {}
-            for relation in app.crosswalk(source, target):
-                grouped.setdefault(relation.source, []).append(relation)
-            for items in grouped.values():
-                items.sort(key=lambda r: -(r.score or 0.0))
-            found = grouped
+            found = crosswalk_index(app.crosswalk(source, target))
             with self.lock:
                 self.crosswalks[key] = found
         return found
@@ -170,7 +167,7 @@ def concept_detail(
 
 def _named(app: CompetencyMap, name: str, iri: str) -> bool:
     """True when a non-mapping relation of framework `name` names `iri`."""
-    graph = graph_of(app, name)
+    graph = app.graph(name)
     return any(r.type not in MAPPING_TYPES for r in [*graph.relations_from(iri), *graph.relations_to(iri)])
 
 
@@ -184,7 +181,7 @@ def _detail(
     crosswalk: bool,
 ) -> ConceptDetail:
     framework = app.framework(home)
-    graph = graph_of(app, home)
+    graph = app.graph(home)
     concept = framework.concept(iri)
 
     def ref(other: str) -> ConceptRef:
@@ -255,7 +252,7 @@ def _mappings(
     out: list[Link] = []
     seen: set[tuple[str, str, str]] = set()
     for name in names:
-        graph = graph_of(app, name)
+        graph = app.graph(name)
         pairs = [(r, "outgoing", r.target) for r in graph.relations_from(iri, MAPPING_TYPES)]
         pairs += [(r, "incoming", r.source) for r in graph.relations_to(iri, MAPPING_TYPES)]
         for relation, direction, other in pairs:

@@ -1,14 +1,11 @@
 """Employers: which catalog credentials cover the competencies a job posting needs.
 
 **Needs.** The posting is mapped (``kind="posting"``, its title as context) onto each requested
-framework. Its needs are the profile entries the mapper marks ``confident`` (confidence score at
-or above the framework's calibrated threshold), best first; near duplicates from one statement
-are one need (the others listed as ``related``, see :mod:`competencymap.mapping.profile`). Entries that
-only asset lines name ("French is an asset") are ``optional`` needs, kept apart: shown, never
-counted in a coverage share. When the first framework has no confident entry, its best
-:data:`FALLBACK_NEEDS` entries are taken instead, so a short or vague posting still has needs;
-other frameworks (Skills for Success) get no fallback. The profile holds at most ``top_k``
-entries per framework (default :data:`NEED_TOP_K`).
+framework; its needs follow the rule of :mod:`competencymap.workflows.needs` (confident profile
+entries per framework, best first, or the first framework's best few when it has none). Near
+duplicates from one statement are one need (the others listed as ``related``, see
+:mod:`competencymap.mapping.profile`). Entries that only asset lines name ("French is an asset")
+are ``optional`` needs, kept apart: shown, never counted in a coverage share.
 
 **Coverage rule.** A need is met by a credential when one of the credential's *accepted* tags is
 
@@ -22,8 +19,9 @@ Two more relations are shown as ``related`` but never count as meeting a need:
   parent is *not* a skill group (siblings under a skill such as "query languages", never
   under a big group such as "software and applications development and analysis");
 - ``crosswalk``: linked to the need by a cross-framework mapping relation (the types in
-  :data:`competencymap.model.framework.MAPPING_TYPES`: from the frameworks' own relations and, when the
-  engine offers it, ``CompetencyMap.crosswalk(source, target)``, e.g. ESCO to Skills for Success).
+  :data:`competencymap.model.framework.MAPPING_TYPES`: from the frameworks' own relations and the
+  engine's computed ``CompetencyMap.crosswalk(source, target)``, e.g. ESCO to Skills for Success;
+  a crosswalk the engine cannot compute is named in the report's notes).
 
 When several tags meet a need, the strongest relation is reported, in the order above.
 
@@ -44,17 +42,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from competencymap._common.errors import CompetencyMapError
-from competencymap.mapping.pipeline import Evidence, Match, MappingResult, PipelineConfig
-from competencymap.model.graph import FrameworkGraph, graph_of
+from competencymap.mapping.pipeline import Evidence, MappingResult, PipelineConfig
+from competencymap.model.graph import FrameworkGraph
 from competencymap.model.framework import KIND_GROUP, MAPPING_TYPES, Competency, Framework, Relation
+from competencymap.workflows.needs import FALLBACK_NEEDS, NEED_TOP_K, STATEMENT_TOP_K, pick_needs
 
 if TYPE_CHECKING:
     from competencymap.catalog import AcceptedSnapshot, Catalog
     from competencymap.engine import CompetencyMap
 
-NEED_TOP_K = 30  # profile entries considered per framework
-STATEMENT_TOP_K = 10  # matches kept per statement of a posting (a line names a handful at most)
-FALLBACK_NEEDS = 3  # needs taken when a framework has no confident match
 RELATIONS = ("same", "broader", "narrower", "sibling", "crosswalk")  # strongest first
 COUNTED = frozenset(("same", "broader", "narrower"))  # relations that meet a need; the others are "related"
 _STRENGTH = {name: rank for rank, name in enumerate(RELATIONS)}
@@ -107,39 +103,9 @@ class MatchReport:
     notes: list[str] = field(default_factory=list)  # e.g. a crosswalk that was not available
     optional_needs: list[Need] = field(default_factory=list)  # named only by asset lines; never counted
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form (evidence included)."""
-        return {
-            "needs": [need_dict(n) for n in self.needs],
-            "credentials": [
-                {
-                    "credential_id": c.credential_id,
-                    "title": c.title,
-                    "coverage": c.coverage,
-                    "covered": [
-                        {"need": c_.need.iri, "need_label": c_.need.label, "tag_iri": c_.tag_iri,
-                         "tag_label": c_.tag_label, "relation": c_.relation}
-                        for c_ in c.covered
-                    ],
-                    "uncovered": [n.iri for n in c.uncovered],
-                    "related": [
-                        {"need": c_.need.iri, "need_label": c_.need.label, "tag_iri": c_.tag_iri,
-                         "tag_label": c_.tag_label, "relation": c_.relation}
-                        for c_ in c.related
-                    ],
-                }
-                for c in self.credentials
-            ],
-            "optional_needs": [need_dict(n) for n in self.optional_needs],
-            "stack": list(self.stack),
-            "stack_method": "greedy weighted set cover (not guaranteed optimal)",
-            "stack_covered": list(self.stack_covered),
-            "uncovered_by_catalog": [need_dict(n) for n in self.uncovered_by_catalog],
-            "notes": list(self.notes),
-        }
-
 
 def need_dict(need: Need) -> dict[str, Any]:
+    """A need in JSON-ready form (evidence included)."""
     from competencymap.mapping.serialize import evidence_dict
 
     return {
@@ -167,25 +133,12 @@ class Offer:
 # -- needs ----------------------------------------------------------------------------------------
 
 
-def needs_from_matches(profile: Sequence[Match], *, fallback: int = FALLBACK_NEEDS) -> list[Need]:
-    """Confident profile entries best first, or the best `fallback` when none is confident."""
-    chosen = [m for m in profile if m.confident] or list(profile[:fallback])
-    chosen.sort(key=lambda m: -m.score)
-    return [Need(m.iri, m.label, m.framework, m.score, m.evidence, m.related, m.optional, m.support) for m in chosen]
-
-
 def needs_from_result(result: MappingResult, frameworks: Sequence[str], *, fallback: int = FALLBACK_NEEDS) -> list[Need]:
-    """The needs of a mapped posting, framework by framework, each IRI once (the fallback applies
-    to the first framework only)."""
-    needs: list[Need] = []
-    seen: set[str] = set()
-    for number, name in enumerate(frameworks):
-        profile = [m for m in result.profile if m.framework == name]
-        for need in needs_from_matches(profile, fallback=fallback if number == 0 else 0):
-            if need.iri not in seen:
-                seen.add(need.iri)
-                needs.append(need)
-    return needs
+    """The needs of a mapped posting (the rule of :mod:`competencymap.workflows.needs`), as :class:`Need`s."""
+    return [
+        Need(m.iri, m.label, m.framework, m.score, m.evidence, m.related, m.optional, m.support)
+        for m in pick_needs(result.profile, frameworks, fallback=fallback)
+    ]
 
 
 def posting_needs(
@@ -209,10 +162,11 @@ def posting_needs(
 
 
 class CoverageRule:
-    """Which competencies an accepted tag meets, under the rule in the module docstring.
+    """Which accepted tags meet a need, under the rule in the module docstring.
 
     Built over the frameworks whose hierarchy matters (the needs' and the tags' frameworks)
-    and the cross-framework mapping relations that apply.
+    and the cross-framework mapping relations that apply. The relation is read from the need's
+    side (:meth:`met_by`: its small neighbourhood); every caller asks it that way.
     """
 
     def __init__(self, frameworks: Iterable[Framework | FrameworkGraph], mappings: Iterable[Relation] = ()) -> None:
@@ -224,39 +178,34 @@ class CoverageRule:
             if relation.type in MAPPING_TYPES and relation.source != relation.target:
                 self.partners.setdefault(relation.source, set()).add(relation.target)
                 self.partners.setdefault(relation.target, set()).add(relation.source)
-        self._memo: dict[str, dict[str, str]] = {}
 
-    def covers(self, tag_iri: str) -> dict[str, str]:
-        """Every IRI the tag meets -> the strongest relation (the tag seen from the need)."""
-        if tag_iri not in self._memo:
-            self._memo[tag_iri] = self._covers(tag_iri)
-        return self._memo[tag_iri]
-
-    def relation(self, need_iri: str, tag_iri: str) -> str | None:
-        """How the tag meets the need ('same', 'broader', ...), or None."""
-        return self.covers(tag_iri).get(need_iri)
-
-    def _covers(self, tag: str) -> dict[str, str]:
+    def met_by(self, need: str) -> dict[str, str]:
+        """Every tag IRI that meets `need` -> the strongest relation ('same', 'broader', ...)."""
         out: dict[str, str] = {}
 
         def add(iri: str, relation: str) -> None:
             if iri not in out or _STRENGTH[relation] < _STRENGTH[out[iri]]:
                 out[iri] = relation
 
-        add(tag, "same")
-        for child in self.children.get(tag, ()):
-            add(child, "broader")  # the tag is the need's direct broader concept
-        concept = self.concepts.get(tag)
+        add(need, "same")
+        concept = self.concepts.get(need)
         parents = concept.broader if concept is not None else ()
         for parent in parents:
-            add(parent, "narrower")  # the tag is narrower than the need
+            add(parent, "broader")  # the tag is the need's direct broader concept
+        for child in self.children.get(need, ()):
+            add(child, "narrower")
+        for parent in parents:
             node = self.concepts.get(parent)
             if node is not None and node.kind != KIND_GROUP:
                 for sibling in self.children.get(parent, ()):
                     add(sibling, "sibling")
-        for partner in self.partners.get(tag, ()):
+        for partner in self.partners.get(need, ()):
             add(partner, "crosswalk")
         return out
+
+    def relation(self, need_iri: str, tag_iri: str) -> str | None:
+        """How the tag meets the need ('same', 'broader', ...), or None."""
+        return self.met_by(need_iri).get(tag_iri)
 
 
 class _Concepts:
@@ -271,9 +220,6 @@ class _Concepts:
     def get(self, iri: str, default: Competency | None = None) -> Competency | None:
         owner = self.owner(iri)
         return owner.framework.competencies[iri] if owner is not None else default
-
-    def __contains__(self, iri: object) -> bool:
-        return isinstance(iri, str) and self.owner(iri) is not None
 
 
 class _Children:
@@ -297,8 +243,8 @@ def mapping_relations(
     """Cross-framework mapping relations between the need frameworks and the others.
 
     The frameworks' own mapping relations (SKOS exactMatch, closeMatch...) plus, for each pair,
-    ``app.crosswalk(need, other)`` when the engine has it. A crosswalk the engine cannot give
-    is skipped and named in the returned notes.
+    the engine's ``app.crosswalk(need, other)``. A crosswalk the engine cannot give is skipped
+    and named in the returned notes.
     """
     relations: list[Relation] = []
     notes: list[str] = []
@@ -307,15 +253,14 @@ def mapping_relations(
         framework = _framework_or_none(app, name)
         if framework is not None:
             relations += [r for r in framework.relations if r.type in MAPPING_TYPES]
-    crosswalk = getattr(app, "crosswalk", None)
     done: set[frozenset[str]] = set()
     for source in need_frameworks:
         for target in names:
             pair = frozenset((source, target))
-            if target == source or pair in done or crosswalk is None:
+            if target == source or pair in done:
                 continue
             try:
-                relations += list(crosswalk(source, target))
+                relations += list(app.crosswalk(source, target))
                 done.add(pair)
             except CompetencyMapError as exc:
                 notes.append(f"crosswalk {source} -> {target} not used: {exc.line_text()}")
@@ -350,7 +295,7 @@ def coverage_rule(
     with the mapping relations it uses and notes on crosswalks that were not available."""
     others = [n for n in dict.fromkeys([*extra, *tag_frameworks(app, need_frameworks, offers)]) if n not in need_frameworks]
     others = [n for n in others if _framework_or_none(app, n) is not None]
-    graphs = [graph_of(app, name) for name in [*need_frameworks, *others]]  # the engine's, built once
+    graphs = [app.graph(name) for name in [*need_frameworks, *others]]  # the engine's, built once
     relations, notes = mapping_relations(app, need_frameworks, others)
     return CoverageRule(graphs, relations), relations, notes
 
@@ -377,31 +322,17 @@ def offers_from_snapshot(snapshot: AcceptedSnapshot) -> list[Offer]:
     ]
 
 
-def met_by(rule: CoverageRule, need: str) -> dict[str, str]:
-    """Every tag IRI that meets `need` under `rule` -> the strongest relation; the same pairs as
-    :meth:`CoverageRule.covers` seen from the need's side (its small neighbourhood)."""
-    out: dict[str, str] = {}
+Holders = dict[str, tuple[tuple[int, int, str], ...]]  # tag IRI -> (offer position, tag position, label)
 
-    def add(iri: str, relation: str) -> None:
-        if iri not in out or _STRENGTH[relation] < _STRENGTH[out[iri]]:
-            out[iri] = relation
 
-    add(need, "same")
-    concept = rule.concepts.get(need)
-    parents = concept.broader if concept is not None else ()
-    for parent in parents:
-        add(parent, "broader")  # the tag is the need's direct broader concept
-    for child in rule.children.get(need, ()):
-        add(child, "narrower")
-    for parent in parents:
-        node = rule.concepts.get(parent)
-        if node is not None and node.kind != KIND_GROUP:
-            for sibling in rule.children.get(parent, ()):
-                if sibling in rule.concepts:
-                    add(sibling, "sibling")
-    for partner in rule.partners.get(need, ()):
-        add(partner, "crosswalk")
-    return out
+def tag_holders(offers: Sequence[Offer]) -> Holders:
+    """Per accepted tag IRI, the offers holding it (position in `offers`, position among the
+    offer's tags, the tag's label), in offer order."""
+    holders: dict[str, list[tuple[int, int, str]]] = {}
+    for offer_at, offer in enumerate(offers):
+        for tag_at, (iri, label) in enumerate(offer.tags):
+            holders.setdefault(iri, []).append((offer_at, tag_at, label))
+    return {iri: tuple(items) for iri, items in holders.items()}
 
 
 @dataclass(frozen=True)
@@ -415,13 +346,14 @@ class CatalogCoverage:
     offers: tuple[Offer, ...]
     rule: CoverageRule
     notes: tuple[str, ...]
-    holders: dict[str, tuple[tuple[int, int, str], ...]]  # tag IRI -> (offer position, tag position, label)
+    holders: Holders
 
     def match(self, needs: Sequence[Need]) -> MatchReport:
-        """The same report as :func:`match_needs` over these offers, from the need side."""
+        """Credentials against needs: per-credential coverage (each need met by the credential's
+        strongest tag; ties: its first such tag), a greedy stack, the gaps."""
         best: dict[int, dict[str, tuple[int, int, str, str]]] = {}  # offer -> need -> (strength, tag pos, iri, label)
         for need in needs:
-            for tag_iri, relation in met_by(self.rule, need.iri).items():
+            for tag_iri, relation in self.rule.met_by(need.iri).items():
                 strength = _STRENGTH[relation]
                 for offer_at, tag_at, label in self.holders.get(tag_iri, ()):
                     found = best.setdefault(offer_at, {}).get(need.iri)
@@ -440,17 +372,13 @@ def catalog_coverage(app: CompetencyMap, catalog: Catalog, frameworks: Sequence[
     snapshot = catalog.accepted_snapshot()
     offers = offers_from_snapshot(snapshot)
     rule, _, notes = coverage_rule(app, list(frameworks), offers)
-    holders: dict[str, list[tuple[int, int, str]]] = {}
-    for offer_at, offer in enumerate(offers):
-        for tag_at, (iri, label) in enumerate(offer.tags):
-            holders.setdefault(iri, []).append((offer_at, tag_at, label))
     return CatalogCoverage(
         version=snapshot.version,
         frameworks=tuple(frameworks),
         offers=tuple(offers),
         rule=rule,
         notes=tuple(notes),
-        holders={iri: tuple(items) for iri, items in holders.items()},
+        holders=tag_holders(offers),
     )
 
 
@@ -459,20 +387,6 @@ def catalog_coverage(app: CompetencyMap, catalog: Catalog, frameworks: Sequence[
 
 def _weight(need: Need) -> float:
     return max(need.score, 1e-6)
-
-
-def credential_match(offer: Offer, needs: Sequence[Need], rule: CoverageRule) -> CredentialMatch:
-    """Which needs one credential meets, each with its strongest tag."""
-    links: list[Coverage] = []
-    for need in needs:
-        best: Coverage | None = None
-        for tag_iri, tag_label in offer.tags:
-            relation = rule.relation(need.iri, tag_iri)
-            if relation and (best is None or _STRENGTH[relation] < _STRENGTH[best.relation]):
-                best = Coverage(need, tag_iri, tag_label, relation)
-        if best is not None:
-            links.append(best)
-    return _credential(offer, needs, links)
 
 
 def _credential(offer: Offer, needs: Sequence[Need], links: Sequence[Coverage]) -> CredentialMatch:
@@ -504,14 +418,6 @@ def greedy_stack(matches: Sequence[CredentialMatch]) -> list[int]:
         for iri in met[-negative_id]:
             remaining.pop(iri, None)
     return stack
-
-
-def match_needs(
-    needs: Sequence[Need], offers: Sequence[Offer], rule: CoverageRule, notes: Sequence[str] = ()
-) -> MatchReport:
-    """Credentials against needs: per-credential coverage, a greedy stack, the gaps."""
-    matches = [credential_match(o, needs, rule) for o in offers]
-    return _report(needs, matches, notes)
 
 
 def _report(needs: Sequence[Need], matches: list[CredentialMatch], notes: Sequence[str]) -> MatchReport:

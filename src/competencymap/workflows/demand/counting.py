@@ -5,10 +5,10 @@
 bounded memory. Each chunk becomes :class:`MappedPosting` records (id, cells, ranked profile
 entries) and the counter reads only those: the corpus run (:mod:`competencymap.workflows.demand.corpus`) writes
 the same records to Parquet on Dask workers and counts them with the same code, so both paths
-give the same table. A posting *needs* the competencies :func:`competencymap.workflows.employer_match.needs_from_result`
-picks, the same needs employer matching uses: the profile entries at or above the pipeline's
-calibrated threshold or, when a framework has none, its best three. A posting counts once per
-competency.
+give the same table. A posting *needs* the competencies the rule of
+:mod:`competencymap.workflows.needs` picks, the rule employer matching uses: the profile entries
+at or above the pipeline's calibrated threshold or, when the first framework has none, its best
+three; optional (asset-only) entries are left out. A posting counts once per competency.
 
 Roll-ups (``rollup=True``), each counted at most once per posting:
 
@@ -42,18 +42,17 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from competencymap._common.errors import CompetencyMapError
-from competencymap.model.graph import FrameworkGraph, graph_of
+from competencymap.model.graph import FrameworkGraph
 from competencymap.mapping.pipeline import MAX_TEXT_CHARS, PipelineConfig
 from competencymap.workflows.employer_match import (
     COUNTED,
-    FALLBACK_NEEDS,
-    NEED_TOP_K,
-    STATEMENT_TOP_K,
     CoverageRule,
     Offer,
     catalog_offers,
     coverage_rule,
+    tag_holders,
 )
+from competencymap.workflows.needs import FALLBACK_NEEDS, NEED_TOP_K, STATEMENT_TOP_K, pick_needs
 from competencymap.model.framework import Framework, Relation
 
 if TYPE_CHECKING:
@@ -255,21 +254,10 @@ class MappedPosting:
         return (self.month, self.occupation, self.groups)
 
     def needs(self, frameworks: Sequence[str], fallback: int = FALLBACK_NEEDS) -> list[ProfileEntry]:
-        """Per framework: the confident required entries, or (first framework only) the best
-        `fallback` when none is; each IRI once (the rule of
-        :func:`competencymap.workflows.employer_match.needs_from_result`, optional needs left out)."""
-        out: list[ProfileEntry] = []
-        seen: set[str] = set()
-        for number, name in enumerate(frameworks):
-            ranked = sorted((e for e in self.entries if e.framework == name), key=lambda e: e.rank)
-            chosen = [e for e in ranked if e.confident] or ranked[: fallback if number == 0 else 0]
-            for entry in chosen:
-                if entry.optional:
-                    continue
-                if entry.iri not in seen:
-                    seen.add(entry.iri)
-                    out.append(entry)
-        return out
+        """The posting's needs under the rule of :mod:`competencymap.workflows.needs`, optional
+        (asset-only) entries left out."""
+        ranked = sorted(self.entries, key=lambda e: e.rank)
+        return pick_needs(ranked, frameworks, fallback=fallback, optional=False)
 
     def fell_back(self, frameworks: Sequence[str]) -> bool:
         """True when the first framework has no confident entry (its needs are the best few)."""
@@ -423,30 +411,42 @@ class CounterPart:
 
 
 class Supply:
-    """Per competency, the credentials whose accepted tags meet it (the matching rule: same, broader
-    or narrower; related links do not count); per
-    roll-up row, the credentials with an accepted tag that is the row's concept or rolls up to it."""
+    """Per competency, the credentials with an accepted tag meeting it (the matching rule of
+    :class:`~competencymap.workflows.employer_match.CoverageRule`: same, broader or narrower;
+    related links do not count); per roll-up row, the credentials with an accepted tag that is
+    the row's concept or rolls up to it."""
 
     def __init__(self, offers: Sequence[Offer], rule: CoverageRule, rollup: Rollup | None = None) -> None:
         self.credentials = len(offers)
-        self.met: Counter[str] = Counter()
-        self.rolled: Counter[Key] = Counter()
-        for offer in offers:
-            met: set[str] = set()
-            rolled: set[Key] = set()
-            for iri, _ in offer.tags:
-                met |= {need for need, relation in rule.covers(iri).items() if relation in COUNTED}
-                if rollup is not None:
-                    rolled |= rollup.keys(iri)
-                    own = rollup.own_key(iri)
-                    if own is not None:
-                        rolled.add(own)
-            self.met.update(met)
-            self.rolled.update(rolled)
+        self.rule = rule
+        self.holders = tag_holders(offers)
+        self.rolled = _rolled_supply(offers, rollup) if rollup is not None else Counter()
+        self._met: dict[str, int] = {}
+
+    def met(self, iri: str) -> int:
+        """Credentials with an accepted tag that meets competency `iri` (memoised)."""
+        if iri not in self._met:
+            tags = [tag for tag, relation in self.rule.met_by(iri).items() if relation in COUNTED]
+            self._met[iri] = len({held[0] for tag in tags for held in self.holders.get(tag, ())})
+        return self._met[iri]
 
     def count(self, key: Key) -> int:
         framework, level, iri = key
-        return self.met[iri] if level == LEVEL_COMPETENCY else self.rolled[key]
+        return self.met(iri) if level == LEVEL_COMPETENCY else self.rolled[key]
+
+
+def _rolled_supply(offers: Sequence[Offer], rollup: Rollup) -> Counter[Key]:
+    """Per roll-up row, the credentials with an accepted tag that is the row's concept or rolls up to it."""
+    out: Counter[Key] = Counter()
+    for offer in offers:
+        rolled: set[Key] = set()
+        for iri, _ in offer.tags:
+            rolled |= rollup.keys(iri)
+            own = rollup.own_key(iri)
+            if own is not None:
+                rolled.add(own)
+        out.update(rolled)
+    return out
 
 
 @dataclass
@@ -493,7 +493,7 @@ def demand_context(app: CompetencyMap, options: DemandOptions, offers: Sequence[
     links = sfs_links(relations, sfs_fw) if sfs_fw is not None else {}
     if sfs_fw is not None and options.sfs not in frameworks and not links:
         notes.append(f"no mapping to {options.sfs!r} available: the Skills for Success roll-up is empty")
-    rollup = Rollup([graph_of(app, name) for name in frameworks], sfs_fw, links) if options.rollup else None
+    rollup = Rollup([app.graph(name) for name in frameworks], sfs_fw, links) if options.rollup else None
     if catalog and not offers:
         notes.append("the catalog has no credential with an accepted tag: supply is 0 everywhere")
     return DemandContext(rollup, rule, notes)
@@ -541,7 +541,7 @@ class DemandTable:
     statements: int = 0  # statements mapped across all postings
     fallback: int = 0  # postings whose needs in some framework are the best few, none being confident
     group_by: list[str] = field(default_factory=list)
-    errors: int = 0  # postings left out because they could not be read or mapped (corpus runs)
+    errors: int = 0  # postings left out because they could not be read or mapped
 
     def columns(self) -> list[str]:
         out = ["month"] if self.by_month else []
@@ -589,8 +589,9 @@ class DemandTable:
             "share": "postings needing the row's competency / postings in the same month and occupation"
                      + (" and " + ", ".join(self.group_by) if self.group_by else ""),
             "supply": None if self.supply_credentials is None else
-                      "catalog credentials with an accepted tag meeting the competency (same, broader, narrower, "
-                      "sibling under a skill, crosswalk); for a group: an accepted tag in the group",
+                      "catalog credentials with an accepted tag meeting the competency (same, broader or narrower, "
+                      "as in employer matching; siblings and crosswalk links do not count); for a roll-up row: an "
+                      "accepted tag that is the row's group or skill or rolls up to it",
             "catalog_credentials_with_accepted_tags": self.supply_credentials,
             "cells": [self._cell(cell, n) for cell, n in sorted(self.cells.items(), key=_cell_order)],
             "notes": self.notes,
@@ -711,10 +712,10 @@ def _error(posting: dict[str, Any], number: int, problem: str) -> CompetencyMapE
     return CompetencyMapError(f"posting {number} {problem}")
 
 
-def _chunks(postings: Iterable[Any], size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    chunk: list[tuple[int, dict[str, Any]]] = []
+def _chunks(postings: Iterable[Any], size: int) -> Iterator[list[tuple[int, Any]]]:
+    chunk: list[tuple[int, Any]] = []
     for number, posting in enumerate(postings, 1):
-        chunk.append((number, as_posting(posting, number)))
+        chunk.append((number, posting))
         if len(chunk) >= size:
             yield chunk
             chunk = []
@@ -751,15 +752,6 @@ def posting_occupations(
 # -- mapping a batch ------------------------------------------------------------------------------
 
 
-def map_batch(app: CompetencyMap, batch: Sequence[tuple[int, dict[str, Any]]], options: DemandOptions) -> list[MappedPosting]:
-    """Map numbered postings in one call; the first bad posting raises (naming file and line)."""
-    items = [p for _, p in batch]
-    texts = [posting_text(p, n) for n, p in batch]
-    months = [posting_month(p, n) if options.by_month else None for n, p in batch]
-    ids = [posting_id(p, n) for n, p in batch]
-    return _map(app, items, texts, ids, months, options)
-
-
 def _map(app: CompetencyMap, items: Sequence[dict[str, Any]], texts: Sequence[str], ids: Sequence[str],
          months: Sequence[str | None], options: DemandOptions) -> list[MappedPosting]:
     config = options.pipeline_config
@@ -772,17 +764,23 @@ def _map(app: CompetencyMap, items: Sequence[dict[str, Any]], texts: Sequence[st
 
 
 def map_batch_safely(
-    app: CompetencyMap, batch: Sequence[tuple[int, dict[str, Any]]], options: DemandOptions
+    app: CompetencyMap, batch: Sequence[tuple[int, Any]], options: DemandOptions
 ) -> tuple[list[MappedPosting], list[PostingError]]:
-    """Map numbered postings, recording each one that cannot be mapped instead of failing.
+    """Map numbered postings (dicts or objects, see :func:`as_posting`), recording each one that
+    cannot be mapped instead of failing.
 
-    A posting without usable text is an error at once; a date that is not ISO (with by_month) is
-    recorded and the posting counted under 'unknown'. When a mapping call fails, the batch is
-    split in halves until the failing postings stand alone, so a bad posting never takes good
-    ones with it."""
+    A posting that is not a mapping or object with text, or has no usable text, is an error at
+    once; a date that is not ISO (with by_month) is recorded and the posting counted under
+    'unknown'. When a mapping call fails, the batch is split in halves until the failing
+    postings stand alone, so a bad posting never takes good ones with it."""
     errors: list[PostingError] = []
     ready: list[tuple[int, dict[str, Any], str, str, str | None]] = []
-    for number, posting in batch:
+    for number, item in batch:
+        try:
+            posting = as_posting(item, number)
+        except CompetencyMapError as exc:
+            errors.append(PostingError(exc.message, "text", number=number, posting_id=str(number)))
+            continue
         pid = posting_id(posting, number)
         where: dict[str, Any] = {"number": number, "posting_id": pid, "source": posting.get("source"), "line": posting.get("line")}
         try:
@@ -844,6 +842,7 @@ def demand(
     sfs: str = SFS,
     total: int | None = None,
     group_by: Sequence[str] = (),
+    on_error: Callable[[PostingError], None] | None = None,
 ) -> DemandTable:
     """Count the competencies postings need; roll them up; set them against catalog supply.
 
@@ -852,9 +851,16 @@ def demand(
     ``title``, ``posted_on`` (or ``date``), ``id``, ``source`` and ``line`` (see
     :mod:`competencymap.workflows.postings_io`), and the `group_by` keys; it is read once, `chunk_size`
     postings at a time. `fast` uses :data:`FAST_CONFIG` unless `config` is given. `progress`
-    draws a bar on stderr (`total` postings when known). Raises :class:`CompetencyMapError` for a
-    posting without text, a bad date (with `by_month`), an unknown framework, a missing index,
-    or no postings at all.
+    draws a bar on stderr (`total` postings when known).
+
+    Bad postings are recorded and skipped, as in the corpus run (this used to raise at the first
+    one): a posting that is not a mapping with text, has no usable text or cannot be mapped is
+    left out and counted in the table's ``errors`` (``postings_with_errors`` in its meta); a
+    date that is not ISO (with `by_month`) is counted under 'unknown'. Each one is passed to
+    `on_error` as a :class:`PostingError` with its reason. An error raised while reading
+    `postings` itself still propagates. Raises :class:`CompetencyMapError` for an unknown
+    framework, a missing index, no postings at all, or postings none of which could be counted
+    (naming the first one's problem).
     """
     options = DemandOptions(frameworks=tuple(frameworks), by_month=by_month, by_occupation=by_occupation,
                             group_by=tuple(group_by), rollup=rollup, fast=fast, config=config, top_k=top_k,
@@ -864,12 +870,29 @@ def demand(
     offers = catalog_offers(catalog) if catalog is not None else []
     context = demand_context(app, options, offers, catalog=catalog is not None)
     counter = DemandCounter(context.rollup)
-    count_postings(app, postings, counter, options, progress=progress, total=total)
+    first: list[PostingError] = []
+
+    def record(error: PostingError) -> None:
+        if not first and not error.counted:
+            first.append(error)
+        if on_error is not None:
+            on_error(error)
+
+    left_out = count_postings(app, postings, counter, options, progress=progress, total=total, on_error=record)
     if counter.postings == 0:
-        raise CompetencyMapError("no postings to analyse")
+        raise nothing_counted(first[0], left_out) if first else CompetencyMapError("no postings to analyse")
     supply = context.supply(offers) if catalog is not None else None
     return build_table(counter, frameworks=options.frameworks, by_month=by_month, by_occupation=by_occupation,
-                       supply=supply, pipeline=options.pipeline, notes=context.notes, group_by=options.group_by)
+                       supply=supply, pipeline=options.pipeline, notes=context.notes, group_by=options.group_by,
+                       errors=left_out)
+
+
+def nothing_counted(first: PostingError, left_out: int) -> CompetencyMapError:
+    """The error of a run whose postings were all left out, naming the first one's problem (and
+    its file and line when it was read from a file)."""
+    more = f" (and {left_out - 1} more left out)" if left_out > 1 else ""
+    return CompetencyMapError(f"no posting could be analysed: {first.reason}{more}", path=first.source,
+                              line=first.line or (first.number if first.source else None))
 
 
 def count_postings(
@@ -881,18 +904,27 @@ def count_postings(
     progress: bool = False,
     total: int | None = None,
     on_mapped: Callable[[list[MappedPosting]], None] | None = None,
-) -> None:
-    """Map the postings chunk by chunk and count them; nothing else is kept (unless `on_mapped`)."""
+    on_error: Callable[[PostingError], None] | None = None,
+) -> int:
+    """Map the postings chunk by chunk and count them; nothing else is kept (unless `on_mapped`).
+    Bad postings are recorded (:func:`map_batch_safely`) and passed to `on_error`; returns the
+    number left out (not counted)."""
     from tqdm import tqdm
 
+    left_out = 0
     bar = tqdm(total=total, unit=" postings", file=sys.stderr, disable=not progress, delay=1.0, mininterval=1.0)
     try:
         for chunk in _chunks(postings, options.chunk_size):
-            mapped = map_batch(app, chunk, options)
+            mapped, errors = map_batch_safely(app, chunk, options)
             for posting in mapped:
                 counter.add_mapped(posting, options.frameworks)
+            for error in errors:
+                left_out += not error.counted
+                if on_error is not None:
+                    on_error(error)
             if on_mapped is not None:
                 on_mapped(mapped)
             bar.update(len(chunk))
     finally:
         bar.close()
+    return left_out
