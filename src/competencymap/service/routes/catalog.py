@@ -23,7 +23,7 @@ from competencymap.service.models import (
     TagOut,
     errors,
 )
-from competencymap.service.routes.frameworks import competency_detail
+from competencymap.service.concepts import competency_detail
 from competencymap.service.security import require_api_key
 from competencymap.catalog import Credential, NotFound, Tag, TagIn
 from competencymap.catalog.repository import MAX_PAGE

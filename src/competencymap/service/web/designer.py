@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from competencymap.service.deps import Service
-from competencymap.service.routes.frameworks import competency_detail
+from competencymap.service.concepts import competency_detail
 from competencymap.service.web.pages import (
     PERSON_COOKIE,
     field_errors,
