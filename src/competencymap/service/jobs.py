@@ -272,10 +272,15 @@ def submit_postings(service: Service, postings: list[dict[str, Any]], options: d
     return _accept(jobs, job, name)
 
 
-def submit_file(service: Service, source: BinaryIO, filename: str | None, options: dict[str, Any]) -> dict[str, Any]:
-    """Queue a job over a postings file (read from `source`, named `filename`); its status.
-    415 for a file name that is no postings format, 400 for a file without postings."""
+def submit_file(service: Service, source: BinaryIO, filename: str | None, *, frameworks: list[str] | None = None,
+                by_month: bool = False, by_occupation: bool = False, rollup: bool = True, fast: bool = False,
+                top_n: int | None = None) -> dict[str, Any]:
+    """Queue a job over a postings file (read from `source`, named `filename`) with the options
+    of `job_options`; its status. 415 for a file name that is no postings format (checked first),
+    400 for a file without postings."""
     name = upload_name(filename)
+    options = job_options(service, frameworks, by_month=by_month, by_occupation=by_occupation, rollup=rollup,
+                          fast=fast, top_n=top_n)
     jobs = manager(service)
     job = jobs.create(options)
     with (jobs.folder(job["id"]) / "input" / name).open("wb") as handle:

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from competencymap.service import jobs
-from competencymap.service.demand_inputs import stored_posting, upload_name
+from competencymap.service.demand_inputs import stored_posting
 from competencymap.service.deps import Service, ServiceDep
 from competencymap.service.errors import invalid_field
 from competencymap.service.models import DemandRequest, DemandResponse, errors
@@ -90,10 +90,9 @@ def submit_upload(
 ) -> JSONResponse:
     """A demand job over an uploaded postings file (the body size limit applies). Rows that are
     not postings are skipped and listed at `GET /jobs/{id}/errors`."""
-    upload_name(file.filename)  # 415 before anything else
-    options = jobs.job_options(service, split_list(frameworks) or None, by_month=by_month,
-                               by_occupation=by_occupation, rollup=rollup, fast=fast, top_n=top_n)
-    return _accepted(jobs.submit_file(service, file.file, file.filename, options))
+    return _accepted(jobs.submit_file(service, file.file, file.filename, frameworks=split_list(frameworks) or None,
+                                      by_month=by_month, by_occupation=by_occupation, rollup=rollup, fast=fast,
+                                      top_n=top_n))
 
 
 @router.get("/jobs/{job_id}", response_model=JobStatus, summary="A demand job's state and progress",

@@ -27,8 +27,7 @@ JOB_ID_LENGTH = 32
 
 
 def _submit(service: Service, upload: UploadFile, by_month: bool) -> str:
-    options = jobs.job_options(service, None, by_month=by_month)
-    job_id: str = jobs.submit_file(service, upload.file, upload.filename, options)["id"]
+    job_id: str = jobs.submit_file(service, upload.file, upload.filename, by_month=by_month)["id"]
     return job_id
 
 
