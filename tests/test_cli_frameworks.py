@@ -145,13 +145,13 @@ def test_show_an_esco_skill(env: dict) -> None:
     assert [b["label"] for b in details["broader"]] == [
         "fabricating garments and textile products", "assembling and fabricating products",
     ]
-    assert details["optional_for"]["items"] == [
-        {"iri": ESCO_OCCUPATION, "label": "clothing development manager", "framework": "esco", "in_framework": True}
-    ]
-    assert details["skill_relations"]["count"] == 1
-    assert details["skill_relations"]["items"][0]["type"] == "skill-optional"
-    [mapping] = details["mappings"]["items"]
-    assert mapping["type"] == "closeMatch" and mapping["framework"] == "garments"
+    [optional] = details["occupations"]["optional"]["items"]
+    assert (optional["iri"], optional["label"], optional["framework"]) == (
+        ESCO_OCCUPATION, "clothing development manager", "esco")
+    assert details["occupations"]["essential"] == {"count": 0, "items": []}
+    assert "type" not in details and "in_framework" not in details  # a framework's competency: the API's shape
+    [mapping] = details["mappings"]
+    assert mapping["type"] == "closeMatch" and mapping["concept"]["framework"] == "garments"
     text = run("show", ESCO_SKILL, "--framework", "esco")
     assert text.exit_code == 0
     assert "optional for (1):" in text.stdout and "broader: fabricating garments" in text.stdout
@@ -172,8 +172,8 @@ def _add_withdrawn_occupation(env: dict) -> None:
 def test_show_a_skill_of_a_withdrawn_occupation(env: dict) -> None:
     _add_withdrawn_occupation(env)
     details = run_json("show", ESCO_SKILL)
-    assert details["essential_for"]["items"] == [
-        {"iri": WITHDRAWN, "label": "", "framework": "esco", "in_framework": False}
+    assert details["occupations"]["essential"]["items"] == [
+        {"iri": WITHDRAWN, "label": None, "kind": None, "framework": None}
     ]
     text = run("show", ESCO_SKILL)
     assert text.exit_code == 0, text.output
@@ -186,7 +186,7 @@ def test_show_a_withdrawn_occupation(env: dict) -> None:
     details = run_json("show", WITHDRAWN)
     assert (details["type"], details["framework"], details["in_framework"]) == ("occupation", "esco", False)
     assert details["pref_label"] == "" and details["broader"] == []
-    assert [item["iri"] for item in details["essential_skills"]["items"]] == [ESCO_SKILL]
+    assert [item["iri"] for item in details["skills"]["essential"]["items"]] == [ESCO_SKILL]
     text = run("show", WITHDRAWN, "--framework", "esco")
     assert text.exit_code == 0, text.output
     assert text.stdout.startswith(f"(withdrawn or unknown)  <{WITHDRAWN}>\n")
@@ -197,8 +197,8 @@ def test_show_a_withdrawn_occupation(env: dict) -> None:
 def test_show_caps_long_lists(env: dict) -> None:
     details = run_json("show", ESCO_OCCUPATION, "--limit", "2")
     assert details["type"] == "occupation"
-    assert details["essential_skills"]["count"] == 5
-    assert len(details["essential_skills"]["items"]) == 2
+    assert details["skills"]["essential"]["count"] == 5
+    assert len(details["skills"]["essential"]["items"]) == 2
     text = run("show", ESCO_OCCUPATION, "--limit", "2")
     assert "... and 3 more" in text.stdout
 
@@ -208,7 +208,7 @@ def test_show_an_sfs_skill_with_components_levels_and_mappings(env: dict) -> Non
     assert details["framework"] == "sfs" and details["pref_label"] == "Reading"
     assert details["narrower"]["count"] >= 1
     assert details["levels"]
-    assert any(m["framework"] == "essential-skills" for m in details["mappings"]["items"])
+    assert any(m["concept"]["framework"] == "essential-skills" for m in details["mappings"])
 
 
 # -- export -----------------------------------------------------------------------------

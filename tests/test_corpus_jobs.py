@@ -137,7 +137,7 @@ def test_refusals(client: TestClient) -> None:
 
 
 def test_a_failed_job_resumes_from_its_partitions(client: TestClient, finished: dict) -> None:
-    from competencymap.service.routes.jobs import manager
+    from competencymap.service.jobs import manager
 
     service = client.app.state.service  # type: ignore[attr-defined]
     jobs = manager(service)
@@ -153,7 +153,7 @@ def test_a_failed_job_resumes_from_its_partitions(client: TestClient, finished: 
 
 
 def test_a_job_running_when_the_service_stopped_is_interrupted(tmp_path: Path) -> None:
-    from competencymap.service.routes.jobs import JobManager
+    from competencymap.service.jobs import JobManager
 
     folder = tmp_path / "jobs" / ("a" * 32)
     folder.mkdir(parents=True)
@@ -162,3 +162,16 @@ def test_a_job_running_when_the_service_stopped_is_interrupted(tmp_path: Path) -
     service = SimpleNamespace(engine=SimpleNamespace(settings=SimpleNamespace(home=tmp_path)))
     jobs = JobManager(service)  # type: ignore[arg-type]
     assert jobs.status("a" * 32)["state"] == "interrupted"
+
+
+@pytest.mark.parametrize("name, value", [("COMPETENCYMAP_MAX_JOBS", "several"), ("COMPETENCYMAP_JOB_WORKERS", "0"),
+                                         ("COMPETENCYMAP_JOB_PARTITION_SIZE", "-5")])
+def test_a_bad_job_setting_is_refused_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str,
+                                                value: str) -> None:
+    from competencymap._common.errors import CompetencyMapError
+    from competencymap.service.jobs import JobManager
+
+    monkeypatch.setenv(name, value)
+    service = SimpleNamespace(engine=SimpleNamespace(settings=SimpleNamespace(home=tmp_path)))
+    with pytest.raises(CompetencyMapError, match=f"{name} must be a positive whole number, not '{value}'"):
+        JobManager(service)  # type: ignore[arg-type]

@@ -54,18 +54,20 @@ def test_map_cli_contract(built_home: Path) -> None:
     out = [json.loads(line) for line in done.stdout.splitlines()]
     assert [o["id"] for o in out] == ["a", "b"]
     for o in out:
-        scores = [m["score"] for m in o["matches"]]
+        assert o["frameworks"] == ["mini"] and list(o["profile"]) == ["mini"] and o["dropped"] == []
+        scores = [m["score"] for m in o["profile"]["mini"]]
         assert scores == sorted(scores, reverse=True) and len(scores) == 5
-        assert set(o["matches"][0]) == {"iri", "label", "score", "framework"}
-        assert all(m["framework"] == "mini" for m in o["matches"])
-    labels_a = [m["label"] for m in out[0]["matches"][:3]]
+        assert set(o["profile"]["mini"][0]) == {"iri", "label", "score", "framework", "kind", "confident", "evidence"}
+        assert all(m["framework"] == "mini" for m in o["profile"]["mini"])
+    labels_a = [m["label"] for m in out[0]["profile"]["mini"][:3]]
     assert "PostgreSQL" in labels_a and "Java (computer programming)" in labels_a
-    assert out[1]["matches"][0]["label"] == "prepare bread products"
+    assert out[1]["profile"]["mini"][0]["label"] == "prepare bread products"
     statement = out[0]["statements"][0]
     text = lines[0]["text"]
     assert text[statement["start"] : statement["end"]] == statement["text"]
     top = statement["matches"][0]
-    assert top["evidence"] and all(e["method"] in {"label", "description", "bm25", "exact", "occupation"} for e in top["evidence"])
+    methods = {"exact", "label", "description", "verb", "occupation", "crosswalk"}  # as service.models.Evidence says
+    assert top["evidence"] and all(e["method"] in methods for e in top["evidence"])
 
 
 @pytest.mark.model
@@ -105,8 +107,8 @@ def test_map_cli_bad_record_is_reported_in_place(built_home: Path, bad: str, nee
     assert done.returncode == 3, done.stderr
     out = [json.loads(line) for line in done.stdout.splitlines()]
     assert [o.get("id") for o in out][::2] == ["a", "c"] and len(out) == 3
-    assert out[0]["matches"] and out[2]["matches"]
-    assert needle in out[1]["error"] and out[1]["line"] == 2 and "matches" not in out[1]
+    assert out[0]["profile"]["mini"] and out[2]["profile"]["mini"]
+    assert needle in out[1]["error"] and out[1]["line"] == 2 and "profile" not in out[1]
     errors = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and errors[0].startswith("error: stdin:2") and needle in errors[0]
     assert "Traceback" not in done.stderr
@@ -126,7 +128,7 @@ def test_map_cli_keeps_every_record_in_order(built_home: Path, count: int) -> No
     assert done.returncode == 0, done.stderr[-2000:]
     out = [json.loads(line) for line in done.stdout.splitlines()]
     assert [o["id"] for o in out] == [f"r{i}" for i in range(count)]
-    assert all(len(o["matches"]) == 1 and "statements" not in o for o in out)
+    assert all(len(o["profile"]["mini"]) == 1 and "statements" not in o for o in out)
     assert "Traceback" not in done.stderr
 
 
@@ -144,7 +146,7 @@ def test_map_cli_bad_line_in_the_middle_of_many_batches(built_home: Path, statem
     assert [i for i, o in enumerate(out) if "error" in o] == [70, 100]
     assert [o["id"] for i, o in enumerate(out) if i not in (70, 100)] == [f"r{i}" for i in range(150) if i not in (70, 100)]
     good = [o for o in out if "error" not in o]
-    assert all({m["framework"] for m in o["matches"]} == {"mini", "sfs"} for o in good)
+    assert all(o["profile"]["mini"] and o["profile"]["sfs"] for o in good)
     if statements == "--statements":
         assert all({s["framework"] for s in o["statements"]} == {"mini", "sfs"} for o in good)
     lines = [line.strip() for line in re.split(r"[\r\n]", done.stderr)]
@@ -190,7 +192,7 @@ def test_map_cli_bytes_that_are_not_utf8_fail_only_their_record(built_home: Path
                           input=data, capture_output=True, env=env_with_home(built_home), timeout=300)
     assert done.returncode == 3, done.stderr
     out = [json.loads(line) for line in done.stdout.decode().splitlines()]
-    assert [o.get("id") for o in out] == ["a", None, "c"] and "error" in out[1] and out[2]["matches"]
+    assert [o.get("id") for o in out] == ["a", None, "c"] and "error" in out[1] and out[2]["profile"]["mini"]
     assert b"Traceback" not in done.stderr
 
 
@@ -202,5 +204,5 @@ def test_map_cli_takes_a_title_as_context_and_checks_it(built_home: Path) -> Non
     assert done.returncode == 3, done.stderr
     out = [json.loads(line) for line in done.stdout.splitlines()]
     top = out[0]["statements"][0]["matches"][0]
-    assert out[0]["matches"] and any(e["method"] == "label" for e in top["evidence"])
+    assert out[0]["profile"]["mini"] and any(e["method"] == "label" for e in top["evidence"])
     assert "control character" in out[1]["error"] and '"title"' in out[1]["error"]

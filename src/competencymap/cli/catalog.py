@@ -20,7 +20,7 @@ import orjson
 from competencymap.catalog import Catalog, Credential, NotFound, Tag
 from competencymap._common.config import Settings, load_settings
 from competencymap._common.errors import CompetencyMapError
-from competencymap.workflows.tagging import suggest_tags
+from competencymap.workflows.tagging import suggest_and_store
 from competencymap.exports import (
     credential_to_achievement,
     credential_to_ctdl,
@@ -188,23 +188,12 @@ def suggest_command(state: _State, credential_id: int, frameworks: tuple[str, ..
 
     names = framework_names(frameworks) if frameworks else ["esco", "sfs"]
     app = CompetencyMap(state.settings.with_(model=model), on_status=lambda m: click.echo(m, err=True))
-    tags = suggest(app, state.catalog, credential_id, names, top_k=top_k, min_score=min_score,
-                   confident_only=confident_only)
+    credential = state.catalog.get_credential(credential_id)
+    tags = suggest_and_store(app, state.catalog, credential, frameworks=names, top_k=top_k, min_score=min_score,
+                             confident_only=confident_only)
     for tag in tags:
         click.echo(_tag_line(tag))
     click.echo(f"{len(tags)} suggestions for credential {credential_id} ({', '.join(names)})", err=True)
-
-
-def suggest(app: Any, catalog_: Catalog, credential_id: int, frameworks: Sequence[str], *, top_k: int = 5,
-            min_score: float | None = None, confident_only: bool = False) -> list[Tag]:
-    """Suggested tags for every outcome of a credential, stored in one transaction (decisions kept)."""
-    credential = catalog_.get_credential(credential_id)
-    if not credential.learning_outcomes:
-        raise CompetencyMapError(f"credential {credential_id} has no learning outcomes to map")
-    outcomes = credential.learning_outcomes
-    per_outcome = suggest_tags(app, [o.text for o in outcomes], frameworks=list(frameworks), top_k=top_k,
-                                   min_score=min_score, confident_only=confident_only, context=credential.title)
-    return catalog_.add_suggestions(credential_id, [(o.id, items) for o, items in zip(outcomes, per_outcome)])
 
 
 @catalog.command("accept")

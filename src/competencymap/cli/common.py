@@ -11,6 +11,7 @@ import click
 import orjson
 
 from competencymap._common.config import BACKENDS, load_settings
+from competencymap._common.options import split_list
 from competencymap.engine import CompetencyMap
 
 
@@ -38,8 +39,7 @@ def app_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def framework_names(values: tuple[str, ...]) -> list[str]:
     """`--framework esco --framework sfs` and `--framework esco,sfs` both work."""
-    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
-    return list(dict.fromkeys(names)) or ["esco"]
+    return split_list(values) or ["esco"]
 
 
 def echo_json(value: Any) -> None:

@@ -18,6 +18,7 @@ from competencymap.cli.common import app_options, framework_names
 from competencymap.engine import CompetencyMap
 from competencymap.workflows.demand.corpus.partitions import DEFAULT_SIZE
 from competencymap._common.errors import CompetencyMapError
+from competencymap._common.options import split_list
 from competencymap.workflows.postings_io import OUTPUT_FORMATS, Columns, output_format, read_postings, scan_postings, write_table
 
 TABLE_SUFFIXES = (".csv", ".json", ".parquet", ".pq")
@@ -99,7 +100,7 @@ def demand(
     fmt = output_format(table_file, fmt) if (folder is None or fmt) else None
     if fmt == "parquet" and table_file is None:
         raise CompetencyMapError("Parquet output needs an output file (--output PATH.parquet)")
-    columns = Columns(text_column, title_column, date_column, id_column, tuple(_names(group_by)))
+    columns = Columns(text_column, title_column, date_column, id_column, tuple(split_list(group_by)))
     options = DemandOptions(frameworks=tuple(framework_names(frameworks)), by_month=by_month,
                             by_occupation=by_occupation, group_by=columns.groups, rollup=not no_rollup, fast=fast)
     if single_process:
@@ -128,10 +129,6 @@ def demand(
 def _is_folder(path: Path) -> bool:
     """An --output that is a folder (existing, or named without a table suffix)."""
     return path.is_dir() or path.suffix.lower() not in TABLE_SUFFIXES
-
-
-def _names(values: tuple[str, ...]) -> list[str]:
-    return list(dict.fromkeys(name.strip() for value in values for name in value.split(",") if name.strip()))
 
 
 def _on_dask(app: CompetencyMap, inputs: tuple[str, ...], columns: Columns, options: DemandOptions,

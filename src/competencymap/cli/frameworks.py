@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 import orjson
 
-from competencymap.workflows.concepts import ConceptDetail, ConceptRef, concept_detail
+from competencymap.workflows.concept_serialize import concept_dict
+from competencymap.workflows.concepts import concept_detail
 from competencymap._common.config import Settings, load_settings
-from competencymap._common.errors import CompetencyMapError
 from competencymap.frameworks.store import FrameworkStore
 from competencymap.model.framework import (
     KIND_COMPONENT,
@@ -20,9 +20,7 @@ from competencymap.model.framework import (
     REL_OPTIONAL,
     REL_SKILL_ESSENTIAL,
     REL_SKILL_OPTIONAL,
-    Competency,
     Framework,
-    Occupation,
 )
 
 EXPORT_SUFFIXES = {"turtle": ".ttl", "ntriples": ".nt", "rdfxml": ".rdf", "case": ".case.json"}
@@ -218,7 +216,7 @@ def show_command(state: _State, iri: str, framework_name: str | None, limit: int
 
     An IRI that is no concept of any framework but that a framework's relations name (as the
     withdrawn occupation of ESCO v1.1.1) is shown with those relations, marked as not listed.
-    Built from `CompetencyMap.concept`, as the API's GET /competencies/{iri}.
+    The JSON is `concept_dict`, the shape of the API's GET /competencies/{iri}.
     """
     from competencymap.engine import CompetencyMap
 
@@ -229,76 +227,22 @@ def show_command(state: _State, iri: str, framework_name: str | None, limit: int
     app = CompetencyMap(state.settings)
     app.store = store
     detail = concept_detail(app, iri, framework_name, within=names, crosswalk=False)
-    details = concept_details(detail, limit)
+    details = concept_dict(detail, limit or None)
     if as_json:
         _echo_json(details)
     else:
         _echo_details(details)
 
 
-def concept_details(detail: ConceptDetail, limit: int) -> dict:
-    """Everything `frameworks show` prints about one concept, lists capped at `limit`.
-
-    For an IRI that only the framework's relations name (a withdrawn concept), the labels
-    and fields are empty and ``in_framework`` is false.
-    """
-    out: dict = {
-        "iri": detail.iri,
-        "framework": detail.framework,
-        "type": detail.type,
-        "kind": detail.kind,
-        "status": detail.status,
-        "pref_label": detail.pref_label,
-        "alt_labels": list(detail.alt_labels),
-        "hidden_labels": list(detail.hidden_labels),
-        "description": detail.description,
-        "code": detail.code,
-        "in_framework": detail.in_framework,
-    }
-    if detail.in_framework and detail.type == "competency":
-        out.update(scope_note=detail.scope_note, reuse_level=detail.reuse_level, schemes=list(detail.schemes))
-    elif detail.in_framework:
-        out["isco_group"] = detail.isco_group
-    home = detail.framework
-
-    def ref(r: ConceptRef) -> dict:
-        return {"iri": r.iri, "label": r.label or "", "framework": r.framework or home, "in_framework": r.in_framework}
-
-    out["broader"] = [ref(r) for r in detail.broader]
-    out["narrower"] = _capped([ref(r) for r in detail.narrower], limit)
-    out["levels"] = [{"rank": lv.rank, "label": lv.label, "description": lv.description, "iri": lv.iri}
-                     for lv in detail.levels]
-    if detail.type == "competency":
-        out["essential_for"] = _capped([ref(r) for r in detail.essential_for], limit)
-        out["optional_for"] = _capped([ref(r) for r in detail.optional_for], limit)
-        out["skill_relations"] = _capped([
-            {"type": link.type, "direction": "to" if link.direction == "outgoing" else "from", **ref(link.concept)}
-            for link in detail.skill_relations
-        ], limit)
-    else:
-        out["essential_skills"] = _capped([ref(r) for r in detail.essential_skills], limit)
-        out["optional_skills"] = _capped([ref(r) for r in detail.optional_skills], limit)
-    out["mappings"] = _capped([
-        {"type": link.type, "direction": "to" if link.direction == "outgoing" else "from", **ref(link.concept),
-         "framework": link.concept.framework or ""}
-        for link in detail.mappings
-    ], limit)
-    return out
-
-
-def _capped(items: list[dict], limit: int) -> dict:
-    shown = items if limit == 0 else items[:limit]
-    return {"count": len(items), "items": shown}
-
-
 def _echo_details(d: dict) -> None:
-    if not d["in_framework"]:
+    in_framework, kind_of = d.get("in_framework", True), d.get("type", "competency")
+    if not in_framework:
         click.echo(f"{UNLISTED}  <{d['iri']}>")
-        click.echo(f"  framework: {d['framework']}   type: {d['type']}   named only by relations: "
+        click.echo(f"  framework: {d['framework']}   type: {kind_of}   named only by relations: "
                    f"not a concept of {d['framework']}")
     else:
         click.echo(f"{d['pref_label']}  <{d['iri']}>")
-        click.echo(f"  framework: {d['framework']}   type: {d['type']}   kind: {d['kind']}   status: {d['status']}")
+        click.echo(f"  framework: {d['framework']}   type: {kind_of}   kind: {d['kind']}   status: {d['status']}")
     for key in ("code", "isco_group", "reuse_level"):
         if d.get(key):
             click.echo(f"  {key.replace('_', ' ')}: {d[key]}")
@@ -310,26 +254,34 @@ def _echo_details(d: dict) -> None:
         click.echo(f"  description: {d['description']}")
     if d.get("scope_note"):
         click.echo(f"  scope note: {d['scope_note']}")
-    if d.get("schemes"):
-        click.echo(f"  in schemes: {len(d['schemes'])}")
     if d["broader"]:
-        click.echo("  broader: " + " < ".join(f"{b['label']} <{b['iri']}>" for b in d["broader"]))
+        click.echo("  broader: " + " < ".join(f"{_label(b)} <{b['iri']}>" for b in d["broader"]))
     for lv in d["levels"]:
         click.echo(f"  level {lv['rank']}: {lv['label']}" + (f" — {lv['description']}" if lv["description"] else ""))
-    for key in ("narrower", "essential_for", "optional_for", "essential_skills", "optional_skills",
-                "skill_relations", "mappings"):
-        group = d.get(key)
-        if not group or not group["count"]:
-            continue
-        click.echo(f"  {key.replace('_', ' ')} ({group['count']:,}):")
-        for item in group["items"]:
-            prefix = f"{item['type']} {item['direction']} " if "type" in item else ""
-            where = f" [{item['framework']}]" if key == "mappings" and item["framework"] else ""
-            label = UNLISTED if key != "mappings" and not item["in_framework"] else item["label"] or "?"
-            click.echo(f"    - {prefix}{label} <{item['iri']}>{where}")
-        hidden = group["count"] - len(group["items"])
-        if hidden:
-            click.echo(f"    ... and {hidden:,} more")
+    related, what = (d["occupations"], "for") if "occupations" in d else (d["skills"], "skills")
+    groups = [("narrower", d["narrower"]), (f"essential {what}", related["essential"]),
+              (f"optional {what}", related["optional"])]
+    for title, group in groups:
+        if group["count"]:
+            _echo_group(title, [f"{_label(item)} <{item['iri']}>" for item in group["items"]], group["count"])
+    lines = [f"{m['type']} {'to' if m['direction'] == 'outgoing' else 'from'} {_label(m['concept'])} "
+             f"<{m['concept']['iri']}>" + (f" [{m['concept']['framework']}]" if m["concept"]["framework"] else "")
+             for m in d["mappings"]]
+    if lines:
+        _echo_group("mappings", lines, len(lines))
+
+
+def _echo_group(title: str, lines: list[str], count: int) -> None:
+    click.echo(f"  {title} ({count:,}):")
+    for line in lines:
+        click.echo(f"    - {line}")
+    if count > len(lines):
+        click.echo(f"    ... and {count - len(lines):,} more")
+
+
+def _label(ref: dict) -> str:
+    """A referenced concept's label, or a mark for an IRI no framework lists."""
+    return ref["label"] or UNLISTED
 
 
 # -- export -----------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """`competencymap map` and `competencymap search`.
 
 `map` reads JSON lines `{"id", "text"[, "title"]}` (or one plain text; a record's title is its
-context) and writes one line per input record, in input
-order. A bad record (not JSON, no `text`, empty, over-long or unmappable text) becomes
+context) and writes one line per input record, in input order: its id and the body `POST /map`
+answers (`mapping.serialize.result_dict`: frameworks, statements, profile, dropped). A bad record (not JSON, no `text`, empty, over-long or unmappable text) becomes
 `{"id": ..., "line": N, "error": "..."}` in its place, with one `error:` line on stderr naming
 it; every other record is still mapped. Exit status: 0 when every record mapped, 3 when some
 failed; with `--fail-fast` the run stops at the first bad record (exit 1).
@@ -204,7 +204,7 @@ class Writer:
         if self.fmt == "text":
             _print_text(str(record.id), result, self.top_k)
             return
-        out = {"id": record.id, **result_dict(result, top_k=self.top_k, statements=self.statements)}
+        out = {"id": record.id, **result_dict(result, self.names, top_k=self.top_k, statements=self.statements)}
         click.echo(orjson.dumps(out).decode())
 
     def _emit_error(self, record: Record, message: str, progress: Progress) -> None:

@@ -7,6 +7,7 @@ import click
 from competencymap.cli.common import app_options
 from competencymap.engine import CompetencyMap
 from competencymap._common.errors import CompetencyMapError
+from competencymap._common.options import split_list
 
 # Bounds on what a busy or abusive client can make the server hold: connections beyond
 # LIMIT_CONCURRENCY answer 503 at once instead of queueing threads and buffers.
@@ -49,9 +50,8 @@ def serve(
     from competencymap.service.app import ServiceOptions, create_app, prepare_engine
     from competencymap.service.security import is_loopback
 
-    names = [n.strip() for value in frameworks for n in value.split(",") if n.strip()]
     options = ServiceOptions.from_env(
-        frameworks=tuple(dict.fromkeys(names)) or None, build_index=build_index, seed_catalog=seed, bind_host=host
+        frameworks=tuple(split_list(frameworks)) or None, build_index=build_index, seed_catalog=seed, bind_host=host
     )
     if not is_loopback(host) and not options.api_key and not allow_open_writes:
         raise CompetencyMapError(

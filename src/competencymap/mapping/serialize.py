@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from competencymap.mapping.pipeline import Evidence, Match, MappingResult
@@ -32,11 +33,16 @@ def match_dict(match: Match, *, evidence: bool = False) -> dict[str, Any]:
     return out
 
 
-def result_dict(result: MappingResult, *, top_k: int, statements: bool = True) -> dict[str, Any]:
-    """`matches` ranks the whole text best first (top_k per framework, frameworks in the order asked);
-    `statements` carries the per-statement detail."""
-    matches = [m for profile in result.profiles.values() for m in profile[:top_k]]
-    out: dict[str, Any] = {"matches": [match_dict(m) for m in matches]}
+def result_dict(result: MappingResult, frameworks: Sequence[str], *, top_k: int,
+                statements: bool = True) -> dict[str, Any]:
+    """One mapped text, in the shape of `POST /map` (`service.models.MapResponse`) and of each line
+    of `competencymap map`: the frameworks asked, the per-statement matches with evidence (left
+    out with `statements=False`), each framework's profile (best `top_k`, with evidence) and the
+    boilerplate dropped."""
+    profile: dict[str, list[dict[str, Any]]] = {name: [] for name in frameworks}
+    for match in result.profile:
+        profile.setdefault(match.framework, []).append(match_dict(match, evidence=True))
+    out: dict[str, Any] = {"frameworks": list(frameworks)}
     if statements:
         out["statements"] = [
             {
@@ -48,4 +54,6 @@ def result_dict(result: MappingResult, *, top_k: int, statements: bool = True) -
             }
             for item in result.results
         ]
+    out["profile"] = {name: matches[:top_k] for name, matches in profile.items()}
+    out["dropped"] = [{"text": s.text, "start": s.start, "end": s.end, "reason": s.reason} for s in result.dropped]
     return out

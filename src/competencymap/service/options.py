@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from competencymap._common.errors import CompetencyMapError
+from competencymap._common.config import env_bool, env_int, env_list, env_value
 
 DEFAULT_FRAMEWORKS = ("esco", "sfs")
 MAX_BODY_BYTES = 10 * 1024 * 1024  # a whole request: JSON body or multipart upload
 MAX_BATCH = 1000  # postings (or posting ids) in one demand request
 COVERAGE_CACHE = 8  # catalog coverage indexes kept (one per set of requested frameworks)
 WORKER_THREADS = 16  # threads running route code at once (AnyIO default 40); each costs stacks and malloc arenas
-
-
-def _flag(name: str, value: str) -> bool:
-    text = value.strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise CompetencyMapError(f"{name} must be true or false, not {value!r}")
-
-
-def _names(value: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
-
-
-def _positive(name: str, value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number <= 0:
-        raise CompetencyMapError(f"{name} must be a positive whole number, not {value!r}")
-    return number
 
 
 @dataclass(frozen=True)
@@ -74,23 +50,15 @@ class ServiceOptions:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceOptions:
         """Options from the environment, then explicit overrides (None values are ignored)."""
-        env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        if "COMPETENCYMAP_FRAMEWORKS" in env:
-            values["frameworks"] = _names(env["COMPETENCYMAP_FRAMEWORKS"])
+        for name in ("frameworks", "cors_origins", "trusted_origins", "allowed_hosts"):
+            values[name] = tuple(env_list(cls._ENV[name], getattr(cls, name), environ=environ))
         for name in ("api_key", "csrf_secret"):
-            if env.get(cls._ENV[name], "").strip():
-                values[name] = env[cls._ENV[name]].strip()
-        for name in ("cors_origins", "trusted_origins", "allowed_hosts"):
-            if env.get(cls._ENV[name], "").strip():
-                values[name] = _names(env[cls._ENV[name]])
+            values[name] = env_value(cls._ENV[name], environ)
         for name in ("build_index", "seed_catalog"):
-            if cls._ENV[name] in env:
-                values[name] = _flag(cls._ENV[name], env[cls._ENV[name]])
-        if env.get("COMPETENCYMAP_MAX_UPLOAD_BYTES", "").strip():
-            values["max_body_bytes"] = _positive("COMPETENCYMAP_MAX_UPLOAD_BYTES", env["COMPETENCYMAP_MAX_UPLOAD_BYTES"])
-        if env.get("COMPETENCYMAP_WORKER_THREADS", "").strip():
-            values["worker_threads"] = _positive("COMPETENCYMAP_WORKER_THREADS", env["COMPETENCYMAP_WORKER_THREADS"])
+            values[name] = env_bool(cls._ENV[name], getattr(cls, name), environ=environ)
+        for name in ("max_body_bytes", "worker_threads"):
+            values[name] = env_int(cls._ENV[name], getattr(cls, name), minimum=1, environ=environ)
         values.update({k: v for k, v in overrides.items() if v is not None})
         for name in ("frameworks", "cors_origins", "trusted_origins", "allowed_hosts"):
             if isinstance(values.get(name), list):

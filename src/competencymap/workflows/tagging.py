@@ -3,7 +3,9 @@
 Each outcome is mapped (``kind="outcomes"``) onto each framework; its profile entries become
 suggested tags carrying their evidence (the outcome text, whether the match is confident and the
 mapper's evidence), so a person can see why before accepting or rejecting. Storing them is the
-catalog's work (`Catalog.add_suggestions`, which keeps every decision already made).
+catalog's work (`Catalog.add_suggestions`, which keeps every decision already made);
+`suggest_and_store` does both for a stored credential, as the API, the designer's page and
+`competencymap catalog suggest` do.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from competencymap.catalog.schemas import TagIn
+from competencymap._common.errors import InputTextError
+from competencymap.catalog.schemas import Credential, Tag, TagIn
 from competencymap.mapping.pipeline import MappingResult
 from competencymap.mapping.serialize import evidence_dict
 from competencymap._common.text import check_text
 
 if TYPE_CHECKING:
+    from competencymap.catalog import Catalog
     from competencymap.engine import CompetencyMap
 
 DEFAULT_TOP_K = 5
@@ -59,3 +63,24 @@ def suggestions(
         for m in result.profile
         if (min_score is None or m.score >= min_score) and (m.confident or not confident_only)
     ]
+
+
+def suggest_and_store(
+    app: CompetencyMap,
+    catalog: Catalog,
+    credential: Credential,
+    *,
+    frameworks: Sequence[str] = ("esco",),
+    top_k: int = DEFAULT_TOP_K,
+    min_score: float | None = None,
+    confident_only: bool = False,
+) -> list[Tag]:
+    """Suggest tags for every learning outcome of a stored credential (its title as their context)
+    and store them in one transaction, keeping the decisions already made; the tags stored.
+    Raises InputTextError for a credential without learning outcomes."""
+    outcomes = credential.learning_outcomes
+    if not outcomes:
+        raise InputTextError(f"credential {credential.id} has no learning outcomes to map", field="learning_outcomes")
+    suggested = suggest_tags(app, [o.text for o in outcomes], frameworks=frameworks, top_k=top_k,
+                             min_score=min_score, confident_only=confident_only, context=credential.title)
+    return catalog.add_suggestions(credential.id, [(o.id, items) for o, items in zip(outcomes, suggested)])

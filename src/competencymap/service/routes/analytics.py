@@ -9,7 +9,6 @@ table as JSON or CSV.
 from __future__ import annotations
 
 import io
-import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path as FilePath
@@ -18,13 +17,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
+from competencymap.service.demand_inputs import check_occupations, stored_posting, upload_name
 from competencymap.service.deps import Service, ServiceDep
 from competencymap.service.errors import TooLarge, invalid_field
 from competencymap.service.models import DemandRequest, DemandResponse, errors
 from competencymap.service.security import require_api_key
-from competencymap.workflows.demand.counting import OCCUPATIONS, demand, posting_month
+from competencymap.workflows.demand.counting import demand, posting_month
 from competencymap._common.errors import CompetencyMapError
-from competencymap.workflows.postings_io import postings_format, read_postings, scan_postings, write_csv
+from competencymap._common.options import split_list
+from competencymap.workflows.postings_io import read_postings, scan_postings, write_csv
 from competencymap._common.text import check_text
 
 router = APIRouter(tags=["analytics"])
@@ -76,9 +77,9 @@ def demand_upload(
 ) -> Response:
     """The same table as `POST /analytics/demand` for a file of postings (at most the batch
     limit of postings; the body size limit applies to the file)."""
-    name = _upload_name(file.filename)
+    name = upload_name(file.filename)
     check_text(frameworks or "", "frameworks", limit=500, empty_ok=True)
-    names = [n.strip() for n in (frameworks or "").split(",") if n.strip()] or None
+    names = split_list(frameworks) or None
     with tempfile.TemporaryDirectory(prefix="competencymap-upload-") as folder:
         path = FilePath(folder) / name
         with path.open("wb") as handle:
@@ -96,18 +97,6 @@ def demand_upload(
     return _table_response(table, format)
 
 
-def _upload_name(filename: str | None) -> str:
-    """A safe file name keeping the upload's suffixes (they tell the format); 415 for others."""
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", FilePath(filename or "").name)[-100:].lstrip(".") or "postings"
-    try:
-        postings_format(base)
-    except CompetencyMapError as exc:
-        from competencymap.service.errors import ApiError
-
-        raise ApiError(415, "unsupported_media_type", f"{filename or 'upload'}: {exc.message}") from None
-    return base
-
-
 def _postings(body: DemandRequest, service: Service) -> list[dict[str, Any]]:
     """The postings of the request's one source, within the batch limit (stored ones are read in
     one transaction: a posting deleted meanwhile is simply absent)."""
@@ -122,26 +111,15 @@ def _postings(body: DemandRequest, service: Service) -> list[dict[str, Any]]:
         return [p.model_dump() for p in body.postings]
     if body.posting_ids is not None:
         _check_batch(len(body.posting_ids), limit)
-        return [_stored(service.catalog.get_posting(pid)) for pid in dict.fromkeys(body.posting_ids)]
+        return [stored_posting(service.catalog.get_posting(pid)) for pid in dict.fromkeys(body.posting_ids)]
     stored = service.catalog.all_postings(limit=limit)
     _check_batch(len(stored), limit, "stored postings" if len(stored) <= limit else "or more stored postings")
-    return [_stored(p) for p in stored]
+    return [stored_posting(p) for p in stored]
 
 
 def _check_batch(count: int, limit: int, what: str = "postings") -> None:
     if count > limit:
         raise TooLarge(f"{count:,} {what}; the limit is {limit:,} per request")
-
-
-def _stored(posting: Any) -> dict[str, Any]:
-    return {
-        "text": posting.text,
-        "title": posting.title,
-        "employer": posting.employer,
-        "posted_on": posting.posted_on.isoformat() if posting.posted_on else None,
-        "location": posting.location,
-        "id": str(posting.id),
-    }
 
 
 def _run(
@@ -156,23 +134,10 @@ def _run(
 ) -> Any:
     names = service.check_frameworks(frameworks)
     if by_occupation:
-        _check_occupations(service)
+        check_occupations(service)
     table = demand(service.engine, postings, frameworks=names, by_month=by_month, by_occupation=by_occupation,
                                   catalog=service.catalog, rollup=rollup, fast=fast)
     return table.top(top_n) if top_n is not None else table
-
-
-def _check_occupations(service: Service) -> None:
-    """by_occupation maps titles onto ESCO occupations: served, or ESCO served with the index built."""
-    if OCCUPATIONS in service.frameworks:
-        return
-    base = OCCUPATIONS.split("-", 1)[0]
-    ready = base in service.frameworks and (service.engine.index_folder(OCCUPATIONS) / "manifest.json").is_file()
-    if not ready:
-        raise CompetencyMapError(
-            f"by_occupation needs the {OCCUPATIONS!r} index: serve it (--framework esco,sfs,{OCCUPATIONS}) "
-            f"or build it (competencymap index build --framework {OCCUPATIONS})"
-        )
 
 
 def _table_response(table: Any, fmt: str) -> Response:

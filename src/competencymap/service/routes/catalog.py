@@ -23,12 +23,11 @@ from competencymap.service.models import (
     TagOut,
     errors,
 )
-from competencymap.service.routes.frameworks import competency_detail
+from competencymap.service.concepts import competency_detail
 from competencymap.service.security import require_api_key
 from competencymap.catalog import Credential, NotFound, Tag, TagIn
 from competencymap.catalog.repository import MAX_PAGE
 from competencymap.catalog.schemas import TEXT_PATTERN
-from competencymap._common.errors import InputTextError
 from competencymap.exports import (
     credential_to_achievement,
     credential_to_ctdl,
@@ -36,7 +35,7 @@ from competencymap.exports import (
     tags_to_csv,
 )
 from competencymap._common.text import check_text
-from competencymap.workflows import tagging
+from competencymap.workflows.tagging import suggest_and_store
 
 router = APIRouter(tags=["catalog"])
 write = [Depends(require_api_key)]
@@ -114,16 +113,10 @@ def suggest_tags(
     options = body or SuggestTagsRequest.model_validate({})
     credential = service.catalog.get_credential(credential_id)
     names = service.check_frameworks(options.frameworks)
-    outcomes = credential.learning_outcomes
-    if not outcomes:
-        raise InputTextError(f"credential {credential_id} has no learning outcomes to map", field="learning_outcomes")
-    suggested = tagging.suggest_tags(
-        service.engine,
-        [o.text for o in outcomes], frameworks=names, top_k=options.top_k, min_score=options.min_score,
-        confident_only=options.confident_only, context=credential.title,
-    )
-    tags = service.catalog.add_suggestions(credential_id, [(o.id, items) for o, items in zip(outcomes, suggested)])
-    return {"credential_id": credential_id, "frameworks": names, "outcomes": len(outcomes), "tags": tags}
+    tags = suggest_and_store(service.engine, service.catalog, credential, frameworks=names, top_k=options.top_k,
+                             min_score=options.min_score, confident_only=options.confident_only)
+    return {"credential_id": credential_id, "frameworks": names, "outcomes": len(credential.learning_outcomes),
+            "tags": tags}
 
 
 @router.get("/credentials/{credential_id}/tags", response_model=TagList, summary="A credential's tags", responses=errors(404, 422))

@@ -1,7 +1,7 @@
 """`GET /frameworks`, `GET /competencies/{iri}`, `GET /search`.
 
-A competency's detail is `CompetencyMap.concept` (as `competencymap frameworks show`), searched in
-the served frameworks, with its lists capped and occupations sorted by label here.
+A competency's detail is `service.concepts.competency_detail` (the served frameworks searched),
+shaped by `workflows.concept_serialize.concept_dict` as `competencymap frameworks show --json`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from competencymap.service.deps import Service, ServiceDep
+from competencymap.service.concepts import competency_detail
+from competencymap.service.deps import ServiceDep
 from competencymap.service.models import (
     MAX_TOP_K,
     CompetencyDetail,
@@ -18,9 +19,8 @@ from competencymap.service.models import (
     SearchResponse,
     errors,
 )
-from competencymap.catalog import NotFound
 from competencymap.catalog.schemas import NONBLANK_PATTERN, TEXT_PATTERN
-from competencymap.workflows.concepts import ConceptDetail, ConceptRef, Link, UnknownConcept, concept_detail
+from competencymap.workflows.concept_serialize import concept_dict
 from competencymap.model.framework import Framework
 from competencymap.mapping.serialize import match_dict
 from competencymap._common.text import check_text
@@ -74,61 +74,7 @@ def get_competency(
     """Labels, description, kind, broader chain, narrower concepts, skill groups, levels, related
     occupations (essential/optional, capped, with counts) and cross-framework mappings (stated in
     a served framework or computed by the crosswalk)."""
-    detail = competency_detail(service, iri)
-    return detail_dict(detail, occupations_limit)
-
-
-def competency_detail(service: Service, iri: str, framework: str | None = None) -> ConceptDetail:
-    """`CompetencyMap.concept` over the served frameworks; 404 unless a served one lists it as a competency."""
-    if framework is not None:
-        service.check_frameworks([framework])
-    try:
-        detail = concept_detail(service.engine, iri, framework, within=service.frameworks, lookups=service.concept_lookups)
-    except UnknownConcept:
-        detail = None
-    if detail is None or not detail.in_framework or detail.type != "competency":
-        where = f"framework {framework!r}" if framework else f"the served frameworks ({', '.join(service.frameworks)})"
-        raise NotFound(f"no competency with IRI {iri!r} in {where}")
-    return detail
-
-
-def detail_dict(detail: ConceptDetail, limit: int) -> dict[str, Any]:
-    """The response body of GET /competencies/{iri}."""
-    return {
-        "iri": detail.iri,
-        "framework": detail.framework,
-        "kind": detail.kind,
-        "pref_label": detail.pref_label,
-        "alt_labels": list(detail.alt_labels),
-        "hidden_labels": list(detail.hidden_labels),
-        "description": detail.description,
-        "scope_note": detail.scope_note,
-        "status": detail.status,
-        "reuse_level": detail.reuse_level,
-        "code": detail.code,
-        "broader": [_ref(r) for r in detail.broader],
-        "narrower": {"count": len(detail.narrower), "items": [_ref(r) for r in detail.narrower[:limit]]},
-        "skill_groups": [_ref(r) for r in detail.skill_groups],
-        "levels": [{"iri": lv.iri, "rank": lv.rank, "label": lv.label, "description": lv.description}
-                   for lv in detail.levels],
-        "occupations": {"essential": _occupations(detail.essential_for, limit),
-                        "optional": _occupations(detail.optional_for, limit)},
-        "mappings": [_mapping(link) for link in detail.mappings],
-    }
-
-
-def _ref(ref: ConceptRef) -> dict[str, Any]:
-    return {"iri": ref.iri, "label": ref.label, "kind": ref.kind, "framework": ref.framework}
-
-
-def _occupations(refs: tuple[ConceptRef, ...], limit: int) -> dict[str, Any]:
-    ordered = sorted(refs, key=lambda r: (r.label or r.iri).casefold())
-    return {"count": len(refs), "items": [_ref(r) for r in ordered[:limit]]}
-
-
-def _mapping(link: Link) -> dict[str, Any]:
-    return {"type": link.type, "direction": link.direction, "origin": link.origin, "score": link.score,
-            "concept": _ref(link.concept)}
+    return concept_dict(competency_detail(service, iri), occupations_limit)
 
 
 @router.get("/search", response_model=SearchResponse, summary="Rank competencies for a short query", responses=errors(404, 413, 422))

@@ -3,7 +3,7 @@ reject or search-and-add tags (each decision kept with who and when), export.
 
 Routes parse their forms themselves, so a bad value is shown beside its field with everything
 typed kept in the form (never a JSON error). The engine and the catalog are called directly
-(`workflows.tagging.suggest_tags` on `service.engine`, `service.catalog`), as the API routes do.
+(`workflows.tagging.suggest_and_store` on `service.engine` and `service.catalog`), as the API routes do.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from competencymap.service.deps import Service
-from competencymap.service.routes.frameworks import competency_detail
+from competencymap.service.concepts import competency_detail
 from competencymap.service.web.pages import (
     PERSON_COOKIE,
     field_errors,
@@ -40,7 +40,7 @@ from competencymap.catalog import Credential, NotFound, Tag, TagIn
 from competencymap.catalog.schemas import CredentialIn, CredentialUpdate
 from competencymap._common.errors import CompetencyMapError
 from competencymap._common.text import check_text
-from competencymap.workflows.tagging import suggest_tags
+from competencymap.workflows.tagging import suggest_and_store
 
 router = APIRouter(include_in_schema=False)
 FIELDS = ("title", "issuer", "description", "learning_outcomes", "duration_hours", "delivery_mode", "credit",
@@ -246,11 +246,8 @@ def credential_page(request: Request, credential_id: int, q: str = "", framework
 
 
 def _suggest(service: Service, credential: Credential) -> None:
-    names = service.check_frameworks(None)
-    outcomes = credential.learning_outcomes
-    suggested = suggest_tags(service.engine, [o.text for o in outcomes], frameworks=names, top_k=SUGGEST_TOP_K,
-                                            context=credential.title)
-    service.catalog.add_suggestions(credential.id, [(o.id, items) for o, items in zip(outcomes, suggested)])
+    suggest_and_store(service.engine, service.catalog, credential, frameworks=service.check_frameworks(None),
+                      top_k=SUGGEST_TOP_K)
 
 
 @router.post("/designer/{credential_id:int}/suggest", response_class=HTMLResponse)

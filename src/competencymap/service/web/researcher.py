@@ -1,18 +1,18 @@
 """The researcher's page: upload a postings file (CSV, JSONL or Parquet); it runs as a background
-demand job (`api.routes.jobs`, on the service's own Dask cluster); a progress bar follows it; the
-result is a sortable table and bar charts of the top competencies and roll-ups against catalog
-supply, downloadable as CSV or Parquet (the jobs routes' own downloads)."""
+demand job (`competencymap.service.jobs`, on the service's own Dask cluster); a progress bar follows
+it; the result is a sortable table and bar charts of the top competencies and roll-ups against
+catalog supply, downloadable as CSV or Parquet (the jobs routes' own downloads)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from competencymap.service import jobs
 from competencymap.service.deps import Service
 from competencymap.service.errors import ApiError
 from competencymap.service.web.charts import Chart, bar_chart
@@ -27,27 +27,8 @@ JOB_ID_LENGTH = 32
 
 
 def _submit(service: Service, upload: UploadFile, by_month: bool) -> str:
-    from competencymap.service.routes.jobs import submit_upload
-
-    answer = submit_upload(service=service, file=upload, frameworks=None, by_month=by_month, by_occupation=False,  # type: ignore[arg-type]
-                           rollup=True, fast=False, top_n=None)
-    job_id: str = orjson.loads(bytes(answer.body))["id"]
+    job_id: str = jobs.submit_file(service, upload.file, upload.filename, by_month=by_month)["id"]
     return job_id
-
-
-def _status(service: Service, job_id: str) -> dict[str, Any]:
-    from competencymap.service.routes.jobs import manager
-
-    status: dict[str, Any] = manager(service).status(job_id)
-    return status
-
-
-def _table(service: Service, job_id: str) -> dict[str, Any]:
-    from competencymap.service.routes.jobs import job_result
-
-    answer = job_result(job_id, service, "json")
-    table: dict[str, Any] = orjson.loads(bytes(answer.body))
-    return table
 
 
 @router.get("/researcher", response_class=HTMLResponse)
@@ -117,13 +98,13 @@ def job_page(request: Request, job_id: str, sort: str = "postings", order: str =
     if len(job_id) != JOB_ID_LENGTH or not all(c in "0123456789abcdef" for c in job_id):
         return not_found(request, t("researcher.no_job", id=job_id[:40]))
     try:
-        status = _status(service, job_id)
+        status = jobs.job_status(service, job_id)
     except ApiError:
         return not_found(request, t("researcher.no_job", id=job_id))
     context: dict[str, Any] = {"section": "researcher", "title": t("researcher.job_title"), "job_status": status,
                                "job_id": job_id, "table": None}
     if status["state"] == "complete":
-        table = _table(service, job_id)
+        table = jobs.result_table(service, job_id)
         column = sort if sort in table["columns"] and sort in SORTABLE else "postings"
         descending = order != "asc"
         rows = _sorted(table["rows"], column, descending)

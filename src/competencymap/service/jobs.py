@@ -1,0 +1,386 @@
+"""Demand jobs of one service: submitted at once, run in the background, read back when done.
+
+A job is a corpus run (`competencymap.workflows.demand.corpus.run.run_corpus`, the machinery of
+`competencymap demand`) on a Dask cluster the service owns: a local one started on the first job
+(COMPETENCYMAP_JOB_WORKERS worker processes, default 1, each with its own engine, so the
+service's engine and its requests are never held by a job), or an existing scheduler named by
+COMPETENCYMAP_JOB_SCHEDULER. At most COMPETENCYMAP_MAX_JOBS jobs run at once (default 1); the
+others wait in order, and more than COMPETENCYMAP_MAX_QUEUED_JOBS waiting or running (default 20)
+are refused (429). Each job lives under `<home>/jobs/<id>/`: `job.json` (its state), `input/` and
+`run/` (the run folder: per-posting files, errors, table, manifest). A job that was running when
+the service stopped is `interrupted`; `resume` continues it where it stopped.
+
+The functions here take and return plain values (dicts, paths); `service.routes.jobs` is the
+HTTP layer over them and the researcher's page calls them directly.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import queue
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from competencymap._common.config import env_int, env_value
+from competencymap._common.errors import CompetencyMapError
+from competencymap.service.demand_inputs import check_occupations, upload_name
+from competencymap.service.deps import Service
+from competencymap.service.errors import ApiError, TooLarge
+from competencymap.workflows.demand.counting import DemandOptions
+
+JOB_ID = r"^[0-9a-f]{32}$"
+STATES = ("queued", "running", "complete", "failed", "interrupted")
+CHUNK = 1 << 20  # bytes copied at a time from an upload
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """How a service runs its demand jobs; `from_env` reads the COMPETENCYMAP_* variables."""
+
+    max_running: int = 1  # COMPETENCYMAP_MAX_JOBS
+    max_waiting: int = 20  # COMPETENCYMAP_MAX_QUEUED_JOBS: waiting or running
+    workers: int = 1  # COMPETENCYMAP_JOB_WORKERS: processes of the local cluster
+    threads: int = 1  # COMPETENCYMAP_JOB_THREADS: threads per worker
+    partition_size: int = 100  # COMPETENCYMAP_JOB_PARTITION_SIZE: postings per partition
+    max_postings: int = 1_000_000  # COMPETENCYMAP_JOB_MAX_POSTINGS: per job
+    scheduler: str | None = None  # COMPETENCYMAP_JOB_SCHEDULER: an existing Dask scheduler's address
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> JobSettings:
+        """The settings the environment gives; a bad value raises CompetencyMapError naming its variable."""
+        def number(name: str, default: int) -> int:
+            return env_int(name, default, minimum=1, environ=environ)
+
+        return cls(
+            max_running=number("COMPETENCYMAP_MAX_JOBS", cls.max_running),
+            max_waiting=number("COMPETENCYMAP_MAX_QUEUED_JOBS", cls.max_waiting),
+            workers=number("COMPETENCYMAP_JOB_WORKERS", cls.workers),
+            threads=number("COMPETENCYMAP_JOB_THREADS", cls.threads),
+            partition_size=number("COMPETENCYMAP_JOB_PARTITION_SIZE", cls.partition_size),
+            max_postings=number("COMPETENCYMAP_JOB_MAX_POSTINGS", cls.max_postings),
+            scheduler=env_value("COMPETENCYMAP_JOB_SCHEDULER", environ),
+        )
+
+
+class JobManager:
+    """Jobs under `<home>/jobs`, a bounded set of runner threads and the Dask client they share."""
+
+    def __init__(self, service: Service, settings: JobSettings | None = None) -> None:
+        self.service = service
+        self.settings = settings or JobSettings.from_env()
+        self.root = Path(service.engine.settings.home) / "jobs"
+        self.lock = threading.RLock()
+        self.pending: queue.Queue[str] = queue.Queue()
+        self.progress: dict[str, tuple[int, int]] = {}
+        self.runners: list[threading.Thread] = []
+        self._client: Any = None
+        self._cluster: Any = None
+        self._mark_interrupted()
+        atexit.register(self.close)
+
+    # -- jobs on disk
+
+    def folder(self, job_id: str) -> Path:
+        return self.root / job_id
+
+    def read(self, job_id: str) -> dict[str, Any]:
+        path = self.folder(job_id) / "job.json"
+        if not re.match(JOB_ID, job_id) or not path.is_file():
+            raise ApiError(404, "not_found", f"no job {job_id}")
+        job: dict[str, Any] = orjson.loads(path.read_bytes())
+        return job
+
+    def save(self, job: dict[str, Any]) -> None:
+        path = self.folder(job["id"]) / "job.json"
+        temporary = path.with_name(f".job.json.tmp-{uuid.uuid4().hex[:8]}")
+        temporary.write_bytes(orjson.dumps(job, option=orjson.OPT_INDENT_2))
+        os.replace(temporary, path)
+
+    def update(self, job_id: str, **changes: Any) -> dict[str, Any]:
+        with self.lock:
+            job = self.read(job_id)
+            job.update(changes)
+            self.save(job)
+            return job
+
+    def _mark_interrupted(self) -> None:
+        if not self.root.is_dir():
+            return
+        for path in self.root.glob("*/job.json"):
+            try:
+                job = orjson.loads(path.read_bytes())
+            except (orjson.JSONDecodeError, OSError):
+                continue
+            if job.get("state") in ("queued", "running"):
+                job["state"] = "interrupted"
+                self.save(job)
+
+    # -- submitting and running
+
+    def create(self, options: dict[str, Any]) -> dict[str, Any]:
+        """A new job folder (state queued, not yet started); 429 when too many jobs wait."""
+        with self.lock:
+            if self.pending.qsize() + self._running() >= self.settings.max_waiting:
+                raise ApiError(429, "too_many_jobs", f"{self.settings.max_waiting} demand jobs are already waiting "
+                                                     "or running; try again when one has finished")
+            job_id = uuid.uuid4().hex
+            (self.folder(job_id) / "input").mkdir(parents=True)
+            job = {"id": job_id, "state": "queued", "created": _now(), "started": None, "finished": None,
+                   "options": options, "error": None, "result": None, "input": None}
+            self.save(job)
+            return job
+
+    def enqueue(self, job_id: str) -> None:
+        with self.lock:
+            self.pending.put(job_id)
+            while len(self.runners) < self.settings.max_running:
+                runner = threading.Thread(target=self._serve, name=f"demand-job-{len(self.runners)}", daemon=True)
+                runner.start()
+                self.runners.append(runner)
+
+    def _running(self) -> int:
+        return len(self.progress)
+
+    def _serve(self) -> None:
+        while True:
+            job_id = self.pending.get()
+            try:
+                self._run(job_id)
+            except Exception as exc:  # noqa: BLE001 - a job's failure is the job's state, never the service's
+                self.update(job_id, state="failed", finished=_now(), error=_reason(exc))
+            finally:
+                self.progress.pop(job_id, None)
+
+    def corpus_options(self, options: dict[str, Any]) -> Any:
+        """The corpus run's options for a job's options."""
+        from competencymap.workflows.demand.corpus.run import CorpusOptions
+
+        return CorpusOptions(_demand_options(options), partition_size=self.settings.partition_size)
+
+    def _run(self, job_id: str) -> None:
+        from competencymap.workflows.demand.corpus.run import run_corpus
+        from competencymap.workflows.employer_match import catalog_offers
+
+        job = self.update(job_id, state="running", started=_now(), finished=None, error=None)
+        self.progress[job_id] = (0, -1)
+        offers = catalog_offers(self.service.catalog)
+
+        def moved(done: int, total: int) -> None:
+            self.progress[job_id] = (done, total)
+
+        result = run_corpus(self.service.engine.settings, [str(self.folder(job_id) / "input" / job["input"])],
+                            self.folder(job_id) / "run", self.corpus_options(job["options"]), client=self.client(),
+                            offers=offers, on_progress=moved)
+        self.update(job_id, state="complete", finished=_now(), result={
+            "postings": result.table.postings, "rows": len(result.table.rows), "errors": result.errors,
+            "postings_left_out": result.table.errors, "statements": result.table.statements})
+
+    def client(self) -> Any:
+        """The Dask client jobs share: of COMPETENCYMAP_JOB_SCHEDULER, or of a local cluster started now."""
+        with self.lock:
+            if self._client is None:
+                from distributed import Client
+
+                from competencymap.workflows.demand.corpus.run import local_cluster
+
+                if self.settings.scheduler:
+                    self._client = Client(self.settings.scheduler, timeout="30s")
+                else:
+                    self._cluster = local_cluster(self.settings.workers, self.settings.threads)
+                    self._client = Client(self._cluster)
+            return self._client
+
+    def close(self) -> None:
+        with self.lock:
+            for part in (self._client, self._cluster):
+                try:
+                    if part is not None:
+                        part.close()
+                except Exception:  # noqa: BLE001 - closing at exit: nothing left to tell
+                    pass
+            self._client = self._cluster = None
+
+    # -- what a job tells
+
+    def status(self, job_id: str) -> dict[str, Any]:
+        job = self.read(job_id)
+        done, total = self.progress.get(job_id, (0, -1))
+        if job["state"] == "complete":
+            manifest = self.manifest(job_id)
+            total = done = manifest.get("counts", {}).get("rows", 0)
+        progress = {"rows_done": done, "rows_total": total if total >= 0 else None,
+                    "fraction": round(done / total, 4) if total > 0 else None}
+        base = f"/jobs/{job_id}"
+        links = {"self": base, "result": f"{base}/result", "errors": f"{base}/errors"}
+        return {**{k: job[k] for k in ("id", "state", "created", "started", "finished", "options", "error", "result")},
+                "progress": progress, "links": links}
+
+    def manifest(self, job_id: str) -> dict[str, Any]:
+        path = self.folder(job_id) / "run" / "manifest.json"
+        manifest: dict[str, Any] = orjson.loads(path.read_bytes()) if path.is_file() else {}
+        return manifest
+
+    def finished_run(self, job_id: str) -> Path:
+        """The run folder of a complete job; 409 for a job not complete."""
+        job = self.read(job_id)
+        if job["state"] != "complete":
+            raise ApiError(409, "conflict", f"job {job_id} is {job['state']}, not complete")
+        return self.folder(job_id) / "run"
+
+
+def manager(service: Service) -> JobManager:
+    """The service's one job manager (made on first use)."""
+    jobs: JobManager = service.cached("demand-jobs", lambda: JobManager(service))
+    return jobs
+
+
+# -- what the routes and pages call -----------------------------------------------------------------
+
+
+def job_options(service: Service, frameworks: list[str] | None, *, by_month: bool = False,
+                by_occupation: bool = False, rollup: bool = True, fast: bool = False,
+                top_n: int | None = None) -> dict[str, Any]:
+    """A job's options, checked: served frameworks (default: all served), occupations ready."""
+    names = service.check_frameworks(frameworks)
+    if by_occupation:
+        check_occupations(service)
+    return {"frameworks": names, "by_month": by_month, "by_occupation": by_occupation, "rollup": rollup,
+            "fast": fast, "top_n": top_n}
+
+
+def submit_postings(service: Service, postings: list[dict[str, Any]], options: dict[str, Any]) -> dict[str, Any]:
+    """Queue a job over posting records; its status. 413 beyond COMPETENCYMAP_JOB_MAX_POSTINGS."""
+    jobs = manager(service)
+    limit = jobs.settings.max_postings
+    if len(postings) > limit:
+        raise TooLarge(f"{len(postings):,} postings; the limit is {limit:,} per job")
+    job = jobs.create(options)
+    name = "postings.jsonl"
+    with (jobs.folder(job["id"]) / "input" / name).open("wb") as handle:
+        for posting in postings:
+            handle.write(orjson.dumps(posting) + b"\n")
+    return _accept(jobs, job, name)
+
+
+def submit_file(service: Service, source: BinaryIO, filename: str | None, *, frameworks: list[str] | None = None,
+                by_month: bool = False, by_occupation: bool = False, rollup: bool = True, fast: bool = False,
+                top_n: int | None = None) -> dict[str, Any]:
+    """Queue a job over a postings file (read from `source`, named `filename`) with the options
+    of `job_options`; its status. 415 for a file name that is no postings format (checked first),
+    400 for a file without postings."""
+    name = upload_name(filename)
+    options = job_options(service, frameworks, by_month=by_month, by_occupation=by_occupation, rollup=rollup,
+                          fast=fast, top_n=top_n)
+    jobs = manager(service)
+    job = jobs.create(options)
+    with (jobs.folder(job["id"]) / "input" / name).open("wb") as handle:
+        while chunk := source.read(CHUNK):
+            handle.write(chunk)
+    return _accept(jobs, job, name)
+
+
+def job_status(service: Service, job_id: str) -> dict[str, Any]:
+    """State, progress and (when complete) a summary of the result; 404 for no such job."""
+    return manager(service).status(job_id)
+
+
+def resume(service: Service, job_id: str) -> dict[str, Any]:
+    """Queue an interrupted or failed job again (the partitions it mapped are kept); its status."""
+    jobs = manager(service)
+    with jobs.lock:
+        job = jobs.read(job_id)
+        if job["state"] not in ("interrupted", "failed"):
+            raise ApiError(409, "conflict", f"job {job_id} is {job['state']}; only an interrupted or failed job resumes")
+        jobs.update(job_id, state="queued", error=None)
+    jobs.enqueue(job_id)
+    return jobs.status(job_id)
+
+
+def result_file(service: Service, job_id: str, fmt: str) -> Path | None:
+    """The run's own table file (`csv` or `parquet`) of a complete job, or None when the job keeps
+    only its top rows (then the table is `result_table`)."""
+    jobs = manager(service)
+    run = jobs.finished_run(job_id)
+    if jobs.read(job_id)["options"].get("top_n") is not None:
+        return None
+    return run / f"demand.{fmt}"
+
+
+def result_table(service: Service, job_id: str) -> dict[str, Any]:
+    """A complete job's table: `meta`, `columns` and `rows` (the top rows of each block with `top_n`)."""
+    import pyarrow.parquet as pq
+
+    jobs = manager(service)
+    run = jobs.finished_run(job_id)
+    top_n = jobs.read(job_id)["options"].get("top_n")
+    table = jobs.manifest(job_id)["table"]
+    rows = _top(pq.read_table(run / "demand.parquet").to_pylist(), top_n)
+    return {"meta": table["meta"], "columns": table["columns"], "rows": rows}
+
+
+def errors_file(service: Service, job_id: str) -> Path:
+    """A complete job's errors (JSON lines: the postings that could not be read or mapped)."""
+    return manager(service).finished_run(job_id) / "errors.jsonl"
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def _accept(jobs: JobManager, job: dict[str, Any], name: str) -> dict[str, Any]:
+    _check_input(jobs, job, name)
+    jobs.update(job["id"], input=name)
+    jobs.enqueue(job["id"])
+    return jobs.status(job["id"])
+
+
+def _check_input(jobs: JobManager, job: dict[str, Any], name: str) -> None:
+    """Scan the job's input now, so a file without postings or a text column is refused (400) at once."""
+    from competencymap.workflows.demand.corpus.run import prepare_corpus
+
+    path = jobs.folder(job["id"]) / "input" / name
+    try:
+        prepare_corpus(jobs.service.engine.settings, [str(path)], jobs.folder(job["id"]) / "run",
+                       jobs.corpus_options(job["options"]))
+    except CompetencyMapError as exc:
+        shutil.rmtree(jobs.folder(job["id"]), ignore_errors=True)
+        if exc.path == str(path):
+            exc.path = name  # name the upload, not the server's file
+        raise ApiError(400, "bad_request", exc.line_text()) from None
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _reason(exc: Exception) -> str:
+    return exc.line_text() if isinstance(exc, CompetencyMapError) else f"{type(exc).__name__}: {exc}"
+
+
+def _demand_options(options: dict[str, Any]) -> DemandOptions:
+    return DemandOptions(frameworks=tuple(options["frameworks"]), by_month=options["by_month"],
+                         by_occupation=options["by_occupation"], rollup=options["rollup"], fast=options["fast"])
+
+
+def _top(rows: list[dict[str, Any]], n: int | None) -> list[dict[str, Any]]:
+    """The first `n` rows of each block (every column but the row's own: iri, label, counts)."""
+    if n is None:
+        return rows
+    own = {"iri", "label", "postings", "share", "credentials_supply"}
+    seen: dict[tuple[Any, ...], int] = {}
+    kept = []
+    for row in rows:
+        block = tuple(v for k, v in row.items() if k not in own)
+        seen[block] = seen.get(block, 0) + 1
+        if seen[block] <= n:
+            kept.append(row)
+    return kept
