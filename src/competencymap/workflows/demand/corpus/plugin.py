@@ -13,7 +13,7 @@ from typing import Any
 from distributed import WorkerPlugin, get_worker
 
 from competencymap.workflows.demand.counting import DemandContext, DemandOptions, demand_context
-from competencymap._common.config import Settings
+from competencymap._common.config import env_int, Settings
 
 PLUGIN_NAME = "competencymap-engine"
 
@@ -78,14 +78,12 @@ class EnginePlugin(WorkerPlugin):
 
 
 def _env_threads() -> int | None:
-    for name in ("COMPETENCYMAP_THREADS", "OMP_NUM_THREADS"):
-        try:
-            value = int(os.environ.get(name, "") or 0)
-        except ValueError:
-            continue
-        if value > 0:
-            return value
-    return None
+    """COMPETENCYMAP_THREADS (a bad value is an error, as everywhere), else a sane OMP_NUM_THREADS."""
+    ours = env_int("COMPETENCYMAP_THREADS", 0)
+    if ours > 0:
+        return ours
+    omp = os.environ.get("OMP_NUM_THREADS", "")  # another tool's variable: used only when it reads well
+    return int(omp) if omp.isdigit() and int(omp) > 0 else None
 
 
 def worker_plugin() -> EnginePlugin:
