@@ -62,10 +62,7 @@ class RdfSource:
 
 def format_name(filename: str) -> str | None:
     """The RdfFormat name a file name stands for ('x.ttl', 'x.ttl.gz' -> 'TURTLE'), or None."""
-    lower = filename.lower()
-    if lower.endswith(".gz"):
-        lower = lower[:-3]
-    return SUFFIXES.get(Path(lower).suffix)
+    return SUFFIXES.get(_suffix(filename))
 
 
 @contextmanager
@@ -101,6 +98,11 @@ def zip_member(archive: zipfile.ZipFile, path: Path) -> str:
     raise FrameworkError(f"expected one RDF file in the zip, found {found}", path=str(path))
 
 
+def _suffix(filename: str) -> str:
+    """The lower-case suffix that names the RDF syntax, under any '.gz'."""
+    return Path(filename.lower().removesuffix(".gz")).suffix
+
+
 def _check_file(path: Path) -> None:
     if not path.is_file():
         raise FrameworkError("no such file", path=str(path))
@@ -133,11 +135,9 @@ def _open_zip(path: Path) -> Iterator[RdfSource]:
 def _format(filename: str, display: str) -> RdfFormat:
     name = format_name(filename)
     if name is None:
-        lower = filename.lower()
-        suffix = Path(lower[:-3] if lower.endswith(".gz") else lower).suffix
         known = " ".join(sorted(SUFFIXES))
         raise FrameworkError(
-            f"unknown RDF file type {suffix or '(none)'!r}: expected one of {known} "
+            f"unknown RDF file type {_suffix(filename) or '(none)'!r}: expected one of {known} "
             "(optionally gzipped as .gz, or alone in a .zip)",
             path=display,
         )
