@@ -210,7 +210,7 @@ def test_not_esco(tmp_path):
                       '<http://x/a> a skos:Concept ; skos:prefLabel "a"@en .\n')
     with pytest.raises(FrameworkError, match="not an ESCO dump: no concept is typed esco:Skill"):
         load_esco_rdf(scheme)
-    with pytest.raises(FrameworkError, match="not an RDF file name"):
+    with pytest.raises(FrameworkError, match="unknown RDF file type"):
         load_esco_rdf(tmp_path / "skills.csv")
     with pytest.raises(FrameworkError, match="no such file"):
         load_esco_rdf(tmp_path / "missing.ttl")

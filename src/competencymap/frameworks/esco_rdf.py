@@ -1,7 +1,7 @@
 """Stream an ESCO RDF dump into a :class:`~competencymap.model.framework.Framework`, in one language.
 
-Input: Turtle, N-Triples, N-Quads, TriG or RDF/XML (``.ttl .nt .nq .trig .rdf .owl .xml``),
-optionally gzipped (``.ttl.gz`` ...) or as the only RDF file inside a ``.zip``.
+Input: any RDF syntax pyoxigraph reads (Turtle, N-Triples, N-Quads, TriG, RDF/XML...), plain,
+gzipped (``.ttl.gz`` ...) or as the only RDF file inside a ``.zip``; :mod:`.rdf_files` opens it.
 
 The dump is read once with pyoxigraph's streaming parser. Each triple is looked up by
 predicate in a small table; triples of other predicates are dropped at once, literals
@@ -44,16 +44,16 @@ import logging
 import re
 import zipfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, parse
+from pyoxigraph import Literal, NamedNode
 
 from competencymap._common.errors import FrameworkError
 from competencymap.frameworks import esco_vocab as V
 from competencymap.frameworks.esco_csv import split_labels
+from competencymap.frameworks.rdf_files import open_rdf
 from competencymap.model.framework import (
     KIND_GROUP,
     KIND_ISCO_GROUP,
@@ -73,16 +73,7 @@ from competencymap.model.framework import (
 
 log = logging.getLogger(__name__)
 
-FORMATS = {
-    ".ttl": RdfFormat.TURTLE,
-    ".nt": RdfFormat.N_TRIPLES,
-    ".nq": RdfFormat.N_QUADS,
-    ".trig": RdfFormat.TRIG,
-    ".rdf": RdfFormat.RDF_XML,
-    ".owl": RdfFormat.RDF_XML,
-    ".xml": RdfFormat.RDF_XML,
-}
-SNIFF_BYTES = 4 << 20
+SNIFF_BYTES = 4 << 20  # how much of a file looks_like_esco_rdf reads
 
 # Predicate codes: the only predicates the pass looks at.
 (TYPE, PREF, ALT, HIDDEN, XL_PREF, XL_ALT, XL_HIDDEN, XL_FORM, DESCRIPTION, SCOPE_NOTE, NL_LANGUAGE, NL_TEXT,
@@ -117,63 +108,14 @@ _ISCO_CODE = re.compile(r"/C(\d+)$")
 _SYNTAX = re.compile(r"^Parser error at line \d+ (?:between columns (\d+) and \d+|column (\d+)): ")
 
 
-# -- opening the file ---------------------------------------------------------------------
-
-
-def _format_for(name: str) -> RdfFormat | None:
-    name = name.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
-    return FORMATS.get(Path(name).suffix)
-
-
-def _zip_member(path: Path, archive: zipfile.ZipFile) -> str:
-    names = [i.filename for i in archive.infolist() if not i.is_dir() and _format_for(i.filename) is not None]
-    if len(names) != 1:
-        found = "no RDF file" if not names else f"{len(names)} RDF files ({', '.join(names[:5])})"
-        raise FrameworkError(f"expected one RDF file in the zip, found {found}", path=str(path))
-    return names[0]
-
-
-@contextmanager
-def _open_rdf(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
-    """parse() keyword arguments for the file, and the name to show in errors."""
-    if not path.is_file():
-        raise FrameworkError("no such file", path=str(path))
-    if path.stat().st_size == 0:
-        raise FrameworkError("file is empty", path=str(path))
-    with ExitStack() as stack:
-        try:
-            if zipfile.is_zipfile(path):
-                archive = stack.enter_context(zipfile.ZipFile(path))
-                member = _zip_member(path, archive)
-                stream: IO[bytes] = stack.enter_context(archive.open(member))
-                if member.lower().endswith(".gz"):
-                    stream = stack.enter_context(gzip.open(stream, "rb"))  # type: ignore[arg-type]  # typeshed: GzipFile is no IO[bytes]
-                yield {"input": stream, "format": _format_for(member)}, f"{path}:{member}"
-                return
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise FrameworkError(f"cannot read zip: {exc}", path=str(path)) from None
-        fmt = _format_for(path.name)
-        if fmt is None:
-            suffixes = ", ".join(sorted(FORMATS))
-            raise FrameworkError(f"not an RDF file name (expected {suffixes}, optionally .gz or .zip)",
-                                 path=str(path))
-        if path.name.lower().endswith(".gz"):
-            yield {"input": stack.enter_context(gzip.open(path, "rb")), "format": fmt}, str(path)
-        else:
-            yield {"path": str(path), "format": fmt}, str(path)
+# -- sniffing -----------------------------------------------------------------------------
 
 
 def looks_like_esco_rdf(path: Path) -> bool:
     """True when ``path`` is an RDF file (by name) whose first few MB use the ESCO ontology."""
     try:
-        with _open_rdf(Path(path)) as (source, _display):
-            if "path" in source:
-                with open(source["path"], "rb") as handle:
-                    head = handle.read(SNIFF_BYTES)
-            else:
-                head = source["input"].read(SNIFF_BYTES)
+        with open_rdf(Path(path)) as source:
+            head = source.head(SNIFF_BYTES)
     except (FrameworkError, OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile):
         return False
     return V.ESCO.encode() in head
@@ -306,9 +248,10 @@ def _collect(quads: Iterator[Any], lang: str) -> _Tables:  # noqa: C901 - one fl
 
 
 def _parse(path: Path, lang: str) -> tuple[_Tables, str]:
-    with _open_rdf(path) as (source, display):
+    with open_rdf(path) as source:
+        display = source.display
         try:
-            tables = _collect(parse(**source, lenient=True), lang)
+            tables = _collect(source.quads(lenient=True), lang)
         except SyntaxError as exc:
             message = str(exc.args[0]) if exc.args else str(exc)
             column = _SYNTAX.match(message)

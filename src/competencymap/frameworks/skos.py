@@ -2,7 +2,8 @@
 
 The file is read once with pyoxigraph's streaming parser; only the triples the SKOS model
 needs are kept, and literals only in the requested language, language-less, or English
-(the fallback for names). A file may be plain, gzipped, or the single RDF file in a zip.
+(the fallback for names). A file may be plain, gzipped, or the single RDF file in a zip
+(:mod:`.rdf_files` opens it).
 
 How the RDF becomes a Framework:
 
@@ -29,22 +30,21 @@ How the RDF becomes a Framework:
 
 from __future__ import annotations
 
-import gzip
 import re
 import unicodedata
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
 from competencymap.model import framework as model
 from competencymap._common.errors import FrameworkError
 from competencymap.frameworks.names import check_language
+from competencymap.frameworks.rdf_files import open_rdf
 from competencymap.model.framework import Competency, Framework, Level, Occupation, Relation
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -90,11 +90,6 @@ TEXTUAL = {
     SKOS + "prefLabel", SKOS + "altLabel", SKOS + "hiddenLabel", SKOS + "definition",
     SKOS + "scopeNote", SKOS + "example", SKOSXL + "literalForm", DCT + "title",
     DCT + "description",
-}
-FORMATS = {
-    ".ttl": "TURTLE", ".turtle": "TURTLE", ".nt": "N_TRIPLES", ".n3": "N3", ".nq": "N_QUADS",
-    ".trig": "TRIG", ".rdf": "RDF_XML", ".owl": "RDF_XML", ".xml": "RDF_XML",
-    ".jsonld": "JSON_LD", ".json": "JSON_LD",
 }
 
 
@@ -174,15 +169,11 @@ def load_skos(path: Path, language: str = "en", name: str | None = None) -> Fram
 
 def read_graph(path: Path, language: str) -> Graph:
     """Stream the RDF file at `path` into a Graph, keeping only what SKOS loading needs."""
-    if not path.is_file():
-        raise FrameworkError("no such file", path=str(path))
-    if path.stat().st_size == 0:
-        raise FrameworkError("empty file", path=str(path))
     graph = Graph()
-    with _open_rdf(path) as (stream, inner, where):
-        fmt = _format(inner, where)
+    with open_rdf(path) as source:
+        where = source.display
         try:
-            for quad in ox.parse(stream, fmt):
+            for quad in source.quads():
                 _keep(graph, quad, language)
         except SyntaxError as exc:
             raise FrameworkError(_syntax_message(exc), path=where, line=exc.lineno) from None
@@ -191,50 +182,6 @@ def read_graph(path: Path, language: str) -> Graph:
     if graph.triples == 0:
         raise FrameworkError("no RDF triples in the file", path=where)
     return graph
-
-
-@contextmanager
-def _open_rdf(path: Path) -> Iterator[tuple[IO[bytes], str, str]]:
-    """The byte stream to parse, the name that tells its format, and the name for errors."""
-    lower = path.name.lower()
-    if lower.endswith(".zip"):
-        try:
-            archive = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise FrameworkError(f"not a readable zip archive ({exc})", path=str(path)) from None
-        with archive:
-            inner = _zip_member(archive, path)
-            with archive.open(inner) as stream:
-                yield stream, inner, f"{path}!{inner}"
-    elif lower.endswith(".gz"):
-        with gzip.open(path, "rb") as stream:
-            yield stream, path.name[:-3], str(path)  # type: ignore[misc]  # typeshed: GzipFile is no IO[bytes]
-    else:
-        with path.open("rb") as stream:
-            yield stream, path.name, str(path)
-
-
-def _zip_member(archive: zipfile.ZipFile, path: Path) -> str:
-    names = [
-        info.filename for info in archive.infolist()
-        if not info.is_dir() and not info.filename.startswith("__MACOSX/")
-        and Path(info.filename).suffix.lower() in FORMATS
-    ]
-    if len(names) != 1:
-        found = ", ".join(names) if names else "none"
-        raise FrameworkError(f"expected exactly one RDF file in the zip, found {found}", path=str(path))
-    return names[0]
-
-
-def _format(filename: str, where: str) -> ox.RdfFormat:
-    suffix = Path(filename).suffix.lower()
-    if suffix not in FORMATS:
-        known = " ".join(sorted(FORMATS))
-        raise FrameworkError(f"unknown RDF file type {suffix or '(none)'!r}: expected one of {known}", path=where)
-    fmt = getattr(ox.RdfFormat, FORMATS[suffix], None)
-    if fmt is None:
-        raise FrameworkError(f"this pyoxigraph cannot read {FORMATS[suffix]}; install pyoxigraph>=0.5", path=where)
-    return fmt
 
 
 def _syntax_message(exc: SyntaxError) -> str:
