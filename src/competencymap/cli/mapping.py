@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from competencymap.cli.common import app_options, echo_json, framework_names
 from competencymap.engine import CompetencyMap
+from competencymap._common.halves import run_in_halves
 from competencymap._common.errors import CompetencyMapError, InputTextError
 from competencymap.mapping.pipeline import Match, MappingResult
 from competencymap.mapping.serialize import match_dict, result_dict
@@ -180,25 +181,16 @@ class Writer:
         progress.update(len(batch))
 
     def _map(self, records: Sequence[Record]) -> dict[int, MappingResult | str]:
-        """Results by line; if the batch fails as a whole, each record alone, so one bad record
-        never takes the others with it."""
-        if not records:
-            return {}
+        """Results by line; a batch that fails is mapped in halves, so one bad record never takes
+        the others with it."""
+        outcomes = run_in_halves(records, self._map_all, catch=(CompetencyMapError,))
+        return {r.line: o.message if isinstance(o, CompetencyMapError) else o  # type: ignore[misc]
+                for r, o in zip(records, outcomes)}
+
+    def _map_all(self, records: Sequence[Record]) -> list[MappingResult]:
         texts = [r.text or "" for r in records]
         contexts = [r.context for r in records] if any(r.context for r in records) else None
-        try:
-            mapped = self.app.map_many(texts, self.names, top_k=self.top_k, kind=self.kind, contexts=contexts)
-            return {r.line: result for r, result in zip(records, mapped)}
-        except CompetencyMapError:
-            pass
-        out: dict[int, MappingResult | str] = {}
-        for record in records:
-            try:
-                out[record.line] = self.app.map(record.text or "", self.names, top_k=self.top_k, kind=self.kind,
-                                                context=record.context)
-            except CompetencyMapError as exc:
-                out[record.line] = exc.message
-        return out
+        return self.app.map_many(texts, self.names, top_k=self.top_k, kind=self.kind, contexts=contexts)
 
     def _emit_result(self, record: Record, result: MappingResult) -> None:
         if self.fmt == "text":

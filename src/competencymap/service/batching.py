@@ -5,8 +5,8 @@ statements of every waiting request are embedded in one encoder call and searche
 search. `MapBatcher.map` is called from a request's thread and blocks until its own result is
 ready; one worker thread takes whatever requests are waiting (after at most `wait` seconds,
 up to `max_texts` texts), groups them by frameworks and options, and maps each group with
-`CompetencyMap.map_many`. When a group fails, its texts are mapped one by one, so one bad text
-only fails its own request.
+`CompetencyMap.map_many`. When a group fails, it is mapped in halves (`_common.halves`), so one
+bad text only fails its own request.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from competencymap._common.halves import run_in_halves
 from competencymap._common.errors import CompetencyMapError
 from competencymap.mapping.results import MappingResult
 
@@ -87,22 +88,18 @@ class MapBatcher:
         self.batches += 1
         self.requests += len(group)
         try:
-            results = self.engine.map_many([r.text for r in group], frameworks, top_k=top_k, kind=kind)
-        except CompetencyMapError:
-            results = None
+            outcomes = run_in_halves(
+                group, lambda part: self.engine.map_many([r.text for r in part], frameworks, top_k=top_k, kind=kind),
+                catch=(CompetencyMapError,))
         except BaseException as exc:  # a bug: every waiting request hears of it, none hangs
             for request in group:
                 request.future.set_exception(exc)
             return
-        if results is not None:
-            for request, result in zip(group, results):
-                request.future.set_result(result)
-            return
-        for request in group:
-            try:
-                request.future.set_result(self.engine.map(request.text, frameworks, top_k=top_k, kind=kind))
-            except BaseException as exc:  # noqa: BLE001 - handed to the request's own thread
-                request.future.set_exception(exc)
+        for request, outcome in zip(group, outcomes):
+            if isinstance(outcome, BaseException):
+                request.future.set_exception(outcome)
+            else:
+                request.future.set_result(outcome)
 
 
 def _grouped(requests: list[_Request]) -> dict[tuple[tuple[str, ...], int, str], list[_Request]]:

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from competencymap._common.halves import run_in_halves
 from competencymap._common.errors import CompetencyMapError
 from competencymap.model.graph import FrameworkGraph
 from competencymap.mapping.pipeline import MAX_TEXT_CHARS, PipelineConfig
@@ -803,22 +804,16 @@ def map_batch_safely(
 
 def _bisect(app: CompetencyMap, ready: list[tuple[int, dict[str, Any], str, str, str | None]], options: DemandOptions,
             mapped: list[MappedPosting], errors: list[PostingError]) -> None:
-    if not ready:
-        return
-    try:
-        mapped += _map(app, [r[1] for r in ready], [r[3] for r in ready], [r[2] for r in ready],
-                       [r[4] for r in ready], options)
-        return
-    except Exception as exc:  # noqa: BLE001 - narrowed down below; one posting's failure is recorded
-        if len(ready) == 1:
-            number, posting, pid, _, _ = ready[0]
-            reason = exc.line_text() if isinstance(exc, CompetencyMapError) else f"{type(exc).__name__}: {exc}"
+    def run(part: Sequence[tuple[int, dict[str, Any], str, str, str | None]]) -> list[MappedPosting]:
+        return _map(app, [r[1] for r in part], [r[3] for r in part], [r[2] for r in part], [r[4] for r in part], options)
+
+    for (number, posting, pid, _, _), outcome in zip(ready, run_in_halves(ready, run)):
+        if isinstance(outcome, Exception):  # one posting's failure is recorded, whatever it was
+            reason = outcome.line_text() if isinstance(outcome, CompetencyMapError) else f"{type(outcome).__name__}: {outcome}"
             errors.append(PostingError(reason, "map", number=number, posting_id=pid, source=posting.get("source"),
                                        line=posting.get("line")))
-            return
-    half = len(ready) // 2
-    _bisect(app, ready[:half], options, mapped, errors)
-    _bisect(app, ready[half:], options, mapped, errors)
+        else:
+            mapped.append(outcome)
 
 
 # -- demand -------------------------------------------------------------------------------------
