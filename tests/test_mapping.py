@@ -65,7 +65,7 @@ def test_map_cli_contract(built_home: Path) -> None:
     text = lines[0]["text"]
     assert text[statement["start"] : statement["end"]] == statement["text"]
     top = statement["matches"][0]
-    assert top["evidence"] and all(e["method"] in {"label", "description", "bm25", "exact", "occupation"} for e in top["evidence"])
+    assert top["evidence"] and all(e["method"] in {"label", "description", "bm25", "exact"} for e in top["evidence"])
 
 
 @pytest.mark.model

@@ -11,7 +11,7 @@ from competencymap.statements.segment import Statement
 class Evidence:
     """Why a competency matched: the framework text that matched and where in the input."""
 
-    method: str  # label | description | bm25 | exact | occupation | crosswalk
+    method: str  # label | description | bm25 | exact | verb | crosswalk
     field: str  # pref_label, alt_label, description, ...
     text: str  # the framework text that matched
     score: float
