@@ -34,6 +34,15 @@ class Match:
     optional: bool = False  # every statement behind it marks it as an asset, not a requirement
 
 
+def evidence_span(match: Match) -> tuple[int, int] | None:
+    """The words of the statement that found the match: its exact hit's span, else its label's."""
+    for method in ("exact", "label"):
+        for evidence in match.evidence:
+            if evidence.method == method and evidence.span is not None:
+                return evidence.span
+    return None
+
+
 @dataclass(frozen=True)
 class StatementResult:
     statement: Statement
