@@ -43,7 +43,9 @@ from competencymap._common.config import load_settings  # noqa: E402
 from competencymap.engine import CompetencyMap  # noqa: E402
 from competencymap.retrieval.lexical import LexicalIndex  # noqa: E402
 from competencymap.encoding.encoder import DEFAULT_BACKEND  # noqa: E402
-from competencymap.mapping.pipeline import FrameworkMatcher, PipelineConfig, document_contexts  # noqa: E402
+from competencymap.mapping.pipeline import document_contexts  # noqa: E402
+from competencymap.mapping.scoring import FrameworkMatcher  # noqa: E402
+from competencymap.mapping.settings import PipelineConfig  # noqa: E402
 from competencymap.statements.segment import Statement  # noqa: E402
 
 DEPTH = 100  # ranks kept per query (MRR counts the first gold within these)

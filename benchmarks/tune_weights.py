@@ -30,7 +30,8 @@ from skill_extraction import load_sets  # noqa: E402
 
 from competencymap._common.config import load_settings  # noqa: E402
 from competencymap.engine import CompetencyMap  # noqa: E402
-from competencymap.mapping.pipeline import FrameworkMatcher, PipelineConfig, Signals  # noqa: E402
+from competencymap.mapping.scoring import FrameworkMatcher, Signals  # noqa: E402
+from competencymap.mapping.settings import PipelineConfig  # noqa: E402
 from competencymap.statements.segment import Statement  # noqa: E402
 
 GRID = {

@@ -22,7 +22,10 @@ from competencymap.frameworks.store import FrameworkStore
 from competencymap.model.graph import FrameworkGraph
 from competencymap.retrieval.vector_index import CompetencyIndex
 from competencymap.retrieval.lexical import LexicalIndex
-from competencymap.mapping.pipeline import FrameworkMatcher, Match, MappingResult, PipelineConfig, map_texts
+from competencymap.mapping.pipeline import map_texts
+from competencymap.mapping.results import Match, MappingResult
+from competencymap.mapping.scoring import FrameworkMatcher
+from competencymap.mapping.settings import PipelineConfig
 from competencymap.model.framework import Framework, Relation
 from competencymap.model.occupations import OCCUPATIONS_SUFFIX, occupation_framework
 from competencymap.mapping.statement_vectors import StatementEncoder

@@ -1,9 +1,9 @@
 """Map whole texts onto frameworks: segment, score each statement, add crosswalk evidence,
 aggregate a profile per framework.
 
-The per-statement scoring is `competencymap.mapping.scoring` (signals, weights, the matcher); the
-types a mapping returns are in `competencymap.mapping.results`. This module re-exports both, so
-``from competencymap.mapping.pipeline import Match, PipelineConfig`` keeps working.
+The per-statement scoring is `competencymap.mapping.scoring` (signals, weights, the matcher), its
+settings `competencymap.mapping.settings`; the types a mapping returns are in
+`competencymap.mapping.results`.
 """
 
 from __future__ import annotations
@@ -16,15 +16,9 @@ import numpy as np
 from competencymap.model.framework import Framework, Relation
 from competencymap.mapping.profile import aggregate
 from competencymap.mapping.results import Evidence, Match, MappingResult, StatementResult
-from competencymap.mapping.scoring import FrameworkMatcher, PipelineConfig, Query, Signals, Weighted
-from competencymap.statements.segment import Statement, phrases, segment_with_dropped
-from competencymap._common.text import MAX_TEXT_CHARS, check_text
-
-__all__ = [
-    "MAX_TEXT_CHARS", "Evidence", "FrameworkMatcher", "Match", "MappingResult", "PipelineConfig", "Query",
-    "Signals", "StatementResult", "Weighted", "aggregate", "check_text", "map_text", "map_texts", "phrases",
-    "split_text", "through_crosswalk",
-]
+from competencymap.mapping.scoring import FrameworkMatcher
+from competencymap.statements.segment import Statement, segment_with_dropped
+from competencymap._common.text import check_text
 
 
 def split_text(text: str, kind: str = "auto") -> tuple[list[Statement], list[Statement]]:

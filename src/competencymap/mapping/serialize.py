@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from competencymap.mapping.pipeline import Evidence, Match, MappingResult
+from competencymap.mapping.results import Evidence, Match, MappingResult
 
 
 def evidence_dict(evidence: Evidence) -> dict[str, Any]:

@@ -44,7 +44,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from competencymap._common.errors import CompetencyMapError
-from competencymap.mapping.pipeline import Evidence, Match, MappingResult, PipelineConfig
+from competencymap.mapping.results import Evidence, Match, MappingResult
+from competencymap.mapping.settings import PipelineConfig
 from competencymap.model.graph import FrameworkGraph, graph_of
 from competencymap.model.framework import KIND_GROUP, MAPPING_TYPES, Competency, Framework, Relation
 

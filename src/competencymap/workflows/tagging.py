@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from competencymap.catalog.schemas import TagIn
-from competencymap.mapping.pipeline import MappingResult
+from competencymap.mapping.results import MappingResult
 from competencymap.mapping.serialize import evidence_dict
 from competencymap._common.text import check_text
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from competencymap.service.deps import ServiceDep
 from competencymap.service.models import MapRequest, MapResponse, errors
 from competencymap.service.security import require_api_key
-from competencymap.mapping.pipeline import MappingResult
+from competencymap.mapping.results import MappingResult
 from competencymap.mapping.serialize import match_dict, result_dict
 
 router = APIRouter(tags=["mapping"])

@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 from competencymap._common.errors import CompetencyMapError
 from competencymap.model.graph import FrameworkGraph, graph_of
-from competencymap.mapping.pipeline import MAX_TEXT_CHARS, PipelineConfig
+from competencymap._common.text import MAX_TEXT_CHARS
+from competencymap.mapping.settings import PipelineConfig
 from competencymap.workflows.employer_match import (
     COUNTED,
     FALLBACK_NEEDS,
