@@ -44,7 +44,6 @@ from competencymap.engine import CompetencyMap  # noqa: E402
 from competencymap.retrieval.lexical import LexicalIndex  # noqa: E402
 from competencymap.encoding.encoder import DEFAULT_BACKEND  # noqa: E402
 from competencymap.mapping.pipeline import document_contexts  # noqa: E402
-from competencymap.mapping.scoring import FrameworkMatcher  # noqa: E402
 from competencymap.mapping.settings import PipelineConfig  # noqa: E402
 from competencymap.statements.segment import Statement  # noqa: E402
 
@@ -95,15 +94,15 @@ def pipeline_ranker(app: CompetencyMap, name: str, config: PipelineConfig) -> Ra
     def rank(queries: Sequence[Query]) -> list[list[str]]:
         matcher = app.matcher(name, config)
         statements = [Statement(q.text, 0, len(q.text)) for q in queries]
-        ranked = matcher.rank_statements(statements, top_k=DEPTH, contexts=_contexts(matcher, queries))
+        ranked = matcher.rank_statements(statements, top_k=DEPTH, contexts=_contexts(app, queries))
         return [[m.iri for m in found] for found in ranked]
 
     return rank
 
 
-def _contexts(matcher: FrameworkMatcher, queries: Sequence[Query]) -> list | None:
+def _contexts(app: CompetencyMap, queries: Sequence[Query]) -> list | None:
     titles = [q.context for q in queries]
-    return document_contexts([matcher], [1] * len(queries), titles) if any(titles) else None
+    return document_contexts(app.encoder, [1] * len(queries), titles) if any(titles) else None
 
 
 def load_sets(app: CompetencyMap, wanted: Sequence[str]) -> dict[str, list[Query]]:
@@ -185,7 +184,7 @@ def reliability(app: CompetencyMap, sets: dict[str, list[Query]]) -> list[dict]:
         if name.endswith("hard"):
             continue
         statements = [Statement(q.text, 0, len(q.text)) for q in queries]
-        found = matcher.rank_statements(statements, top_k=1, contexts=_contexts(matcher, queries))
+        found = matcher.rank_statements(statements, top_k=1, contexts=_contexts(app, queries))
         tops += [(m[0].signals["confidence"], m[0].iri in q.gold) for q, m in zip(queries, found) if m]
     rows = []
     for low, high in zip(BINS, BINS[1:]):

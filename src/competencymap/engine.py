@@ -215,8 +215,9 @@ class CompetencyMap:
         per text or None, as for `map`; `statement_top_k` caps each statement's matches (default
         `top_k`), the profile keeping `top_k` per framework."""
         matchers = [self.matcher(name, config) for name in frameworks]
-        return map_texts(texts, matchers, top_k=top_k, kind=kind, crosswalks=self._crosswalks_for(frameworks),
-                         contexts=contexts, statement_top_k=statement_top_k)
+        return map_texts(texts, matchers, encoder=self.encoder, top_k=top_k, kind=kind,
+                         crosswalks=self._crosswalks_for(frameworks), contexts=contexts,
+                         statement_top_k=statement_top_k)
 
     @_locked
     def _crosswalks_for(self, frameworks: Sequence[str]) -> dict[str, tuple[str, dict[str, list[Relation]]]]:
