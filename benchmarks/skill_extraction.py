@@ -74,7 +74,8 @@ def stage_configs() -> dict[str, PipelineConfig]:
 
 def bm25_ranker(app: CompetencyMap, name: str) -> Ranker:
     lexical = LexicalIndex.build(app.framework(name), fields=("pref_label", "alt_label"))
-    return lambda queries: [[hit.iri for hit in lexical.bm25(q.text, k=DEPTH)] for q in queries]
+    iris = lexical.competency_iris
+    return lambda queries: [[iris[n] for n in lexical.bm25_top(q.text, k=DEPTH)[0].tolist()] for q in queries]
 
 
 def cosine_ranker(app: CompetencyMap, name: str) -> Ranker:
