@@ -7,6 +7,9 @@ round numbers rather than fitting these few sentences. Also prints the score dis
 of correct and wrong top matches, which is how the confidence threshold is chosen.
 
     python benchmarks/tune_weights.py
+
+The occupation-context weight was tuned here too, with the best of the rest; it gave no gain and
+was removed in the re-layout (its figures are in git history).
 """
 
 from __future__ import annotations
@@ -27,17 +30,16 @@ from skill_extraction import load_sets  # noqa: E402
 
 from competencymap._common.config import load_settings  # noqa: E402
 from competencymap.engine import CompetencyMap  # noqa: E402
-from competencymap.mapping.pipeline import FrameworkMatcher, PipelineConfig, Signals  # noqa: E402
+from competencymap.mapping.scoring import FrameworkMatcher, Signals  # noqa: E402
+from competencymap.mapping.settings import PipelineConfig  # noqa: E402
 from competencymap.statements.segment import Statement  # noqa: E402
 
-# occupation_weight is tried at its values with the best of the rest (see main) to keep the run short.
 GRID = {
     "description_weight": [0.0, 0.2, 0.35, 0.5, 0.75],
     "phrase_weight": [0.0, 0.8, 0.9, 1.0],
     "bm25_weight": [0.0, 0.05, 0.1, 0.2],
     "exact_weight": [0.0, 0.1, 0.15, 0.25],
 }
-OCCUPATION_WEIGHTS = [0.0, 0.05, 0.1, 0.2]
 
 
 def collect(matcher: FrameworkMatcher, texts: list[str]) -> list[tuple[list[str], Signals]]:
@@ -59,13 +61,10 @@ def main() -> None:
     sets.pop("OUTCOMES hard", None)
     matcher = app.matcher("esco", PipelineConfig(candidates=200))
     data = {name: collect(matcher, [q.text for q in queries]) for name, queries in sets.items()}
-    keys = [*GRID, "occupation_weight"]
-    grid = [dict(zip(GRID, values), occupation_weight=0.0) for values in itertools.product(*GRID.values())]
+    grid = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
     results = evaluate(matcher, grid, sets, data)
-    best = results[0][1]
-    results += evaluate(matcher, [{**best, "occupation_weight": w} for w in OCCUPATION_WEIGHTS[1:]], sets, data)
     default = PipelineConfig()
-    current = {k: getattr(default, k) for k in keys}
+    current = {k: getattr(default, k) for k in GRID}
     if not any(r[1] == current for r in results):
         results += evaluate(matcher, [current], sets, data)
     results.sort(key=lambda r: -r[0])

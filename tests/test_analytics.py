@@ -30,7 +30,8 @@ from competencymap.workflows.demand.counting import (
 from competencymap.catalog import Catalog, read_credentials_file
 from competencymap._common.errors import CompetencyMapError, UnknownFramework
 from competencymap.model.graph import FrameworkGraph
-from competencymap.mapping.pipeline import Match, PipelineConfig
+from competencymap.mapping.results import Match
+from competencymap.mapping.settings import PipelineConfig
 from competencymap.model.framework import KIND_COMPONENT, KIND_GROUP, KIND_KNOWLEDGE, KIND_SKILL, Competency, Framework, Relation
 
 DATA = Path(__file__).resolve().parents[1] / "data"

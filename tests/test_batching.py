@@ -71,7 +71,7 @@ def test_a_bad_text_fails_only_its_request(app: CompetencyMap) -> None:
 
 @pytest.mark.model
 def test_a_cached_ranking_equals_a_fresh_one_wherever_the_statement_sits(app: CompetencyMap) -> None:
-    from competencymap.mapping.pipeline import PipelineConfig
+    from competencymap.mapping.settings import PipelineConfig
 
     text = "Experience with PostgreSQL and Java, baking bread on weekends"
     first = app.map(f"Intro line.\n{text}", ["mini"], top_k=5, kind="posting")

@@ -133,7 +133,7 @@ def test_search_says_which_text_matched(built: CompetencyIndex, encoder: Encoder
 def test_search_score_is_the_best_text_of_the_competency(built: CompetencyIndex, encoder: Encoder) -> None:
     query = encoder.encode(["software development in Python"])
     hit = built.search(query, 1)[0][0]
-    assert hit.score == pytest.approx(float((built.vectors_for(hit.iri) @ query[0]).max()), abs=1e-5)
+    assert hit.score == pytest.approx(float((vectors_of(built, hit.iri) @ query[0]).max()), abs=1e-5)
 
 
 def test_search_fetches_more_texts_until_k_competencies(built: CompetencyIndex, encoder: Encoder) -> None:
@@ -152,14 +152,20 @@ def test_search_rejects_wrong_dimension_and_unknown_fields(built: CompetencyInde
         built.search(np.zeros((1, 384), np.float32), 3, fields=["scope_note"])
 
 
-def test_vectors_for_and_pref_label_matrix(built: CompetencyIndex, framework: Framework) -> None:
-    assert built.vectors_for(PYTHON).shape == (len(built.entries_for(PYTHON)), 384)
+def vectors_of(index: CompetencyIndex, iri: str) -> np.ndarray:
+    """A competency's text vectors, rows in the order of its entries (as the matcher's dense view reads them)."""
+    rows = [row for row, entry in enumerate(index.entries) if entry.iri == iri]
+    return np.asarray(index.vectors())[rows]
+
+
+def test_entries_and_pref_label_matrix(built: CompetencyIndex, framework: Framework) -> None:
+    assert vectors_of(built, PYTHON).shape == (len(built.entries_for(PYTHON)), 384)
     iris, matrix = built.pref_label_matrix()
     assert len(iris) == len(framework.skills()) == matrix.shape[0]
     row = iris.index(PYTHON)
-    np.testing.assert_array_equal(matrix[row], built.vectors_for(PYTHON)[0])
+    np.testing.assert_array_equal(matrix[row], vectors_of(built, PYTHON)[0])
     with pytest.raises(IndexNotReady, match="not in the esco index"):
-        built.vectors_for("http://example.org/none")
+        built.entries_for("http://example.org/none")
 
 
 def test_save_load_round_trip(built: CompetencyIndex, saved: Path, framework: Framework, encoder: Encoder) -> None:

@@ -14,7 +14,8 @@ import pytest
 from competencymap._common.config import load_settings
 from competencymap.engine import CompetencyMap
 from competencymap._common.errors import InputTextError
-from competencymap.mapping.pipeline import MAX_TEXT_CHARS, phrases
+from competencymap._common.text import MAX_TEXT_CHARS
+from competencymap.statements.segment import phrases
 
 POSTGRES = "http://data.europa.eu/esco/skill/a8d07b5a-c1a1-42c6-9d53-db9c7a2ca996"
 
@@ -66,7 +67,7 @@ def test_map_cli_contract(built_home: Path) -> None:
     text = lines[0]["text"]
     assert text[statement["start"] : statement["end"]] == statement["text"]
     top = statement["matches"][0]
-    methods = {"exact", "label", "description", "verb", "occupation", "crosswalk"}  # as service.models.Evidence says
+    methods = {"exact", "label", "description", "verb", "crosswalk"}  # as service.models.Evidence says
     assert top["evidence"] and all(e["method"] in methods for e in top["evidence"])
 
 

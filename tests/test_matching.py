@@ -10,7 +10,8 @@ import pytest
 
 from competencymap.catalog import Catalog, read_credentials_file
 from competencymap._common.errors import CompetencyMapError, UnknownFramework
-from competencymap.mapping.pipeline import Evidence, Match, MappingResult, PipelineConfig
+from competencymap.mapping.results import Evidence, Match, MappingResult
+from competencymap.mapping.settings import PipelineConfig
 from competencymap.workflows.employer_match import (
     CatalogCoverage,
     CoverageRule,

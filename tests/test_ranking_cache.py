@@ -136,9 +136,6 @@ def test_the_least_recently_used_ranking_goes_first_at_capacity() -> None:
     assert [m.iri for m in cache.get_at("c", 0) or []] == ["c"]
 
 
-@pytest.mark.xfail(strict=True, reason="put_at at offset 0 stores the caller's own list (shifted(..., 0) returns it "
-                   "unchanged), so a caller that changes its list afterwards changes the cached ranking; at any "
-                   "other offset a copy is stored")
 def test_changing_the_list_after_put_at_leaves_the_cache_alone() -> None:
     cache = RankingCache(capacity=10)
     matches = [_match("a", (0, 1))]

@@ -22,7 +22,10 @@ from competencymap.frameworks.store import FrameworkStore
 from competencymap.model.graph import FrameworkGraph
 from competencymap.retrieval.vector_index import CompetencyIndex
 from competencymap.retrieval.lexical import LexicalIndex
-from competencymap.mapping.pipeline import FrameworkMatcher, Match, MappingResult, PipelineConfig, map_texts
+from competencymap.mapping.pipeline import map_texts
+from competencymap.mapping.results import Match, MappingResult
+from competencymap.mapping.scoring import FrameworkMatcher
+from competencymap.mapping.settings import PipelineConfig
 from competencymap.model.framework import Framework, Relation
 from competencymap.model.occupations import OCCUPATIONS_SUFFIX, occupation_framework
 from competencymap.mapping.statement_vectors import StatementEncoder
@@ -212,8 +215,9 @@ class CompetencyMap:
         per text or None, as for `map`; `statement_top_k` caps each statement's matches (default
         `top_k`), the profile keeping `top_k` per framework."""
         matchers = [self.matcher(name, config) for name in frameworks]
-        return map_texts(texts, matchers, top_k=top_k, kind=kind, crosswalks=self._crosswalks_for(frameworks),
-                         contexts=contexts, statement_top_k=statement_top_k)
+        return map_texts(texts, matchers, encoder=self.encoder, top_k=top_k, kind=kind,
+                         crosswalks=self._crosswalks_for(frameworks), contexts=contexts,
+                         statement_top_k=statement_top_k)
 
     @_locked
     def _crosswalks_for(self, frameworks: Sequence[str]) -> dict[str, tuple[str, dict[str, list[Relation]]]]:

@@ -24,7 +24,7 @@ from competencymap.cli.common import app_options, echo_json, framework_names
 from competencymap.engine import CompetencyMap
 from competencymap._common.halves import run_in_halves
 from competencymap._common.errors import CompetencyMapError, InputTextError
-from competencymap.mapping.pipeline import Match, MappingResult
+from competencymap.mapping.results import Match, MappingResult
 from competencymap.mapping.serialize import match_dict, result_dict
 from competencymap._common.text import check_text
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 
 from competencymap.catalog.schemas import Credential, Tag
 from competencymap.exports.ids import credential_uuid, stable_uuid
-from competencymap.exports.openbadges import FRAMEWORK_NAMES, ExportError, accepted_unique, target_code
+from competencymap.exports.openbadges import FRAMEWORK_NAMES, accepted_unique, target_code
 
 CTDL_CONTEXT = "https://credreg.net/ctdl/schema/context/json"
 REGISTRY = "https://credentialengineregistry.org"

@@ -1,9 +1,9 @@
 """Map whole texts onto frameworks: segment, score each statement, add crosswalk evidence,
 aggregate a profile per framework.
 
-The per-statement scoring is `competencymap.mapping.scoring` (signals, weights, the matcher); the
-types a mapping returns are in `competencymap.mapping.results`. This module re-exports both, so
-``from competencymap.mapping.pipeline import Match, PipelineConfig`` keeps working.
+The per-statement scoring is `competencymap.mapping.scoring` (signals, weights, the matcher), its
+settings `competencymap.mapping.settings`; the types a mapping returns are in
+`competencymap.mapping.results`.
 """
 
 from __future__ import annotations
@@ -13,18 +13,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from competencymap.encoding.encoder import Encoder
 from competencymap.model.framework import Framework, Relation
 from competencymap.mapping.profile import aggregate
 from competencymap.mapping.results import Evidence, Match, MappingResult, StatementResult
-from competencymap.mapping.scoring import FrameworkMatcher, PipelineConfig, Query, Signals, Weighted
-from competencymap.statements.segment import Statement, phrases, segment_with_dropped
-from competencymap._common.text import MAX_TEXT_CHARS, check_text
-
-__all__ = [
-    "MAX_TEXT_CHARS", "Evidence", "FrameworkMatcher", "Match", "MappingResult", "PipelineConfig", "Query",
-    "Signals", "StatementResult", "Weighted", "aggregate", "check_text", "map_text", "map_texts", "phrases",
-    "split_text", "through_crosswalk",
-]
+from competencymap.mapping.scoring import FrameworkMatcher
+from competencymap.statements.segment import Statement, segment_with_dropped
+from competencymap._common.text import check_text
 
 
 def split_text(text: str, kind: str = "auto") -> tuple[list[Statement], list[Statement]]:
@@ -45,6 +40,7 @@ def map_texts(
     texts: Sequence[str],
     matchers: Sequence[FrameworkMatcher],
     *,
+    encoder: Encoder,
     top_k: int = 10,
     kind: str = "auto",
     crosswalks: Crosswalks | None = None,
@@ -55,12 +51,14 @@ def map_texts(
 
     With `crosswalks`, a target framework's matches also take evidence from the source
     framework's matches of the same statement (see :func:`through_crosswalk`). A text's
-    context (a credential's title, a posting's title) lets its theme support fitting
-    competencies in every statement (see `document_contexts`). `statement_top_k` (default
-    `top_k`) caps each statement's matches; the profile keeps `top_k` per framework."""
+    context (a credential's title, a posting's title), embedded by `encoder` (the one the
+    matchers' statement vectors come from), lets its theme support fitting competencies in every
+    statement (see `document_contexts`). `statement_top_k` (default `top_k`) caps each
+    statement's matches; the profile keeps `top_k` per framework."""
     split = [split_text(text, kind) for text in texts]
     flat = [s for statements, _ in split for s in statements]
-    around = document_contexts(matchers, [len(statements) for statements, _ in split], contexts)
+    counts = [len(statements) for statements, _ in split]
+    around = document_contexts(encoder, counts, contexts) if matchers else None
     per_statement = statement_top_k or top_k
     per_framework = [matcher.rank_statements(flat, top_k=per_statement, contexts=around) for matcher in matchers]
     per_framework = _apply_crosswalks(matchers, per_framework, crosswalks or {}, per_statement)
@@ -77,19 +75,20 @@ def map_texts(
     return out
 
 
-def document_contexts(matchers: Sequence[FrameworkMatcher], counts: Sequence[int],
+def document_contexts(encoder: Encoder, counts: Sequence[int],
                       contexts: Sequence[str | None] | None) -> list[np.ndarray | None] | None:
-    """One context vector per statement: the embedding of its text's context (None without one).
+    """One context vector per statement: the embedding by `encoder` (the one the statements are
+    embedded with) of its text's context (None without one); `counts` are the texts' statements.
 
     Only what the caller gives counts as context: on the learning-outcome development set, a
     credential's title helped (MRR 0.58 -> 0.62) where the mean of its other outcomes did not."""
-    if not contexts or not matchers or not any(c and c.strip() for c in contexts):
+    if not contexts or not any(c and c.strip() for c in contexts):
         return None
     if len(contexts) != len(counts):
         raise ValueError(f"{len(contexts)} contexts for {len(counts)} texts")
     given = [c.strip() if c and c.strip() else "" for c in contexts]
     wanted = list(dict.fromkeys(c for c in given if c))
-    vectors = dict(zip(wanted, matchers[0].vectors.encoder.encode(wanted)))
+    vectors = dict(zip(wanted, encoder.encode(wanted)))
     out: list[np.ndarray | None] = []
     for context, count in zip(given, counts):
         out += [vectors[context] if context else None] * count
@@ -139,7 +138,3 @@ def through_crosswalk(
                                           evidence=current.evidence + (evidence,))
     return sorted(by_iri.values(), key=lambda m: -m.score)[:top_k]
 
-
-def map_text(text: str, matchers: Sequence[FrameworkMatcher], *, top_k: int = 10, kind: str = "auto") -> MappingResult:
-    """Segment a text and map every statement onto each framework; aggregate a profile."""
-    return map_texts([text], matchers, top_k=top_k, kind=kind)[0]

@@ -25,7 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from competencymap.mapping.results import Match, StatementResult
+from competencymap.mapping.results import Match, StatementResult, evidence_span
 
 SUPPORT_BONUS = 0.03
 DUPLICATE = 0.7  # cosine of two preferred labels at which one statement's matches are one entry
@@ -71,15 +71,6 @@ def collapse(matches: Sequence[Match], similarity: Similarity | None, *, at: flo
             related.setdefault(home, []).append(ordered[i].iri)
     return [replace(ordered[k], related=ordered[k].related + tuple(related.get(k, ()))) if k in related else ordered[k]
             for k in kept] + rest
-
-
-def evidence_span(match: Match) -> tuple[int, int] | None:
-    """The words of the statement that found the match: its exact hit's span, else its label's."""
-    for method in ("exact", "label"):
-        for evidence in match.evidence:
-            if evidence.method == method and evidence.span is not None:
-                return evidence.span
-    return None
 
 
 def _settled(match: Match, support: int, optional: bool, related: tuple[str, ...]) -> Match:

@@ -53,4 +53,4 @@ class RankingCache(LRU[list[Match]]):
     def put_at(self, key: Hashable, matches: list[Match], start: int) -> None:
         """Keep the ranking of a statement starting at `start` (its spans made relative)."""
         if self.capacity > 0:
-            self.put(key, shifted(matches, -start))
+            self.put(key, list(shifted(matches, -start)))  # a copy: the caller may change its list

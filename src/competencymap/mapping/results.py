@@ -11,7 +11,7 @@ from competencymap.statements.segment import Statement
 class Evidence:
     """Why a competency matched: the framework text that matched and where in the input."""
 
-    method: str  # label | description | bm25 | exact | occupation | crosswalk
+    method: str  # label | description | bm25 | exact | verb | crosswalk
     field: str  # pref_label, alt_label, description, ...
     text: str  # the framework text that matched
     score: float
@@ -32,6 +32,15 @@ class Match:
     related: tuple[str, ...] = ()  # near duplicates folded into this entry (profiles: profile.py)
     support: int = 1  # statements behind this entry (profiles)
     optional: bool = False  # every statement behind it marks it as an asset, not a requirement
+
+
+def evidence_span(match: Match) -> tuple[int, int] | None:
+    """The words of the statement that found the match: its exact hit's span, else its label's."""
+    for method in ("exact", "label"):
+        for evidence in match.evidence:
+            if evidence.method == method and evidence.span is not None:
+                return evidence.span
+    return None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Score one framework's competencies for statements: dense retrieval fused with lexical evidence.
 
 For each statement the matcher gathers candidates — the competencies owning the nearest texts
-of the statement and of its phrases (one FAISS search per batch), the BM25 top hits over
-labels and the exact label hits — and measures for each one:
+of the statement (one FAISS search per batch), the BM25 top hits over labels and the exact
+label hits — and measures for each one:
 
 - ``label``: the best cosine between the statement and any of the competency's labels;
 - ``phrase``: the same for the statement's phrases (enumerations, clauses);
@@ -10,9 +10,9 @@ labels and the exact label hits — and measures for each one:
 - ``bm25``: BM25 over labels, scaled to [0, 1] by the statement's best BM25 score;
 - ``exact``: a label of the competency occurs verbatim in the statement (its specificity).
 
-`weigh` turns these `Signals` into final scores (a weighted sum under a `PipelineConfig`,
-plus the occupation-context signal); it is pure, so the tuning script can try many weights
-on signals collected once. Every stage can be switched off so the benchmark can compare them.
+`weigh` turns these `Signals` into final scores (a weighted sum under a `PipelineConfig`); it
+is pure, so the tuning script can try many weights on signals collected once. Every stage can
+be switched off so the benchmark can compare them.
 """
 
 from __future__ import annotations
@@ -31,61 +31,23 @@ from competencymap.retrieval.dense import DenseScores, DenseView
 from competencymap.retrieval.vector_index import CompetencyIndex
 from competencymap.retrieval.lexical import LexicalHit, LexicalIndex
 from competencymap.model.framework import KIND_KNOWLEDGE, KIND_SKILL, KIND_UNTYPED, Framework
-from competencymap.mapping.occupation_context import OccupationContext
 from competencymap.statements.outcome import KNOWLEDGE, SKILL
-from competencymap.mapping.profile import evidence_span
 from competencymap.mapping.ranking_cache import CAPACITY as CACHE
 from competencymap.mapping.ranking_cache import RankingCache, context_key
-from competencymap.mapping.results import Evidence, Match
+from competencymap.mapping.results import Evidence, Match, evidence_span
+from competencymap.mapping.settings import PipelineConfig
 from competencymap.statements.segment import Statement
 from competencymap.mapping.statement_vectors import StatementEncoder, StatementVectors
 
 
 @dataclass(frozen=True)
-class PipelineConfig:
-    """Which stages run and how their signals are weighted. Hashable: used as a cache key."""
-
-    label_weight: float = 1.0
-    description_weight: float = 0.35
-    bm25_weight: float = 0.1
-    exact_weight: float = 0.25
-    phrases: bool = True  # also score the statement's phrases (enumerations, clauses)
-    phrase_weight: float = 0.9  # a phrase's label similarity counts this much of the statement's
-    phrase_vectors: str = "span"  # span: pooled from the statement's forward pass; encode: embedded alone
-    occupation_weight: float = 0.0  # occupation context (occupation_context.py); no gain measured, off
-    alt_label_weight: float = 0.9  # an alternative label's similarity counts this much of a preferred label's
-    hidden_label_weight: float = 0.9
-    object_weight: float = 0.0  # the label similarity of the object of the statement's verbs (outcome.py)
-    outcome_lexical: bool = False  # BM25 and exact labels read the statement without its lead-in and verbs
-    verb_weight: float = 0.03  # knowledge verbs favour knowledge concepts, action verbs skills
-    context_weight: float = 0.4  # similarity to the document's context (a credential's or posting's title)
-    candidates: int = 150  # competencies taken from each retrieval stage before re-scoring
-    bm25_candidates: int = 150  # competencies taken from BM25
-    phrase_candidates: int = 0  # competencies from each phrase's own nearest texts (0: none; measured: no change)
-    threshold: float = 0.8  # confidence cut-off on the confidence score (docs/design.md, section 13)
-    # Frameworks whose scores sit on another scale get their own cut-off (short, broad labels).
-    thresholds: tuple[tuple[str, float], ...] = (("sfs", 0.65),)
-
-    def only(self, **changes: object) -> PipelineConfig:
-        return replace(self, **changes)  # type: ignore[arg-type]
-
-    def threshold_for(self, framework: str) -> float:
-        return dict(self.thresholds).get(framework, self.threshold)
-
-    @property
-    def phrase_mode(self) -> str:
-        return self.phrase_vectors if self.phrases and self.phrase_weight > 0 else "none"
-
-
-@dataclass(frozen=True)
 class Query:
-    """A text scored against the framework: the statement itself, one of its phrases, or the
-    object of its verbs."""
+    """A text scored against the framework: the statement itself or one of its phrases."""
 
     text: str
     start: int
     end: int
-    role: str  # statement | phrase | object
+    role: str  # statement | phrase
 
 
 @dataclass(frozen=True)
@@ -101,11 +63,9 @@ class Signals:
     exact: np.ndarray
     exact_hits: dict[int, LexicalHit]  # candidate position -> its best exact hit
     dense: DenseScores | None
-    object: np.ndarray  # label similarity of the object of the statement's verbs (0 without one)
     verb_fit: np.ndarray  # 1 where the candidate's kind is what the statement's verbs ask for
     verbs: tuple[str, ...] = ()
     verb_class: str = ""
-    lexical_offset: int = 0  # where the text read by BM25 and exact matching starts in the statement
     context: np.ndarray | None = None  # best label similarity to the document's context vector
 
 
@@ -116,8 +76,6 @@ class Weighted:
     total: np.ndarray
     confidence: np.ndarray  # the score the threshold reads: total without context and generic exact hits
     label: np.ndarray  # the label signal used: the larger of statement and weighted phrase
-    occupation: np.ndarray
-    occupation_best: np.ndarray  # column of the occupation behind each occupation signal (-1: none)
 
 
 class FrameworkMatcher:
@@ -140,7 +98,6 @@ class FrameworkMatcher:
         self.vectors = vectors
         self.config = config
         self._dense = DenseView(index, {"alt_label": config.alt_label_weight, "hidden_label": config.hidden_label_weight})
-        self._context = OccupationContext(framework, self._dense.iris if config.occupation_weight > 0 else [])
         position = self._dense.position
         self._lexical_position = np.array([position.get(iri, -1) for iri in lexical.competency_iris], np.int64)
         self._pref_vectors = self._dense.pref_vectors()
@@ -193,27 +150,18 @@ class FrameworkMatcher:
         return [self._dense.iris[int(p)] for p in found.candidates]
 
     def _nearest(self, stacked: list[np.ndarray]) -> list[np.ndarray]:
-        """Dense candidates of each statement (over all its queries) in one FAISS search."""
+        """Dense candidates of each statement (the statement's own nearest texts) in one FAISS search."""
         cfg = self.config
         empty = np.zeros(0, np.int64)
         if (cfg.label_weight <= 0 and cfg.description_weight <= 0) or not stacked:
             return [empty for _ in stacked]
-        parts = [m[1:] for m in stacked]
         wholes = self._dense.candidates_each(np.vstack([m[:1] for m in stacked]), cfg.candidates)
-        flat = (self._dense.candidates_each(np.vstack(parts), cfg.phrase_candidates)
-                if cfg.phrase_candidates > 0 and any(len(p) for p in parts) else [])
-        out, position = [], 0
-        for whole, part in zip(wholes, parts):
-            mine = [whole, *flat[position : position + len(part)]] if flat else [whole]
-            out.append(np.unique(np.concatenate(mine)))
-            position += len(part)
-        return out
+        return [np.unique(whole) for whole in wholes]
 
     def _signals(self, statement: Statement, queries: tuple[Query, ...], matrix: np.ndarray, dense: np.ndarray,
                  vectors: StatementVectors, context: np.ndarray | None = None) -> Signals:
         cfg = self.config
-        offset = vectors.parts.content[0] if cfg.outcome_lexical and vectors.parts.verbs else 0
-        text = statement.text[offset:] if offset else statement.text
+        text = statement.text
         bm25_ids, bm25_scores = self.lexical.bm25_top(text, k=cfg.bm25_candidates) if cfg.bm25_weight > 0 else (
             np.zeros(0, np.int64), np.zeros(0, np.float32))
         bm25_positions = self._lexical_position[bm25_ids]
@@ -224,23 +172,21 @@ class FrameworkMatcher:
         cand = np.union1d(dense, lexical[lexical >= 0]).astype(np.int64)
         zeros = np.zeros(len(cand), np.float32)
         phrases = len(vectors.phrases)
-        has_object = vectors.object_vector is not None
         around = None
         if len(cand) and (cfg.label_weight > 0 or cfg.description_weight > 0):
             scores = self._dense.scores(matrix if context is None else np.vstack([matrix, context[None, :]]), cand)
             label, description = scores.label[0], scores.description[0]
             phrase = scores.label[1 : 1 + phrases].max(axis=0) if phrases else zeros
-            obj = scores.label[1 + phrases] if has_object else zeros
             if context is not None:
                 around = np.maximum(scores.label[-1], scores.description[-1])
         else:
-            scores, label, description, phrase, obj = None, zeros, zeros, zeros, zeros
+            scores, label, description, phrase = None, zeros, zeros, zeros
         exact_score, exact_hits = _exact(exact, exact_positions, cand)
         verb_class = vectors.parts.verb_class
         fit = self._is_knowledge if verb_class == KNOWLEDGE else self._is_skill if verb_class == SKILL else None
         verb_fit = fit[cand].astype(np.float32) if fit is not None else zeros
         return Signals(queries, cand, label, phrase, description, _scaled(bm25_positions, bm25_scores, cand),
-                       exact_score, exact_hits, scores, obj, verb_fit, vectors.parts.verbs, verb_class, offset, around)
+                       exact_score, exact_hits, scores, verb_fit, vectors.parts.verbs, verb_class, around)
 
     def _top(self, found: Signals, top_k: int) -> list[Match]:
         if not len(found.candidates):
@@ -256,7 +202,7 @@ class FrameworkMatcher:
     def _label_evidence_rows(self, found: Signals, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For the shown candidates: the label (entry row) and query behind each one's label signal,
         found for all of them at once. The query is the one whose weighted score the signal took:
-        the statement, one of its phrases, or the object of its verbs."""
+        the statement or one of its phrases."""
         none = np.full(len(order), -1, np.int64)
         if found.dense is None or not len(order):
             return none, none.copy()
@@ -266,11 +212,8 @@ class FrameworkMatcher:
         if cfg.phrases:
             choices.append(cfg.phrase_weight * found.phrase[order])
             roles.append("phrase")
-        if cfg.object_weight > 0:
-            choices.append(cfg.object_weight * found.object[order])
-            roles.append("object")
         chosen = np.argmax(np.vstack(choices), axis=0)  # ties: the earlier role (the statement first)
-        weights = {"statement": 1.0, "phrase": cfg.phrase_weight, "object": cfg.object_weight}
+        weights = {"statement": 1.0, "phrase": cfg.phrase_weight}
         rows, queries = none, none.copy()
         for number, role in enumerate(roles):
             mine = np.flatnonzero(chosen == number)
@@ -285,11 +228,9 @@ class FrameworkMatcher:
 
     def weigh(self, found: Signals, config: PipelineConfig | None = None) -> Weighted:
         """The final score of every candidate: the weighted sum of the signals under `config`
-        (this matcher's by default), plus the occupation signal when it is switched on."""
+        (this matcher's by default)."""
         cfg = config or self.config
         label = np.maximum(found.label, cfg.phrase_weight * found.phrase) if cfg.phrases else found.label
-        if cfg.object_weight > 0:
-            label = np.maximum(label, cfg.object_weight * found.object)
         total = (
             cfg.label_weight * label
             + cfg.description_weight * found.description
@@ -300,13 +241,7 @@ class FrameworkMatcher:
         confidence = total - cfg.exact_weight * found.exact * _generic(found)
         if cfg.context_weight > 0 and found.context is not None:
             total = total + cfg.context_weight * found.context
-        occupation = np.zeros(len(total), np.float32)
-        best = np.full(len(total), -1, np.int64)
-        if cfg.occupation_weight > 0 and self._context:
-            occupation, best = self._context.signal(found.candidates, total)
-            total = total + cfg.occupation_weight * occupation
-            confidence = confidence + cfg.occupation_weight * occupation
-        return Weighted(total, confidence, label, occupation, best)
+        return Weighted(total, confidence, label)
 
     def _match(self, found: Signals, weighted: Weighted, j: int, row: int, query: int, threshold: float) -> Match:
         score = float(weighted.total[j])
@@ -316,8 +251,6 @@ class FrameworkMatcher:
             "description": float(found.description[j]),
             "bm25": float(found.bm25[j]),
             "exact": float(found.exact[j]),
-            "occupation": float(weighted.occupation[j]),
-            "object": float(found.object[j]),
             "verb": float(found.verb_fit[j]) * self.config.verb_weight,
             "context": float(found.context[j]) if found.context is not None else 0.0,
             "confidence": round(float(weighted.confidence[j]), 4),  # what the threshold reads
@@ -330,12 +263,11 @@ class FrameworkMatcher:
             score=round(score, 4),
             kind=competency.kind,
             confident=bool(weighted.confidence[j] >= threshold),
-            evidence=self._evidence(found, weighted, j, signals, row, query),
+            evidence=self._evidence(found, j, signals, row, query),
             signals=signals,
         )
 
-    def _evidence(self, found: Signals, weighted: Weighted, j: int, signals: dict[str, float],
-                  row: int, query: int) -> tuple[Evidence, ...]:
+    def _evidence(self, found: Signals, j: int, signals: dict[str, float], row: int, query: int) -> tuple[Evidence, ...]:
         out = []
         pos = int(found.candidates[j])
         if pos in found.exact_hits:
@@ -351,11 +283,6 @@ class FrameworkMatcher:
             wanted = "knowledge" if found.verb_class == KNOWLEDGE else "a skill"
             out.append(Evidence("verb", "kind", f"{', '.join(found.verbs)}: asks for {wanted}", signals["verb"],
                                 query=" ".join(found.verbs)))
-        if signals["occupation"] > 0:
-            column = int(weighted.occupation_best[j])
-            occupation = self._context.occupation_iris[column]
-            out.append(Evidence("occupation", "occupation", self._context.label(column), signals["occupation"],
-                                query=occupation))
         return tuple(out)
 
     def _text_evidence(self, method: str, row: int, query: Query, score: float) -> Evidence:
@@ -393,28 +320,23 @@ def single_threaded() -> Iterator[None]:
 
 
 def _queries(statement: Statement, vectors: StatementVectors) -> tuple[Query, ...]:
-    """The statement, its phrases and the object of its verbs, in the order of `_stack`'s rows."""
+    """The statement and its phrases, in the order of `_stack`'s rows."""
     start = statement.start
     whole = Query(statement.text, start, statement.end, "statement")
     parts = [Query(text, start + a, start + b, "phrase") for text, a, b in vectors.phrases]
-    if vectors.object_vector is not None and vectors.parts.object is not None:
-        a, b = vectors.parts.object
-        parts.append(Query(statement.text[a:b], start + a, start + b, "object"))
     return (whole, *parts)
 
 
 def _stack(vectors: StatementVectors) -> np.ndarray:
-    rows = [vectors.vector[None, :], vectors.phrase_vectors]
-    if vectors.object_vector is not None:
-        rows.append(vectors.object_vector[None, :])
-    return np.vstack(rows)
+    """The statement's vector, then its phrases' (one row each)."""
+    return np.vstack([vectors.vector[None, :], vectors.phrase_vectors])
 
 
 def _shift(span: tuple[int, int] | None, found: Signals) -> tuple[int, int] | None:
     """An exact hit's span (relative to the statement) in the offsets of the whole text."""
     if span is None:
         return None
-    start = found.queries[0].start + found.lexical_offset
+    start = found.queries[0].start
     return span[0] + start, span[1] + start
 
 

@@ -2,10 +2,9 @@
 
 A statement's phrases (see `segment.phrases`) get vectors from the statement's own forward
 pass (`Encoder.encode_spans`: the mean of the phrase's token states), so a statement costs
-one transformer input whatever the number of skills it lists; `mode="encode"` embeds each
-phrase on its own instead (the older, slower way, kept to compare). Results are cached by the
-statement text: boilerplate repeated across postings and re-runs are not encoded again. The
-cache is a thread-safe LRU bounded by entries (`capacity`, `competencymap._common.lru`).
+one transformer input whatever the number of skills it lists (`mode="none"`: no phrases).
+Results are cached by the statement text: boilerplate repeated across postings and re-runs are
+not encoded again. The cache is a thread-safe LRU bounded by entries (`capacity`, `competencymap._common.lru`).
 """
 
 from __future__ import annotations
@@ -20,20 +19,19 @@ from competencymap._common.lru import LRU
 from competencymap.statements.outcome import OutcomeParts, parse
 from competencymap.statements.segment import phrases
 
-MODES = ("span", "encode", "none")
+MODES = ("span", "none")
 CAPACITY = 50_000  # statements kept (~1.5 KB each with a few phrases: ~100 MB at most)
 
 
 @dataclass(frozen=True)
 class StatementVectors:
     """A statement's vector, its phrases (text, start, end relative to the statement) and theirs,
-    and its outcome parts (verbs, object; see `competencymap.statements.outcome`)."""
+    and its outcome parts (verbs and their class; see `competencymap.statements.outcome`)."""
 
     vector: np.ndarray
     phrases: tuple[tuple[str, int, int], ...]
     phrase_vectors: np.ndarray
     parts: OutcomeParts
-    object_vector: np.ndarray | None = None  # the object of the statement's verbs, when it has one
 
 
 class StatementEncoder:
@@ -72,31 +70,8 @@ class StatementEncoder:
 
     def _compute(self, texts: list[str], mode: str) -> list[StatementVectors]:
         found = [tuple(phrases(t)) if mode != "none" else () for t in texts]
-        parts = [parse(t) for t in texts]
-        objects = [_object_span(t, p) for t, p in zip(texts, parts)]
-        wanted = [[(a, b) for _, a, b in p] + ([o] if o else []) for p, o in zip(found, objects)]
+        wanted = [[(a, b) for _, a, b in p] for p in found]
+        vectors, spans = self.encoder.encode_spans(texts, wanted)
         dim = self.encoder.dimension
-        if mode == "span":
-            vectors, spans = self.encoder.encode_spans(texts, wanted)
-        else:
-            flat = [t[a:b] for t, w in zip(texts, wanted) for a, b in w]
-            encoded = self.encoder.encode([*texts, *flat])
-            vectors, spans, position = encoded[: len(texts)], [], len(texts)
-            for w in wanted:
-                spans.append(encoded[position : position + len(w)])
-                position += len(w)
-        out = []
-        for vector, p, part, obj, span_vectors in zip(vectors, found, parts, objects, spans):
-            span_vectors = span_vectors.reshape(len(span_vectors), dim)
-            out.append(StatementVectors(vector, p, span_vectors[: len(p)], part, span_vectors[len(p)] if obj else None))
-        return out
-
-
-def _object_span(text: str, parts: OutcomeParts) -> tuple[int, int] | None:
-    """The object's span when it is a phrase of its own (a word or more, not the whole text)."""
-    if parts.object is None:
-        return None
-    a, b = parts.object
-    if len(text[a:b].split()) < 1 or (a, b) == (0, len(text)):
-        return None
-    return a, b
+        return [StatementVectors(vector, p, span_vectors.reshape(len(p), dim), parse(text))
+                for text, vector, p, span_vectors in zip(texts, vectors, found, spans)]

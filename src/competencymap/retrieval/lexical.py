@@ -149,11 +149,6 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def normalise_label(label: str) -> tuple[str, ...]:
-    """The key a label is matched by: its normalised tokens."""
-    return tuple(_fold(w) for w in _surfaces(label))
-
-
 _STEMMER = Stemmer.Stemmer("english")
 
 
@@ -284,11 +279,9 @@ class LexicalIndex:
         self = cls.__new__(cls)
         self._phrases = {}
         self._prefixes = set()
-        self._frequency = {}
         for key, entries in orjson.loads((folder / EXACT_FILE).read_bytes()):
             key = tuple(key)
             self._phrases[key] = [_Entry(*e) for e in entries]
-            self._frequency[key] = len(entries)
             for n in range(1, len(key)):
                 self._prefixes.add(key[:n])
         docs = orjson.loads((folder / DOCS_FILE).read_bytes())
@@ -386,10 +379,6 @@ class LexicalIndex:
                     break
         return found
 
-    def label_frequency(self, label: str) -> int:
-        """How many competencies share this label once normalised (its ambiguity)."""
-        return self._frequency.get(normalise_label(label), 0)
-
     # -- BM25 -------------------------------------------------------------------------
 
     def _build_bm25(self, labels: list[tuple[str, str, str]], words: list[tuple[str, ...]]) -> None:
@@ -420,23 +409,9 @@ class LexicalIndex:
             self._bm25 = bm25s.BM25()
             self._bm25.index((docs, vocabulary), show_progress=False)
 
-    def bm25(self, query: str, k: int = 100) -> list[LexicalHit]:
-        """The ``k`` competencies whose best label scores highest for ``query`` by BM25."""
-        if self._bm25 is None or k <= 0:
-            return []
-        vocabulary = self._bm25.vocab_dict
-        words = [w for w in bm25_tokens(query) if w in vocabulary]
-        if not words:
-            return []
-        competencies, values, docs = self._top_competencies(self._bm25.get_scores(words), k)
-        doc_numbers: list[int] = docs.tolist()  # typed: mypy rejects a star argument of type Any here
-        return [LexicalHit(self._competency_iris[c], float(v), *self._doc_label[d], None)
-                for c, v, d in zip(competencies.tolist(), values.tolist(), doc_numbers)]
-
     def bm25_top(self, query: str, k: int = 100) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` best competencies for ``query`` by BM25 as arrays: their numbers in
-        :attr:`competency_iris` and their scores, best first (what :meth:`bm25` returns, without
-        the label behind each)."""
+        """The ``k`` competencies whose best label scores highest for ``query`` by BM25, as arrays:
+        their numbers in :attr:`competency_iris` and their scores, best first."""
         empty = np.zeros(0, np.int64), np.zeros(0, np.float32)
         if self._bm25 is None or k <= 0:
             return empty
@@ -444,26 +419,25 @@ class LexicalIndex:
         words = [w for w in bm25_tokens(query) if w in vocabulary]
         if not words:
             return empty
-        competencies, values, _ = self._top_competencies(self._bm25.get_scores(words), k)
-        return competencies, values
+        return self._top_competencies(self._bm25.get_scores(words), k)
 
     @property
     def competency_iris(self) -> list[str]:
         """The competencies in the order of :meth:`bm25_top`'s numbers."""
         return self._competency_iris
 
-    def _top_competencies(self, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _top_competencies(self, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Each competency's best label document (ties: the first), the ``k`` best competencies
-        by it: (competency numbers, scores, documents), best first."""
+        by it: (competency numbers, scores), best first."""
         docs = np.flatnonzero(scores > 0)
         if not len(docs):
-            return np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int64)
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
         owners = self._doc_competency[docs]
         order = np.lexsort((docs, -scores[docs], owners))  # by competency, best document first
         first = order[np.r_[True, owners[order][1:] != owners[order][:-1]]]
         best_docs = docs[first]
         ranked = best_docs[np.lexsort((best_docs, -scores[best_docs]))][:k]
-        return self._doc_competency[ranked].astype(np.int64), scores[ranked].astype(np.float32), ranked
+        return self._doc_competency[ranked].astype(np.int64), scores[ranked].astype(np.float32)
 
 
 # --- building helpers ------------------------------------------------------------------

@@ -451,10 +451,6 @@ class CompetencyIndex:
         """That competency's indexed texts, in index order."""
         return [self.entries[row] for row in self._rows(iri)]
 
-    def vectors_for(self, iri: str) -> np.ndarray:
-        """That competency's text vectors (rows in the order of :meth:`entries_for`)."""
-        return self._vectors[self._rows(iri)]
-
     def pref_label_matrix(self) -> tuple[list[str], np.ndarray]:
         """IRIs and preferred-label vectors of every competency, for a plain-cosine baseline."""
         if "pref_label" not in self.fields:

@@ -174,18 +174,17 @@ class Evidence(BaseModel):
     method: str = Field(
         description="One of: exact (a label found verbatim in the text), label (a label or alternative label is close "
                     "in meaning), description (the description is close), verb (the statement's verbs ask for "
-                    "this kind of competency), occupation (the occupation context; only when its weight is on, "
-                    "off by default) or crosswalk (a confident match in a linked framework supports it).")
+                    "this kind of competency) or crosswalk (a confident match in a linked framework supports it).")
     field: str = Field(description="What matched: the framework field (pref_label, alt_label, description, ...); "
-                                   "`kind` for verb, `occupation` for occupation, the link type (exactMatch, ...) "
+                                   "`kind` for verb, the link type (exactMatch, ...) "
                                    "for crosswalk.")
     text: str = Field(description="The framework text that matched (verb: the verbs and the kind they ask for; "
-                                  "occupation and crosswalk: the supporting concept's label).")
+                                  "crosswalk: the supporting concept's label).")
     score: float = Field(description="Strength of this piece of evidence.")
     span: list[int] | None = Field(description="[start, end) character offsets of the input text that matched "
-                                               "(null for verb, occupation and crosswalk).")
-    query: str = Field(description="The input text (statement or phrase) that matched (verb: the verbs; occupation "
-                                   "and crosswalk: the supporting concept's IRI).")
+                                               "(null for verb and crosswalk).")
+    query: str = Field(description="The input text (statement or phrase) that matched (verb: the verbs; "
+                                   "crosswalk: the supporting concept's IRI).")
 
 
 class Match(BaseModel):

@@ -1,12 +1,10 @@
-"""The parts of a learning outcome (or a duty): lead-in, action verbs, object, context.
+"""The instruction of a learning outcome (or a duty): its lead-in and action verbs.
 
-"Identify correct thermometer use and calibration methods" is an action ("identify") on an
-object ("correct thermometer use and calibration methods"); "Interpret welding prints and
-drawings in a workshop" adds a context ("in a workshop"). The verbs say what is being asked:
-describe / explain / identify ask for knowledge, apply / perform / operate for a skill. The
-matcher uses the parts as signals, never as filters: the object is scored as a phrase of its
-own, lexical matching looks at the content words (not the instruction verbs), and the verb's
-class gives a small signal to concepts of the fitting kind (`verb_fit`).
+"Students will be able to identify correct thermometer use and calibration methods" asks for
+an action ("identify") after a lead-in with no content ("Students will be able to"). The verbs
+say what is being asked: describe / explain / identify ask for knowledge, apply / perform /
+operate for a skill. The matcher uses the verbs' class as a signal, never as a filter: it
+gives a small signal to concepts of the fitting kind (`verb_fit`).
 
 Parsing is deliberately shallow (word lists and a few patterns, English): it only has to find
 the instruction at the start of a statement. A statement with no recognised verb has no parts
@@ -50,26 +48,19 @@ _LEAD_IN = re.compile(
     re.I,
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-#: Words that open the context after the object ("... in a construction environment").
-_CONTEXT = re.compile(
-    r"\s(?:in|within|for|according\s+to|using|with|by|through|during|across|under|when|while|as\s+part\s+of|"
-    r"in\s+order\s+to|so\s+that)\s|\sto(?=\s+[a-z]+\s)", re.I
-)
 _JOINER = re.compile(r"\s*(?:,\s*(?:and|or)?|\band\b|\bor\b|&|/)\s*", re.I)
 
 
 @dataclass(frozen=True)
 class OutcomeParts:
-    """Where the instruction and its object are in a statement (offsets into its text)."""
+    """The instruction of a statement: its verbs and what they ask for."""
 
     verbs: tuple[str, ...]  # lower case, as written ("identify", "prepare")
     verb_class: str  # KNOWLEDGE, SKILL, or "" when no verb was recognised
-    content: tuple[int, int]  # the statement after its lead-in and verbs: what lexical matching reads
-    object: tuple[int, int] | None  # the object of the verbs, before any context
 
 
 def parse(text: str) -> OutcomeParts:
-    """The lead-in, verbs, object and context of one statement (no verb found: content is all of it)."""
+    """The verbs after the lead-in of one statement and their class (none found: no parts)."""
     lead = _LEAD_IN.match(text)
     position = lead.end() if lead else 0
     verbs: list[str] = []
@@ -88,13 +79,8 @@ def parse(text: str) -> OutcomeParts:
             break
         position = joiner.end()
     if not verbs:
-        return OutcomeParts((), "", (0, len(text)), None)
-    start = _skip_space(text, position)
-    end = len(text.rstrip(" .;:!"))
-    context = _CONTEXT.search(text, start + 1)
-    object_end = context.start() if context and len(text[start:context.start()].split()) >= 2 else end
-    object_span = (start, object_end) if object_end > start else None
-    return OutcomeParts(tuple(verbs), _class_of(verbs), (start, end), object_span)
+        return OutcomeParts((), "")
+    return OutcomeParts(tuple(verbs), _class_of(verbs))
 
 
 def _base(word: str) -> str:
@@ -123,9 +109,3 @@ def _skip_particles(text: str, position: int) -> int:
         if found is None:
             return position
         position = found.end()
-
-
-def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " ,:;-":
-        position += 1
-    return position

@@ -321,22 +321,6 @@ class _Section:
             self.blank_after_items = True
 
 
-def split_enumeration(statement: Statement) -> list[Statement]:
-    """Split "Java, Python and Docker" into one statement per item, with its own span.
-
-    Only lists of at least two comma- or semicolon-separated items where every item is a
-    short noun phrase (at most four words, no verbs or pronouns); otherwise the statement
-    is returned alone. A lead such as "Experience with" or "knowledge of" before the list
-    is left out of the items.
-    """
-    text = statement.text
-    items = _enumeration_items(text)
-    if not items:
-        return [statement]
-    base = statement.start
-    return [Statement(text[s:e], base + s, base + e) for s, e in items]
-
-
 # --- helpers: checks, lines, pieces --------------------------------------------------------
 
 
@@ -570,96 +554,7 @@ def _best_cut(
     return best
 
 
-# --- helpers: enumerations ------------------------------------------------------------------
-
-_STRONG_LEADS = re.compile(
-    r"\b(?:experience (?:with|in|using)|knowledge of|proficiency (?:in|with)|proficient (?:in|with)|"
-    r"familiarity with|familiar with|expertise in|skills? in|skilled in|competence in|understanding of|"
-    r"exposure to|background in|such as|including|includes|e\.g\.|i\.e\.|like|using)\s+|:\s*",
-    _I,
-)
-_WEAK_LEADS = re.compile(r"\b(?:with|in|of|on|for)\s+", _I)
-_ETC = re.compile(r"etc|so on|among others|others|more", _I)
-_LIST_SEPARATOR = re.compile(r"\s*[,;]\s*(?:(?:and|or|&)\s+)?|\s+(?:and|or|&|as well as)\s+", _I)
-_NOT_NOUN = frozenset(
-    "is are was were be been being will would should must can could may might shall have has had do "
-    "does did to that which who whom whose we you they he she it our your their i me us them this "
-    "these those if when while because so than then there here not".split()
-)
-# Action verbs that open outcome clauses ("design, build and test software" is not a noun list).
-_ACTION_VERBS = frozenset(
-    "analyse analyze apply assess build calculate collaborate communicate compare compile configure "
-    "construct create critique debug define demonstrate deploy describe design determine develop "
-    "diagnose discuss document draft estimate evaluate examine explain explore formulate identify "
-    "illustrate implement install integrate interpret investigate justify lead maintain manage measure "
-    "model monitor operate organise organize perform plan prepare present prioritise prioritize produce "
-    "program propose recognise recognize recommend reflect report research resolve review run select "
-    "solve summarise summarize support test train troubleshoot understand use validate verify write "
-    "work".split()
-)
-_WORD = re.compile(r"[^\W_][\w+#.'’-]*")
-
-
-def _enumeration_items(text: str) -> list[Span]:
-    """Item spans of the first lead ("experience with", "such as", ":"...) that starts a list."""
-    masked = _mask_brackets(text)
-    offsets = [m.end() for m in _STRONG_LEADS.finditer(masked)]
-    offsets += [m.end() for m in _WEAK_LEADS.finditer(masked)] + [0]
-    for offset in offsets:
-        items = _items_after(masked, offset)
-        if items:
-            return items
-    return []
-
-
-def _items_after(masked: str, offset: int) -> list[Span]:
-    separators = list(_LIST_SEPARATOR.finditer(masked, offset))
-    if not any("," in m.group() or ";" in m.group() for m in separators):
-        return []
-    spans: list[Span] = []
-    position = offset
-    for match in separators:
-        spans.append((position, match.start()))
-        position = match.end()
-    spans.append((position, len(masked)))
-    spans = [_trim_item(masked, s, e) for s, e in spans]
-    if spans and _ETC.fullmatch(masked[spans[-1][0]:spans[-1][1]]):
-        spans.pop()
-    if len(spans) < 2 or any(s >= e or not _is_short_noun_phrase(masked[s:e]) for s, e in spans):
-        return []
-    return spans
-
-
-def _trim_item(masked: str, start: int, end: int) -> Span:
-    start, end = _trim(masked, start, end)
-    while end > start and masked[end - 1] in ".!?":
-        end -= 1
-    return start, end
-
-
-def _is_short_noun_phrase(item: str) -> bool:
-    words = _WORD.findall(item)
-    if not 1 <= len(words) <= 4 or len(item) > 40:
-        return False
-    if words[0].lower() in _ACTION_VERBS:
-        return False
-    return not any(word.lower() in _NOT_NOUN for word in words)
-
-
-def _mask_brackets(text: str) -> str:
-    """Replace separators inside brackets by spaces so "Python (pandas, numpy)" stays one item."""
-    out = []
-    depth = 0
-    for char in text:
-        if char in "([{":
-            depth += 1
-        elif char in ")]}" and depth:
-            depth -= 1
-        elif depth and char in ",;":
-            char = " "
-        out.append(char)
-    return "".join(out)
-
+# --- phrases ----------------------------------------------------------------------------------
 
 _PHRASE_SPLIT = re.compile(
     r"\s*(?:[,;:/|()\[\]]|\s(?:and|or|as well as|&|including|such as|e\.g\.|i\.e\.)\s)\s*", re.I

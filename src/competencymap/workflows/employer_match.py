@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from competencymap._common.errors import CompetencyMapError
-from competencymap.mapping.pipeline import Evidence, MappingResult, PipelineConfig
+from competencymap.mapping.results import Evidence, MappingResult
+from competencymap.mapping.settings import PipelineConfig
 from competencymap.model.graph import FrameworkGraph
 from competencymap.model.framework import KIND_GROUP, MAPPING_TYPES, Competency, Framework, Relation
 from competencymap.workflows.needs import FALLBACK_NEEDS, NEED_TOP_K, STATEMENT_TOP_K, pick_needs

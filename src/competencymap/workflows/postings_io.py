@@ -37,7 +37,7 @@ from typing import IO, Any
 import orjson
 
 from competencymap._common.errors import CompetencyMapError
-from competencymap.mapping.pipeline import MAX_TEXT_CHARS
+from competencymap._common.text import MAX_TEXT_CHARS
 
 FORMATS = ("csv", "jsonl", "parquet")
 OUTPUT_FORMATS = ("csv", "parquet", "json")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from competencymap._common.errors import InputTextError
 from competencymap.catalog.schemas import Credential, Tag, TagIn
-from competencymap.mapping.pipeline import MappingResult
+from competencymap.mapping.results import MappingResult
 from competencymap.mapping.serialize import evidence_dict
 from competencymap._common.text import check_text
 

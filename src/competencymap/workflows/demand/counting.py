@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING, Any
 from competencymap._common.halves import run_in_halves
 from competencymap._common.errors import CompetencyMapError
 from competencymap.model.graph import FrameworkGraph
-from competencymap.mapping.pipeline import MAX_TEXT_CHARS, PipelineConfig
+from competencymap._common.text import MAX_TEXT_CHARS
+from competencymap.mapping.settings import PipelineConfig
 from competencymap.workflows.employer_match import (
     COUNTED,
     CoverageRule,
