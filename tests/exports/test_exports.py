@@ -17,7 +17,7 @@ from competencymap._common.errors import CompetencyMapError
 from competencymap.exports import COLUMNS, ExportError, credential_to_achievement, tags_to_csv, target_code
 from competencymap.exports.schemas import OPENBADGES_SCHEMA, schema_errors
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 ESCO_IRI = "http://data.europa.eu/esco/skill/"
 SFS_IRI = "https://w3id.org/competencymap/sfs/"

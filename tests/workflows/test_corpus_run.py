@@ -24,7 +24,7 @@ from competencymap.workflows.employer_match import catalog_offers
 from competencymap.workflows.postings_io import Columns, read_postings
 
 pytestmark = pytest.mark.model
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 POSTGRES = "http://data.europa.eu/esco/skill/a8d07b5a-c1a1-42c6-9d53-db9c7a2ca996"
 STATEMENTS = ["Experience with PostgreSQL databases.", "Strong Java skills.", "Write Python scripts.",
               "Bake bread every morning.", "Prepare bread products and pastries.", "Drive delivery vehicles.",

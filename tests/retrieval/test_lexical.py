@@ -14,8 +14,8 @@ from competencymap._common.errors import CompetencyMapError
 from competencymap.retrieval.lexical import LexicalHit, LexicalIndex, bm25_tokens, tokenize
 from competencymap.model.framework import KIND_GROUP, Competency, Framework
 
-DATA = Path(__file__).parent / "data"
-ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parents[1] / "data"
+ROOT = Path(__file__).resolve().parents[2]
 ESCO = "http://data.europa.eu/esco/skill/"
 POSTGRESQL = ESCO + "a8d07b5a-c1a1-42c6-9d53-db9c7a2ca996"
 JAVA = ESCO + "19a8293b-8e95-4de3-983f-77484079c389"

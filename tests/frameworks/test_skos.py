@@ -14,7 +14,7 @@ from competencymap._common.errors import FrameworkError
 from competencymap.frameworks.skos import load_skos
 from competencymap.model.framework import Level, Relation
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 SMALL = DATA / "skos_small.ttl"
 TWO = DATA / "skos_two_schemes.ttl"
 EX = "http://example.org/kitchen/"

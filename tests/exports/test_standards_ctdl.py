@@ -14,7 +14,7 @@ from competencymap.exports import DocumentError, credential_to_ctdl, store_crede
 from competencymap.exports.ctdl import CTDL_CONTEXT, iso_hours
 from competencymap.exports.readers import parse_ctdl, read_document
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "catalog" / "sample_credentials.json"
 CETERMS = Namespace("https://purl.org/ctdl/terms/")
 PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"

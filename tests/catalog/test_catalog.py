@@ -28,7 +28,7 @@ from competencymap.catalog.tables import Base
 from competencymap._common.config import Settings
 from competencymap._common.errors import CompetencyMapError
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 ESCO = "http://data.europa.eu/esco/skill/"
 
 

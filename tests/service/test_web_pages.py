@@ -22,7 +22,7 @@ from competencymap.service.web.review import highlight
 from competencymap._common.config import load_settings
 from competencymap._common.errors import CompetencyMapError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "src" / "competencymap" / "service" / "web"
 ORIGIN = "http://localhost:8000"
 KEY = "s3cret"

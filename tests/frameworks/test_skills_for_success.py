@@ -10,7 +10,7 @@ import pytest
 from competencymap.model import framework as model
 from competencymap.frameworks.skos import load_skos
 
-FOLDER = Path(__file__).resolve().parents[1] / "data" / "skills_for_success"
+FOLDER = Path(__file__).resolve().parents[2] / "data" / "skills_for_success"
 SFS_FILE = FOLDER / "skills_for_success.ttl"
 ES_FILE = FOLDER / "essential_skills.ttl"
 SFS = "https://w3id.org/competencymap/sfs/"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "cluster"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "cluster"
 
 
 def launcher():  # noqa: ANN201 - the examples' launch module

@@ -30,7 +30,7 @@ from competencymap.model.framework import (
 )
 
 RELEASE = PROJECT_ROOT / "data" / "esco"
-EXCERPT = Path(__file__).parent / "data" / "esco_excerpt_csv"
+EXCERPT = Path(__file__).resolve().parents[1] / "data" / "esco_excerpt_csv"
 SKILL = "http://data.europa.eu/esco/skill/"
 GUITAR_COMPONENTS = SKILL + "00cd1d60-782f-48e7-9a7b-b518f2b146b8"
 GUITAR_TYPES = SKILL + "827aedbf-ab78-43f7-86e3-62d99a449a02"

@@ -30,7 +30,7 @@ from competencymap.workflows.needs import pick_needs
 from competencymap.model.graph import FrameworkGraph
 from competencymap.model.framework import KIND_COMPONENT, KIND_GROUP, KIND_KNOWLEDGE, KIND_SKILL, Competency, Framework, Relation
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 E = "http://example.org/esco/"
 S = "http://example.org/sfs/"
 

@@ -34,7 +34,7 @@ from competencymap.mapping.results import Match
 from competencymap.mapping.settings import PipelineConfig
 from competencymap.model.framework import KIND_COMPONENT, KIND_GROUP, KIND_KNOWLEDGE, KIND_SKILL, Competency, Framework, Relation
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 E = "http://example.org/esco/"
 S = "http://example.org/sfs/"
 O = "http://example.org/occupation/"

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from competencymap.catalog import Catalog, CatalogError, NotFound
 from competencymap.catalog.tables import SCHEMA_VERSION
 
-V1_SQL = Path(__file__).parent / "data" / "catalog_schema_v1.sql"
+V1_SQL = Path(__file__).resolve().parents[1] / "data" / "catalog_schema_v1.sql"
 NOW = "2026-01-05 10:00:00.000000"
 CREDENTIAL = {
     "title": "Stable ids", "issuer": "Example College", "description": "d",

@@ -18,7 +18,7 @@ from competencymap.exports import (
 from competencymap.exports.readers import parse_openbadges, read_document
 from competencymap.exports.schemas import OPENBADGES_SCHEMA, check_openbadge_credential, schema_errors
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "catalog" / "sample_credentials.json"
 PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
 SQL = "http://data.europa.eu/esco/skill/598de5b0-5b58-4ea7-8058-a4bc4d18c742"

@@ -29,7 +29,7 @@ from competencymap.service.app import ServiceOptions, create_app
 from competencymap._common.config import load_settings
 from live_server import Server
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_POSTINGS = ROOT / "data" / "postings" / "sample_postings.jsonl"
 SQL = "http://data.europa.eu/esco/skill/598de5b0-5b58-4ea7-8058-a4bc4d18c742"
 POSTGRES = "http://data.europa.eu/esco/skill/a8d07b5a-c1a1-42c6-9d53-db9c7a2ca996"

@@ -27,7 +27,7 @@ from competencymap.workflows.postings_io import (
     write_table,
 )
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "postings" / "sample_postings.jsonl"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "postings" / "sample_postings.jsonl"
 
 
 def write(path: Path, text: str) -> Path:

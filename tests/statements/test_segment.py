@@ -17,7 +17,7 @@ from competencymap.statements.segment import (
     segment_with_dropped,
 )
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 FIXTURES = sorted(DATA.glob("text_*.txt"))
 
 

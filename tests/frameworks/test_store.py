@@ -34,8 +34,8 @@ from competencymap.model.framework import (
     Relation,
 )
 
-DATA = Path(__file__).parent / "data"
-REPO_DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
+REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 SIMPLE_CSV = DATA / "store_simple.csv"
 
 

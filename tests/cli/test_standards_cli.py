@@ -14,7 +14,7 @@ from competencymap.catalog import Catalog, read_credentials_file
 from competencymap.cli import main
 from competencymap.exports.schemas import OPENBADGES_SCHEMA, schema_errors
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "catalog" / "sample_credentials.json"
 PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
 NUMERACY = "https://w3id.org/competencymap/sfs/numeracy"

@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 
 from competencymap.cli import main
 
-DATA = Path(__file__).parent / "data"
-REPO_DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
+REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 ESCO_SKILL = "http://data.europa.eu/esco/skill/00e895f4-b9d3-4a1a-8c36-baf10fbfb982"
 ESCO_OCCUPATION = "http://data.europa.eu/esco/occupation/01bcac9f-7881-4664-bd63-dea700e3b117"
 SFS_READING = "https://w3id.org/competencymap/sfs/reading"

@@ -21,7 +21,7 @@ import pytest
 
 from competencymap.catalog import Catalog, read_credentials_file
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 MINI = "http://data.europa.eu/esco/skill/"
 POSTGRES = MINI + "a8d07b5a-c1a1-42c6-9d53-db9c7a2ca996"
 JAVA = MINI + "19a8293b-8e95-4de3-983f-77484079c389"

@@ -29,7 +29,7 @@ from competencymap.model.framework import (
     Relation,
 )
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 EX = "http://example.org/demo/"
 ESCO_MODEL = "http://data.europa.eu/esco/model#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

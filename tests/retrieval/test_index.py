@@ -19,7 +19,7 @@ from competencymap.model.framework import KIND_GROUP, KIND_UNTYPED, Competency, 
 
 pytestmark = pytest.mark.model
 
-ESCO_ZIP = Path(__file__).resolve().parents[1] / "data" / "esco" / "esco-v1.1.1-classification-en-csv.zip"
+ESCO_ZIP = Path(__file__).resolve().parents[2] / "data" / "esco" / "esco-v1.1.1-classification-en-csv.zip"
 PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
 SEEDS = ("Python (computer programming)", "Java (computer programming)", "prepare bread products", "SQL",
          "operating systems")  # the last has hidden labels that are not also alternative labels

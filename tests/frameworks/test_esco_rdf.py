@@ -17,7 +17,7 @@ from competencymap.frameworks.esco_csv import load_esco_csv
 from competencymap.frameworks.esco_rdf import load_esco_rdf, looks_like_esco_rdf
 from competencymap.model.framework import KIND_ISCO_GROUP, KIND_KNOWLEDGE, KIND_UNTYPED, REL_ESSENTIAL, Relation
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 EXCERPT = DATA / "esco_excerpt.ttl"
 EXCERPT_CSV = DATA / "esco_excerpt_csv"
 SKILL = "http://data.europa.eu/esco/skill/"

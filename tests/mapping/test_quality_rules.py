@@ -12,7 +12,7 @@ from competencymap.catalog import Catalog, read_credentials_file
 from competencymap.workflows.employer_match import match_posting
 from competencymap.workflows.tagging import suggest_tags
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NURSING = (ROOT / "benchmarks" / "data" / "postings" / "nursing_rpn.txt").read_text(encoding="utf-8")
 pytestmark = [pytest.mark.full, pytest.mark.model]
 
