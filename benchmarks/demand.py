@@ -135,10 +135,10 @@ def make_postings(n: int, path: Path, seed: int = 7) -> dict:
             "statements_per_posting": round(len(statements) / max(1, n), 2)}
 
 
-def single_process(settings, postings_path: Path, options: dict, warm: list[dict]) -> dict:  # noqa: ANN001
-    from competencymap.workflows.demand.counting import demand
-    from competencymap.engine import CompetencyMap
+def single_process(settings, postings_path: Path, options: dict, warm: list[dict]) -> dict:
     from competencymap._common.memory import peak_rss_mib
+    from competencymap.engine import CompetencyMap
+    from competencymap.workflows.demand.counting import demand
     from competencymap.workflows.postings_io import read_postings
 
     start = time.perf_counter()
@@ -155,13 +155,19 @@ def single_process(settings, postings_path: Path, options: dict, warm: list[dict
             "table_rows": len(table.rows), "records": table.records()}
 
 
-def on_dask(settings, postings_path: Path, warm_path: Path, options: dict, workers: int, partition_size: int,  # noqa: ANN001
+def on_dask(settings, postings_path: Path, warm_path: Path, options: dict, workers: int, partition_size: int,
             tmp: Path) -> dict:
     from distributed import Client
 
+    from competencymap.workflows.demand.corpus.run import (
+        CorpusOptions,
+        available_cores,
+        engine_info,
+        local_cluster,
+        register_engine,
+        run_corpus,
+    )
     from competencymap.workflows.demand.counting import DemandOptions
-    from competencymap.workflows.demand.corpus.run import (CorpusOptions, available_cores, engine_info, local_cluster,
-                                          register_engine, run_corpus)
 
     threads = max(1, available_cores() // workers)
     demand_options = DemandOptions(frameworks=tuple(options["frameworks"]), by_month=options["by_month"],

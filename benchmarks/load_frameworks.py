@@ -33,9 +33,9 @@ RESULTS = ROOT / "benchmarks" / "results" / "load_frameworks.json"
 
 def _child(kind: str, path: str) -> None:
     """Runs in the fresh process: one load, then a JSON line on stdout."""
+    from competencymap._common.memory import peak_rss_mib
     from competencymap.frameworks.esco_csv import load_esco_csv
     from competencymap.frameworks.esco_rdf import load_esco_rdf
-    from competencymap._common.memory import peak_rss_mib
 
     start = time.perf_counter()
     if kind == "import":

@@ -28,11 +28,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-from competencymap.catalog import Catalog, read_credentials_file  # noqa: E402
-from competencymap._common.config import load_settings  # noqa: E402
-from competencymap.engine import CompetencyMap  # noqa: E402
-from competencymap.workflows.employer_match import catalog_coverage, match_posting  # noqa: E402
-from competencymap.workflows.tagging import suggest_tags  # noqa: E402
+from competencymap._common.config import load_settings
+from competencymap.catalog import Catalog, read_credentials_file
+from competencymap.engine import CompetencyMap
+from competencymap.workflows.employer_match import catalog_coverage, match_posting
+from competencymap.workflows.tagging import suggest_tags
 
 FRAMEWORKS = ["esco", "sfs"]
 # Posting title -> titles of the sample credentials of its own domain (absent: none of them).

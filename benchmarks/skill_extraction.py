@@ -37,15 +37,14 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from evaluation import LEARNING_OUTCOMES, Query, load_learning_outcomes, load_skill_extraction, score  # noqa: E402
-
-from competencymap._common.config import load_settings  # noqa: E402
-from competencymap.engine import CompetencyMap  # noqa: E402
-from competencymap.retrieval.lexical import LexicalIndex  # noqa: E402
-from competencymap.encoding.encoder import DEFAULT_BACKEND  # noqa: E402
-from competencymap.mapping.pipeline import document_contexts  # noqa: E402
-from competencymap.mapping.settings import PipelineConfig  # noqa: E402
-from competencymap.statements.segment import Statement  # noqa: E402
+from competencymap._common.config import load_settings
+from competencymap.encoding.encoder import DEFAULT_BACKEND
+from competencymap.engine import CompetencyMap
+from competencymap.mapping.pipeline import document_contexts
+from competencymap.mapping.settings import PipelineConfig
+from competencymap.retrieval.lexical import LexicalIndex
+from competencymap.statements.segment import Statement
+from evaluation import LEARNING_OUTCOMES, Query, load_learning_outcomes, load_skill_extraction, score
 
 DEPTH = 100  # ranks kept per query (MRR counts the first gold within these)
 Ranker = Callable[[Sequence[Query]], list[list[str]]]

@@ -39,10 +39,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from competencymap._common.config import load_settings  # noqa: E402
-from competencymap.engine import CompetencyMap  # noqa: E402
-from competencymap.encoding.encoder import locate_default_model  # noqa: E402
-from competencymap.statements.segment import segment  # noqa: E402
+from competencymap._common.config import load_settings
+from competencymap.encoding.encoder import locate_default_model
+from competencymap.engine import CompetencyMap
+from competencymap.statements.segment import segment
 
 PEER_SCRIPT = """
 import sys, json, warnings

@@ -25,14 +25,13 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from evaluation import score  # noqa: E402
-from skill_extraction import load_sets  # noqa: E402
-
-from competencymap._common.config import load_settings  # noqa: E402
-from competencymap.engine import CompetencyMap  # noqa: E402
-from competencymap.mapping.scoring import FrameworkMatcher, Signals  # noqa: E402
-from competencymap.mapping.settings import PipelineConfig  # noqa: E402
-from competencymap.statements.segment import Statement  # noqa: E402
+from competencymap._common.config import load_settings
+from competencymap.engine import CompetencyMap
+from competencymap.mapping.scoring import FrameworkMatcher, Signals
+from competencymap.mapping.settings import PipelineConfig
+from competencymap.statements.segment import Statement
+from evaluation import score
+from skill_extraction import load_sets
 
 GRID = {
     "description_weight": [0.0, 0.2, 0.35, 0.5, 0.75],

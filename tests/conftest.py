@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import os
 import io
+import os
 import zipfile
 from pathlib import Path
 

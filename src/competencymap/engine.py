@@ -15,20 +15,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from competencymap._common.config import Settings, load_settings
-from competencymap.retrieval.crosswalk import compute_crosswalk, crosswalk_index
-from competencymap.encoding.encoder import Encoder
 from competencymap._common.errors import IndexNotReady
+from competencymap.encoding.encoder import Encoder
 from competencymap.frameworks.store import FrameworkStore
-from competencymap.model.graph import FrameworkGraph
-from competencymap.retrieval.vector_index import CompetencyIndex
-from competencymap.retrieval.lexical import LexicalIndex
 from competencymap.mapping.pipeline import map_texts
-from competencymap.mapping.results import Match, MappingResult
+from competencymap.mapping.results import MappingResult, Match
 from competencymap.mapping.scoring import FrameworkMatcher
 from competencymap.mapping.settings import PipelineConfig
-from competencymap.model.framework import Framework, Relation
-from competencymap.model.occupations import OCCUPATIONS_SUFFIX, occupation_framework
 from competencymap.mapping.statement_vectors import StatementEncoder
+from competencymap.model.framework import Framework, Relation
+from competencymap.model.graph import FrameworkGraph
+from competencymap.model.occupations import OCCUPATIONS_SUFFIX, occupation_framework
+from competencymap.retrieval.crosswalk import compute_crosswalk, crosswalk_index
+from competencymap.retrieval.lexical import LexicalIndex
+from competencymap.retrieval.vector_index import CompetencyIndex
 
 StatusCallback = Callable[[str], None]  # told what is being loaded ("building the esco index ...")
 CROSSWALK_PAIRS = (("esco", "sfs"),)  # (source, target): target matches take evidence from source

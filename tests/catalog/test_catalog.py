@@ -14,19 +14,19 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 
+from competencymap._common.config import Settings
+from competencymap._common.errors import CompetencyMapError
 from competencymap.catalog import (
     Catalog,
     CatalogError,
     CredentialIn,
     InvalidValue,
     NotFound,
-    read_credentials_file,
     read_catalog_postings,
+    read_credentials_file,
     repository,
 )
 from competencymap.catalog.tables import Base
-from competencymap._common.config import Settings
-from competencymap._common.errors import CompetencyMapError
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 ESCO = "http://data.europa.eu/esco/skill/"
@@ -453,7 +453,7 @@ def test_concurrent_first_use_creates_the_schema_once(db_url: str) -> None:
             barrier.wait()
             with Catalog(db_url) as cat:
                 cat.create_posting({"title": f"t{n}", "employer": "e", "text": "x"})
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted empty after the threads join
             errors.append(exc)
 
     threads = [threading.Thread(target=open_and_write, args=(n,)) for n in range(4)]
@@ -476,7 +476,7 @@ def test_concurrent_identical_suggestions_store_one_tag(db_url: str) -> None:
             with Catalog(db_url) as cat:
                 for _ in range(10):
                     cat.add_suggested_tags(cred.id, outcome, [tag(1), tag(2), tag(3)])
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted empty after the threads join
             errors.append(exc)
 
     threads = [threading.Thread(target=suggest) for _ in range(4)]

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from competencymap._common.config import load_settings
-from competencymap.encoding.encoder import Encoder
 from competencymap._common.errors import CompetencyMapError, ModelError
-from competencymap.retrieval.lexical import LexicalIndex
+from competencymap.encoding.encoder import Encoder
 from competencymap.encoding.onnx_export import INT8, MANIFEST
 from competencymap.mapping.statement_vectors import StatementEncoder
+from competencymap.retrieval.lexical import LexicalIndex
 
 TEXTS = ["Write SQL queries", "bake bread and pastries", "Manage a team of nurses in a long-term care home", "R"]
 

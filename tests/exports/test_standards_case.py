@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from competencymap.cli import main
 from competencymap._common.config import load_settings
+from competencymap.cli import main
 from competencymap.exports.case import CaseIndex, CaseNotFound, document_id, framework_to_cfpackage, item_id
 from competencymap.exports.schemas import CASE_SCHEMA, DocumentError, check_case_package, schema_errors
 from competencymap.frameworks.store import FrameworkStore

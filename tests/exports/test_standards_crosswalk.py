@@ -18,13 +18,13 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from rdflib import SKOS, Graph, Namespace
 
-from competencymap.service.app import ServiceOptions, create_app
-from competencymap.cli import main
 from competencymap._common.config import PROJECT_ROOT, load_settings
+from competencymap.cli import main
 from competencymap.engine import CompetencyMap
 from competencymap.exports.case import framework_to_cfpackage
 from competencymap.exports.schemas import CASE_SCHEMA, OPENBADGES_SCHEMA, schema_errors
 from competencymap.exports.sssom import Crosswalk, build_crosswalk, to_skos_turtle, to_sssom_tsv
+from competencymap.service.app import ServiceOptions, create_app
 
 sssom_parsers = pytest.importorskip("sssom.parsers")
 from sssom.constants import SchemaValidationType, _get_sssom_schema_object  # noqa: E402

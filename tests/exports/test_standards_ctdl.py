@@ -112,7 +112,7 @@ def test_every_sample_credential_round_trips(catalog: Catalog) -> None:
         first = credential_to_ctdl(original, catalog.accepted_competencies(original.id))
         copy_, _tags = store_credential(catalog, parse_ctdl(json.loads(json.dumps(first))), decided_by="import")
         second = credential_to_ctdl(copy_, catalog.accepted_competencies(copy_.id))
-        strip = lambda node: {k: v for k, v in node.items() if k not in ("@id", "ceterms:ctid")}  # noqa: E731
+        strip = lambda node: {k: v for k, v in node.items() if k not in ("@id", "ceterms:ctid")}  # noqa: E731 - a one-line view used in the asserts below
         assert strip(first["@graph"][0]) == strip(second["@graph"][0]), original.title
         assert first["@graph"][1:] == second["@graph"][1:]
         assert [o.text for o in copy_.learning_outcomes] == [o.text for o in original.learning_outcomes]

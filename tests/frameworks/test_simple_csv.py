@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from competencymap.model import framework as model
 from competencymap._common.errors import FrameworkError
 from competencymap.frameworks.simple_csv import load_simple_csv
+from competencymap.model import framework as model
 
 GOOD = """\
 id,label,description,broader,alt_labels,owner

@@ -7,8 +7,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from competencymap.model import framework as model
 from competencymap.frameworks.skos import load_skos
+from competencymap.model import framework as model
 
 FOLDER = Path(__file__).resolve().parents[2] / "data" / "skills_for_success"
 SFS_FILE = FOLDER / "skills_for_success.ttl"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from competencymap.model import framework as model
 from competencymap._common.errors import FrameworkError
 from competencymap.frameworks.skos import load_skos
+from competencymap.model import framework as model
 from competencymap.model.framework import Level, Relation
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -14,8 +14,8 @@ import orjson
 import pytest
 
 from competencymap import frameworks as loading
-from competencymap._common.config import Settings
 from competencymap._common.checksum import file_sha256
+from competencymap._common.config import Settings
 from competencymap._common.errors import FrameworkError, UnknownFramework
 from competencymap.frameworks import cache, names
 from competencymap.frameworks.store import FrameworkStore
@@ -186,7 +186,7 @@ def test_failed_write_leaves_old_cache_and_no_temp_files(tmp_path: Path, source:
     cache.save_cached(sample_framework(), folder, [source])
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
 
-    def failing_replace(src, dst):  # noqa: ANN001, ANN202
+    def failing_replace(src, dst):
         raise OSError("disk full")
 
     monkeypatch.setattr(cache.os, "replace", failing_replace)
@@ -205,7 +205,7 @@ def test_framework_json_without_matching_manifest_is_stale(tmp_path: Path, sourc
     cache.save_cached(sample_framework(), folder, [source])
     real_replace = os.replace
 
-    def replace_only_framework(src, dst):  # noqa: ANN001, ANN202
+    def replace_only_framework(src, dst):
         if str(dst).endswith("manifest.json"):
             raise KeyboardInterrupt
         real_replace(src, dst)
@@ -363,8 +363,8 @@ def user_csv(tmp_path: Path) -> Path:
     return path
 
 
-def no_source_loading(monkeypatch) -> None:  # noqa: ANN001
-    def refuse(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+def no_source_loading(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
         raise AssertionError("loaded from source instead of the cache")
 
     monkeypatch.setattr(loading, "load_framework", refuse)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from competencymap._common.config import load_settings
-from competencymap.engine import CompetencyMap
 from competencymap._common.errors import InputTextError
 from competencymap._common.text import MAX_TEXT_CHARS
+from competencymap.engine import CompetencyMap
 from competencymap.statements.segment import phrases
 
 POSTGRES = "http://data.europa.eu/esco/skill/a8d07b5a-c1a1-42c6-9d53-db9c7a2ca996"

@@ -13,8 +13,8 @@ E = "http://example.org/esco/"
 SIMILAR = {frozenset((E + "load", E + "unload")): 0.72, frozenset((E + "load", E + "cargo")): 0.76}
 
 
-def pairwise(table: dict[frozenset[str], float], default: float = 0.1):  # noqa: ANN201
-    def similarity(iris):  # noqa: ANN001, ANN202
+def pairwise(table: dict[frozenset[str], float], default: float = 0.1):
+    def similarity(iris):
         import numpy as np
 
         return np.array([[1.0 if a == b else table.get(frozenset((a, b)), default) for b in iris] for a in iris])

@@ -26,7 +26,7 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     return found
 
 
-def test_nursing_posting_needs_reflect_its_duties(full_app) -> None:  # noqa: ANN001
+def test_nursing_posting_needs_reflect_its_duties(full_app) -> None:
     report = match_posting(full_app, Catalog("sqlite://"), NURSING, frameworks=["esco"], title=NURSING.splitlines()[0])
     labels = [n.label for n in report.needs]
     assert "administer prescribed medication" in labels[:5]
@@ -38,14 +38,14 @@ def test_nursing_posting_needs_reflect_its_duties(full_app) -> None:  # noqa: AN
     assert "French" not in labels
 
 
-def test_one_line_becomes_one_need_with_its_near_duplicates_related(full_app) -> None:  # noqa: ANN001
+def test_one_line_becomes_one_need_with_its_near_duplicates_related(full_app) -> None:
     result = full_app.map("Load and unload freight at customer docks", ["esco"], top_k=10, kind="posting")
     confident = [m for m in result.profiles["esco"] if m.confident]
     assert 1 <= len(confident) <= 4  # (before these rules: 20 near-duplicate cargo entries)
     assert any(m.related for m in confident)
 
 
-def test_a_generic_one_word_hit_is_never_confident_by_itself(full_app) -> None:  # noqa: ANN001
+def test_a_generic_one_word_hit_is_never_confident_by_itself(full_app) -> None:
     text = "Clean and transform raw datasets using spreadsheet functions and Python pandas"
     ranked = full_app.map(text, ["esco"], top_k=10, kind="outcomes").profiles["esco"]
     cleaning = next(m for m in ranked if m.label == "conduct cleaning tasks")
@@ -53,7 +53,7 @@ def test_a_generic_one_word_hit_is_never_confident_by_itself(full_app) -> None: 
     assert ranked[0].label != "conduct cleaning tasks"
 
 
-def test_skills_for_success_take_no_wrong_sense_through_the_crosswalk(full_app) -> None:  # noqa: ANN001
+def test_skills_for_success_take_no_wrong_sense_through_the_crosswalk(full_app) -> None:
     for text in ("Query our PostgreSQL warehouse", "Keep customer and route data accurate"):
         sfs = full_app.map(text, ["esco", "sfs"], top_k=5, kind="posting").profiles["sfs"]
         for match in sfs:
@@ -62,7 +62,7 @@ def test_skills_for_success_take_no_wrong_sense_through_the_crosswalk(full_app) 
         assert not any(m.label == "Keep going" and m.confident for m in sfs)
 
 
-def test_an_unrelated_credential_covers_nothing_of_the_nursing_posting(full_app, catalog: Catalog) -> None:  # noqa: ANN001
+def test_an_unrelated_credential_covers_nothing_of_the_nursing_posting(full_app, catalog: Catalog) -> None:
     credential = next(c for c in catalog.list_credentials(limit=100) if c.title == "Data Analytics with Python")
     suggested = suggest_tags(full_app, [o.text for o in credential.learning_outcomes], frameworks=["esco", "sfs"],
                                       top_k=5, context=credential.title)

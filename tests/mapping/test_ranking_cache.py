@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from competencymap.mapping.ranking_cache import RankingCache, context_key, shifted
 from competencymap.mapping.results import Evidence, Match

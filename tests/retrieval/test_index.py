@@ -12,10 +12,10 @@ import numpy as np
 import orjson
 import pytest
 
-from competencymap.encoding.encoder import Encoder
 from competencymap._common.errors import IndexNotReady
-from competencymap.retrieval.vector_index import CompetencyIndex, IndexEntry, content_checksum, framework_entries
+from competencymap.encoding.encoder import Encoder
 from competencymap.model.framework import KIND_GROUP, KIND_UNTYPED, Competency, Framework
+from competencymap.retrieval.vector_index import CompetencyIndex, IndexEntry, content_checksum, framework_entries
 
 pytestmark = pytest.mark.model
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from competencymap._common.errors import CompetencyMapError
-from competencymap.retrieval.lexical import LexicalHit, LexicalIndex, bm25_tokens, tokenize
 from competencymap.model.framework import KIND_GROUP, Competency, Framework
+from competencymap.retrieval.lexical import LexicalHit, LexicalIndex, bm25_tokens, tokenize
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,8 +25,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from competencymap.service.app import ServiceOptions, create_app
 from competencymap._common.config import load_settings
+from competencymap.service.app import ServiceOptions, create_app
 from live_server import Server
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from competencymap.service.app import ServiceOptions, create_app
-from competencymap.service.security import is_loopback
-from competencymap.cli import main
 from competencymap._common.config import load_settings
 from competencymap._common.errors import CompetencyMapError
+from competencymap.cli import main
+from competencymap.service.app import ServiceOptions, create_app
+from competencymap.service.security import is_loopback
 
 ORIGIN = "https://designer.example"
 CREDENTIAL = {

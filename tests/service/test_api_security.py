@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from competencymap._common.config import load_settings
 from competencymap.service.app import ServiceOptions, create_app
 from competencymap.service.security import CsrfTokens, HostPolicy, host_name
-from competencymap._common.config import load_settings
 
 KEY = "s3cret"
 CREDENTIAL = {

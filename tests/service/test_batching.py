@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from competencymap.service.batching import MapBatcher
 from competencymap._common.config import load_settings
-from competencymap.engine import CompetencyMap
 from competencymap._common.errors import InputTextError
+from competencymap.engine import CompetencyMap
+from competencymap.service.batching import MapBatcher
 
 TEXTS = ["Experience with PostgreSQL and Java", "Bake bread and pastries", "Drive delivery vehicles safely",
          "Manage the team budget", "Communicate with clients"]

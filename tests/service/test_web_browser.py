@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+
 from live_server import Server
 
 playwright_api = pytest.importorskip("playwright.sync_api")

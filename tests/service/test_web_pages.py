@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from competencymap._common.config import load_settings
+from competencymap._common.errors import CompetencyMapError
 from competencymap.service.app import ServiceOptions, create_app
 from competencymap.service.web.charts import bar_chart
 from competencymap.service.web.designer import read_outcomes_csv
 from competencymap.service.web.messages import FOLDER, Messages, messages_for
 from competencymap.service.web.review import highlight
-from competencymap._common.config import load_settings
-from competencymap._common.errors import CompetencyMapError
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "src" / "competencymap" / "service" / "web"

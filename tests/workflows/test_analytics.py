@@ -13,6 +13,20 @@ from pathlib import Path
 
 import pytest
 
+from competencymap._common.errors import CompetencyMapError, UnknownFramework
+from competencymap.catalog import Catalog, read_credentials_file
+from competencymap.mapping.results import Match
+from competencymap.mapping.settings import PipelineConfig
+from competencymap.model.framework import (
+    KIND_COMPONENT,
+    KIND_GROUP,
+    KIND_KNOWLEDGE,
+    KIND_SKILL,
+    Competency,
+    Framework,
+    Relation,
+)
+from competencymap.model.graph import FrameworkGraph
 from competencymap.workflows.demand.counting import (
     LEVEL_COMPETENCY,
     LEVEL_SFS,
@@ -27,17 +41,11 @@ from competencymap.workflows.demand.counting import (
     posting_month,
     sfs_links,
 )
-from competencymap.catalog import Catalog, read_credentials_file
-from competencymap._common.errors import CompetencyMapError, UnknownFramework
-from competencymap.model.graph import FrameworkGraph
-from competencymap.mapping.results import Match
-from competencymap.mapping.settings import PipelineConfig
-from competencymap.model.framework import KIND_COMPONENT, KIND_GROUP, KIND_KNOWLEDGE, KIND_SKILL, Competency, Framework, Relation
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 E = "http://example.org/esco/"
 S = "http://example.org/sfs/"
-O = "http://example.org/occupation/"
+OCC = "http://example.org/occupation/"
 
 
 def concept(iri: str, label: str, *broader: str, kind: str = KIND_KNOWLEDGE, framework: str = "tiny") -> Competency:
@@ -80,7 +88,7 @@ CROSSWALK = [
 
 def m(name: str, score: float = 0.8, confident: bool = True, framework: str = "tiny") -> Match:
     if framework.endswith("occupations"):
-        return Match(iri=O + name, label=name, framework=framework, score=score, confident=confident)
+        return Match(iri=OCC + name, label=name, framework=framework, score=score, confident=confident)
     label = tiny().competencies[E + name].pref_label
     return Match(iri=E + name, label=label, framework=framework, score=score, confident=confident)
 
@@ -110,7 +118,7 @@ class FakeApp:
 
     def __init__(self, *, crosswalk: list[Relation] | None = CROSSWALK) -> None:
         self.frameworks = {"tiny": tiny(), "sfs": tiny_sfs(),
-                           "tiny-occupations": Framework(id="tiny-occupations", iri=O, title="occupations")}
+                           "tiny-occupations": Framework(id="tiny-occupations", iri=OCC, title="occupations")}
         self.calls: list[tuple[int, tuple[str, ...], str]] = []
         self.ranked: list[str] = []
         self.graphs: list[str] = []
@@ -158,13 +166,13 @@ class Result:
     profile: list[Match]
 
 
-def run(postings: list, **options) -> tuple[FakeApp, dict]:  # noqa: ANN001
+def run(postings: list, **options) -> tuple[FakeApp, dict]:
     app = options.pop("app", None) or FakeApp()
     table = demand(app, postings, frameworks=["tiny"], occupations="tiny-occupations", **options)  # type: ignore[arg-type]
     return app, table
 
 
-def rows_of(table, **where) -> dict[tuple[str, str], int]:  # noqa: ANN001
+def rows_of(table, **where) -> dict[tuple[str, str], int]:
     """(level, label) -> postings, for the rows matching `where`."""
     return {(r.level, r.label): r.postings for r in table.rows if all(getattr(r, k) == v for k, v in where.items())}
 
@@ -286,7 +294,7 @@ def test_by_occupation_uses_the_title_then_the_text() -> None:
     assert rows_of(table, occupation_label="baker", level=LEVEL_COMPETENCY) == {(LEVEL_COMPETENCY, "bake bread"): 2}
     assert rows_of(table, occupation_label=NO_OCCUPATION, level=LEVEL_COMPETENCY) == {(LEVEL_COMPETENCY, "Java"): 1}
     analyst = next(r for r in table.rows if r.occupation_label == "data analyst")
-    assert analyst.occupation == O + "data analyst" and analyst.share == 1.0
+    assert analyst.occupation == OCC + "data analyst" and analyst.share == 1.0
 
 
 # -- supply ---------------------------------------------------------------------------------------
@@ -348,7 +356,7 @@ def test_postings_stream_through_in_chunks() -> None:
     original = app.map_many
     seen_at_call: list[int] = []
 
-    def spy(texts, frameworks, **kw):  # noqa: ANN001, ANN003, ANN202
+    def spy(texts, frameworks, **kw):
         seen_at_call.append(len(pulled))
         return original(texts, frameworks, **kw)
 

@@ -8,9 +8,10 @@ import random
 import threading
 from pathlib import Path
 
+from test_matching import E, FakeApp, S
+
 from competencymap.catalog import Catalog
 from competencymap.workflows.employer_match import Need, catalog_coverage
-from test_matching import E, S, FakeApp
 
 IRIS = [E + n for n in ("K", "ICT", "DEV", "ql", "sql", "sparql", "java", "python", "dbms", "postgres", "S", "FOOD",
                         "prepare", "cook", "count")] + [S + "numeracy", S + "numeracy-measure", S + "digital",

@@ -13,7 +13,7 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "cluster"
 
 
-def launcher():  # noqa: ANN201 - the examples' launch module
+def launcher():
     spec = importlib.util.spec_from_file_location("cluster_launch", EXAMPLES / "launch.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -52,7 +52,7 @@ def test_the_kubernetes_manifests_agree() -> None:
     client = job["spec"]["template"]["spec"]["containers"][0]
     assert worker["args"][worker["args"].index("--nthreads") + 1] == "1"
     assert worker["image"] == client["image"] == cluster["spec"]["scheduler"]["spec"]["containers"][0]["image"]
-    env = lambda container: {e["name"]: e["value"] for e in container["env"]}  # noqa: E731
+    env = lambda container: {e["name"]: e["value"] for e in container["env"]}  # noqa: E731 - a one-line view used in the asserts below
     assert env(worker)["COMPETENCYMAP_HOME"] == env(client)["COMPETENCYMAP_HOME"]  # the same paths in every pod
     assert worker["volumeMounts"] == client["volumeMounts"]
     command = client["command"]

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from competencymap.model.graph import FrameworkGraph
 from competencymap.model.framework import (
     KIND_GROUP,
     KIND_KNOWLEDGE,
@@ -19,6 +18,7 @@ from competencymap.model.framework import (
     Occupation,
     Relation,
 )
+from competencymap.model.graph import FrameworkGraph
 
 E = "http://example.org/esco/"
 

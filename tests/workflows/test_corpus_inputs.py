@@ -11,11 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from competencymap.workflows.demand.counting import DemandOptions, MappedPosting, ProfileEntry
+from competencymap._common.errors import CompetencyMapError
 from competencymap.workflows.demand.corpus.inputs import resolve_inputs
 from competencymap.workflows.demand.corpus.output import OutputFolder, read_postings_file, write_postings
 from competencymap.workflows.demand.corpus.partitions import plan_partitions
-from competencymap._common.errors import CompetencyMapError
+from competencymap.workflows.demand.counting import DemandOptions, MappedPosting, ProfileEntry
 from competencymap.workflows.postings_io import Columns, RowError, read_items
 
 

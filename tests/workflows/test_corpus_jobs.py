@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
-from competencymap.service.app import ServiceOptions, create_app
 from competencymap._common.config import load_settings
+from competencymap.service.app import ServiceOptions, create_app
 
 pytestmark = pytest.mark.model
 STATEMENTS = ["Experience with PostgreSQL databases.", "Strong Java skills.", "Write Python scripts.",

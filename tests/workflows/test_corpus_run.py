@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -15,11 +14,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from competencymap.workflows.demand.counting import DemandOptions, demand
-from competencymap.catalog import Catalog, read_credentials_file
 from competencymap._common.config import load_settings
-from competencymap.workflows.demand.corpus.run import CorpusOptions, run_corpus
 from competencymap._common.errors import CompetencyMapError
+from competencymap.catalog import Catalog, read_credentials_file
+from competencymap.workflows.demand.corpus.run import CorpusOptions, run_corpus
+from competencymap.workflows.demand.counting import DemandOptions, demand
 from competencymap.workflows.employer_match import catalog_offers
 from competencymap.workflows.postings_io import Columns, read_postings
 
@@ -33,7 +32,7 @@ STATEMENTS = ["Experience with PostgreSQL databases.", "Strong Java skills.", "W
 REGIONS = ["north", "south", "east"]
 
 
-def settings_for(home: Path):  # noqa: ANN201
+def settings_for(home: Path):
     """The slice's settings on the torch backend: its embeddings do not depend on what else is in
     the batch (dynamically quantized int8 ones do, by a few hundredths of a score), so tables of
     differently batched runs can be compared exactly."""
@@ -94,7 +93,7 @@ def offers(tmp_path_factory: pytest.TempPathFactory) -> list:
 
 
 @pytest.fixture(scope="module")
-def first_run(built_home: Path, client, inputs: Path, offers: list, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001, ANN201
+def first_run(built_home: Path, client, inputs: Path, offers: list, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("runs") / "out"
     return run_corpus(settings_for(built_home), [str(inputs)], out, OPTIONS, client=client, offers=offers)
 
@@ -112,7 +111,7 @@ def good_postings(inputs: Path) -> list[dict]:
     return rows + list(read_postings(inputs / "b.csv", group_by=["region"]))
 
 
-def test_the_table_is_the_single_process_table(built_home: Path, first_run, inputs: Path, offers: list,  # noqa: ANN001
+def test_the_table_is_the_single_process_table(built_home: Path, first_run, inputs: Path, offers: list,
                                                tmp_path: Path) -> None:
     from competencymap.engine import CompetencyMap
 
@@ -131,7 +130,7 @@ def test_the_table_is_the_single_process_table(built_home: Path, first_run, inpu
     assert table.columns()[:2] == ["month", "region"]
 
 
-def test_output_folder_files(first_run) -> None:  # noqa: ANN001
+def test_output_folder_files(first_run) -> None:
     out = first_run.folder
     parts = sorted(p.name for p in (out / "postings").iterdir())
     assert parts == [f"part-0000-{i:05d}.parquet" for i in range(4)] + [f"part-0001-{i:05d}.parquet" for i in range(4)]
@@ -158,7 +157,7 @@ def test_output_folder_files(first_run) -> None:  # noqa: ANN001
     assert first_run.table.meta()["postings_with_errors"] == 3
 
 
-def test_a_rerun_maps_only_missing_partitions(built_home: Path, first_run, client, inputs: Path, offers: list) -> None:  # noqa: ANN001
+def test_a_rerun_maps_only_missing_partitions(built_home: Path, first_run, client, inputs: Path, offers: list) -> None:
     out = first_run.folder
     before = (out / "demand.csv").read_bytes()
     again = run_corpus(settings_for(built_home), [str(inputs)], out, OPTIONS, client=client, offers=offers)
@@ -173,7 +172,7 @@ def test_a_rerun_maps_only_missing_partitions(built_home: Path, first_run, clien
     assert [r["partitions_to_map"] for r in resumed.manifest["runs"]] == [8, 0, 2]
 
 
-def test_a_killed_worker_is_replaced_and_its_partition_retried(built_home: Path, first_run, client, inputs: Path,  # noqa: ANN001
+def test_a_killed_worker_is_replaced_and_its_partition_retried(built_home: Path, first_run, client, inputs: Path,
                                                                offers: list, tmp_path: Path) -> None:
     pids = set(client.run(os.getpid).values())
     killed: list[int] = []
@@ -192,7 +191,7 @@ def test_a_killed_worker_is_replaced_and_its_partition_retried(built_home: Path,
     assert killed[0] not in set(client.run(os.getpid).values())  # a new process took its place
 
 
-def test_a_folder_holding_another_run_is_refused(built_home: Path, first_run, client, inputs: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_folder_holding_another_run_is_refused(built_home: Path, first_run, client, inputs: Path, tmp_path: Path) -> None:
     other = CorpusOptions(DemandOptions(frameworks=("mini",), chunk_size=3), Columns(groups=("region",)), partition_size=4)
     with pytest.raises(CompetencyMapError, match="holds a run with other by_month, group_by"):
         run_corpus(settings_for(built_home), [str(inputs)], first_run.folder, other, client=client)
@@ -202,7 +201,7 @@ def test_a_folder_holding_another_run_is_refused(built_home: Path, first_run, cl
         run_corpus(settings_for(built_home), [str(inputs)], tmp_path / "full", OPTIONS, client=client)
 
 
-def test_an_unknown_framework_fails_before_mapping(built_home: Path, client, inputs: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_an_unknown_framework_fails_before_mapping(built_home: Path, client, inputs: Path, tmp_path: Path) -> None:
     options = CorpusOptions(DemandOptions(frameworks=("nope",)), partition_size=4)
     with pytest.raises(CompetencyMapError, match="nope"):
         run_corpus(settings_for(built_home), [str(inputs)], tmp_path / "out", options, client=client)

@@ -8,10 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from competencymap.catalog import Catalog, read_credentials_file
 from competencymap._common.errors import CompetencyMapError, UnknownFramework
-from competencymap.mapping.results import Evidence, Match, MappingResult
+from competencymap.catalog import Catalog, read_credentials_file
+from competencymap.mapping.results import Evidence, MappingResult, Match
 from competencymap.mapping.settings import PipelineConfig
+from competencymap.model.framework import (
+    KIND_COMPONENT,
+    KIND_GROUP,
+    KIND_KNOWLEDGE,
+    KIND_SKILL,
+    Competency,
+    Framework,
+    Relation,
+)
+from competencymap.model.graph import FrameworkGraph
 from competencymap.workflows.employer_match import (
     CatalogCoverage,
     CoverageRule,
@@ -27,8 +37,6 @@ from competencymap.workflows.employer_match import (
     tag_holders,
 )
 from competencymap.workflows.needs import pick_needs
-from competencymap.model.graph import FrameworkGraph
-from competencymap.model.framework import KIND_COMPONENT, KIND_GROUP, KIND_KNOWLEDGE, KIND_SKILL, Competency, Framework, Relation
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 E = "http://example.org/esco/"

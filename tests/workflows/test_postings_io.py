@@ -90,7 +90,7 @@ def test_csv_named_columns(tmp_path: Path) -> None:
 
 def test_csv_gzip(tmp_path: Path) -> None:
     path = tmp_path / "p.csv.gz"
-    path.write_bytes(gzip.compress("text\nBake bread\n".encode()))
+    path.write_bytes(gzip.compress(b"text\nBake bread\n"))
     assert [r["text"] for r in read_postings(path)] == ["Bake bread"]
 
 
@@ -233,7 +233,7 @@ JSONL_ROWS = ('{"id": 1, "text": "Use SQL", "region": "north"}\n'
               '{"id": 5, "text": "Weld steel", "region": "west"}\n')
 
 
-def as_view(item) -> tuple:  # noqa: ANN001
+def as_view(item) -> tuple:
     if isinstance(item, RowError):
         return ("error", item.line or item.row, item.message)
     return (item["id"], item["line"], item["text"], item.get("groups"))

@@ -121,7 +121,7 @@ class Settings:
     def database_url(self) -> str:
         return env_value("COMPETENCYMAP_DATABASE_URL") or f"sqlite:///{self.home / 'competencymap.sqlite'}"
 
-    def with_(self, **changes: object) -> "Settings":
+    def with_(self, **changes: object) -> Settings:
         """A copy with the given fields changed (None values are ignored)."""
         fields: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
         return replace(self, **fields)

@@ -11,8 +11,8 @@ from competencymap.catalog.repository import (
     Catalog,
     InvalidValue,
     NotFound,
-    read_credentials_file,
     read_catalog_postings,
+    read_credentials_file,
 )
 from competencymap.catalog.schemas import (
     AcceptedSnapshot,

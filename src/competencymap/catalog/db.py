@@ -11,7 +11,6 @@ instead of failing with "database is locked", and plain ``BEGIN`` for reads.
 from __future__ import annotations
 
 import time
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

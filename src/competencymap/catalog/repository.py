@@ -30,6 +30,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from competencymap._common.config import Settings
+from competencymap._common.errors import CompetencyMapError
 from competencymap.catalog.db import CatalogError, create_schema, make_engine, safe_url, transaction, write_engine
 from competencymap.catalog.schemas import (
     AcceptedSnapshot,
@@ -43,9 +45,16 @@ from competencymap.catalog.schemas import (
     TagIn,
     TagState,
 )
-from competencymap.catalog.tables import META_CATALOG, CredentialRow, MetaRow, OutcomeRow, PostingRow, TagRow, new_uid, utcnow
-from competencymap._common.config import Settings
-from competencymap._common.errors import CompetencyMapError
+from competencymap.catalog.tables import (
+    META_CATALOG,
+    CredentialRow,
+    MetaRow,
+    OutcomeRow,
+    PostingRow,
+    TagRow,
+    new_uid,
+    utcnow,
+)
 
 MAX_PAGE = 1000
 _STATE = TypeAdapter(TagState)

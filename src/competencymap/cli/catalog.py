@@ -17,10 +17,9 @@ from typing import Any
 import click
 import orjson
 
-from competencymap.catalog import Catalog, Credential, NotFound, Tag
 from competencymap._common.config import Settings, load_settings
 from competencymap._common.errors import CompetencyMapError
-from competencymap.workflows.tagging import suggest_and_store
+from competencymap.catalog import Catalog, Credential, NotFound, Tag
 from competencymap.exports import (
     credential_to_achievement,
     credential_to_ctdl,
@@ -33,6 +32,7 @@ from competencymap.exports.readers import (
     read_document,
     store_credential,
 )
+from competencymap.workflows.tagging import suggest_and_store
 
 EXPORT_FORMATS = ("openbadges", "openbadges-credential", "ctdl", "csv")
 LIST_FORMATS = ("table", "jsonl", "json")
@@ -257,7 +257,7 @@ def _resolve(existing: list[Tag], refs: tuple[str, ...], credential_id: int) -> 
 def _user() -> str:
     try:
         return getpass.getuser() or "cli"
-    except Exception:  # no user name in this environment
+    except (OSError, KeyError):  # no user name in this environment (no login, no passwd entry)
         return "cli"
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 import orjson
 
-from competencymap.cli.common import app_options
 from competencymap._common.config import Settings
+from competencymap._common.errors import CompetencyMapError
+from competencymap.cli.common import app_options
 from competencymap.engine import CompetencyMap
 from competencymap.exports.case import framework_to_cfpackage
-from competencymap._common.errors import CompetencyMapError
 from competencymap.exports.sssom import DEFAULT_CROSSWALKS, FORMATS, build_crosswalk, render
 from competencymap.frameworks.store import FrameworkStore
 from competencymap.model.framework import Framework, Relation

@@ -11,15 +11,21 @@ from typing import Any
 
 import click
 
-from competencymap.workflows.demand.counting import DemandOptions, DemandTable, PostingError
-from competencymap.workflows.demand.counting import demand as demand_table
-from competencymap.workflows.demand.counting import posting_month
+from competencymap._common.errors import CompetencyMapError
+from competencymap._common.options import split_list
 from competencymap.cli.common import app_options, framework_names
 from competencymap.engine import CompetencyMap
 from competencymap.workflows.demand.corpus.partitions import DEFAULT_SIZE
-from competencymap._common.errors import CompetencyMapError
-from competencymap._common.options import split_list
-from competencymap.workflows.postings_io import OUTPUT_FORMATS, Columns, output_format, read_postings, scan_postings, write_table
+from competencymap.workflows.demand.counting import DemandOptions, DemandTable, PostingError, posting_month
+from competencymap.workflows.demand.counting import demand as demand_table
+from competencymap.workflows.postings_io import (
+    OUTPUT_FORMATS,
+    Columns,
+    output_format,
+    read_postings,
+    scan_postings,
+    write_table,
+)
 
 TABLE_SUFFIXES = (".csv", ".json", ".parquet", ".pq")
 SOME_FAILED = 3  # exit code: the table was made, but some postings could not be read or mapped
@@ -141,9 +147,8 @@ def _on_dask(app: CompetencyMap, inputs: tuple[str, ...], columns: Columns, opti
         prepared = prepare_corpus(app.settings, list(inputs), root, corpus)  # file errors fail here
         offers = _offers(app, catalog_db, no_catalog)
         cluster = ClusterOptions(scheduler=scheduler, workers=workers, threads=threads)
-        say = (lambda message: click.echo(message, err=True))
         result = run_corpus(app.settings, list(inputs), root, corpus, cluster=cluster, offers=offers,
-                            progress=not quiet, say=say, prepared=prepared)
+                            progress=not quiet, say=_say, prepared=prepared)
         left_out = result.table.errors
         if left_out:
             _report_errors(result.folder, left_out, temporary=folder is None)
@@ -232,7 +237,7 @@ def _single_process(app: CompetencyMap, inputs: tuple[str, ...], columns: Column
     return table
 
 
-def _catalog(app: CompetencyMap, url: str | None):  # noqa: ANN202 - a Catalog or None
+def _catalog(app: CompetencyMap, url: str | None):
     """The catalog at `url`; by default the settings database, only when it already exists."""
     from competencymap.catalog import Catalog
 
@@ -244,3 +249,8 @@ def _catalog(app: CompetencyMap, url: str | None):  # noqa: ANN202 - a Catalog o
         click.echo(f"note: no catalog database at {url}; credential supply left out", err=True)
         return None
     return Catalog(url)
+
+
+def _say(message: str) -> None:
+    """A corpus run's notes, on stderr."""
+    click.echo(message, err=True)

@@ -8,8 +8,6 @@ from pathlib import Path
 import click
 import orjson
 
-from competencymap.workflows.concept_serialize import concept_dict
-from competencymap.workflows.concepts import concept_detail
 from competencymap._common.config import Settings, load_settings
 from competencymap.frameworks.store import FrameworkStore
 from competencymap.model.framework import (
@@ -22,6 +20,8 @@ from competencymap.model.framework import (
     REL_SKILL_OPTIONAL,
     Framework,
 )
+from competencymap.workflows.concept_serialize import concept_dict
+from competencymap.workflows.concepts import concept_detail
 
 EXPORT_SUFFIXES = {"turtle": ".ttl", "ntriples": ".nt", "rdfxml": ".rdf", "case": ".case.json"}
 UNLISTED = "(withdrawn or unknown)"  # shown for an IRI that relations name but that is no concept

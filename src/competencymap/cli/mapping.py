@@ -20,13 +20,13 @@ import click
 import orjson
 from tqdm import tqdm
 
+from competencymap._common.errors import CompetencyMapError, InputTextError
+from competencymap._common.halves import run_in_halves
+from competencymap._common.text import check_text
 from competencymap.cli.common import app_options, echo_json, framework_names
 from competencymap.engine import CompetencyMap
-from competencymap._common.halves import run_in_halves
-from competencymap._common.errors import CompetencyMapError, InputTextError
-from competencymap.mapping.results import Match, MappingResult
+from competencymap.mapping.results import MappingResult, Match
 from competencymap.mapping.serialize import match_dict, result_dict
-from competencymap._common.text import check_text
 
 BATCH = 32  # records mapped together (their statements share encoder batches)
 PROGRESS_FROM = BATCH  # records; smaller inputs map silently

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from competencymap.cli.common import app_options, echo_json
-from competencymap.engine import CompetencyMap
 from competencymap.encoding.onnx_export import export, read_manifest
+from competencymap.engine import CompetencyMap
 
 
 @click.group("model")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from competencymap.cli.common import app_options
-from competencymap.engine import CompetencyMap
 from competencymap._common.errors import CompetencyMapError
 from competencymap._common.options import split_list
+from competencymap.cli.common import app_options
+from competencymap.engine import CompetencyMap
 
 # Bounds on what a busy or abusive client can make the server hold: connections beyond
 # LIMIT_CONCURRENCY answer 503 at once instead of queueing threads and buffers.

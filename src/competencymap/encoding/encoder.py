@@ -15,10 +15,10 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +77,7 @@ def _cached_snapshot(name: str) -> Path | None:
     for repo_id in candidates:
         try:
             return Path(snapshot_download(repo_id=repo_id, local_files_only=True))
-        except Exception:  # not cached, invalid repo id, offline mode: all mean "not here"
+        except Exception:  # noqa: BLE001 - not cached, invalid repo id, offline mode: all mean "not here"
             continue
     return None
 

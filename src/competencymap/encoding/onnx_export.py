@@ -106,9 +106,8 @@ def export(model_folder: Path, weights_sha256: str, folder: Path) -> None:
 
 
 def _export_fp32(model_folder: Path, out: Path) -> list[str]:
-    import warnings
-
     import inspect
+    import warnings
 
     import torch
 

@@ -147,7 +147,7 @@ def load_transformer(folder: Path) -> Any:
     try:
         return AutoModel.from_pretrained(str(folder), use_safetensors=True, local_files_only=True,
                                          trust_remote_code=False).eval()
-    except Exception as exc:  # a broken config: report it as a model problem
+    except Exception as exc:  # noqa: BLE001 - whatever transformers raises for a broken folder is a model problem
         raise ModelError(f"cannot load model: {type(exc).__name__}: {exc}", path=str(folder)) from None
     finally:
         if bars:
@@ -232,7 +232,7 @@ class SentenceTransformerRuntime:
         try:
             self._model = SentenceTransformer(str(folder), device=device, local_files_only=True,
                                               trust_remote_code=False, model_kwargs={"use_safetensors": True})
-        except Exception as exc:  # a broken config or tokenizer: report it as a model problem
+        except Exception as exc:  # noqa: BLE001 - a broken config or tokenizer, whatever it raises, is a model problem
             raise ModelError(f"cannot load model: {type(exc).__name__}: {exc}", path=str(folder)) from None
         finally:
             if bars:

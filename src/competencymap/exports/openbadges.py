@@ -38,8 +38,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC
 from urllib.parse import urlsplit
 
-from competencymap.catalog.schemas import Credential, Tag
 from competencymap._common.errors import CompetencyMapError
+from competencymap.catalog.schemas import Credential, Tag
 from competencymap.exports.ids import credential_uuid, stable_uuid
 
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

@@ -22,11 +22,11 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import orjson
-
 from rdflib import OWL, RDF, SKOS, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS
 
 from competencymap._common.errors import CompetencyMapError
+from competencymap._common.version import package_version
 from competencymap.exports.schemas import DocumentError
 from competencymap.model.framework import Framework, Relation
 
@@ -237,7 +237,7 @@ def build_crosswalk(app: CompetencyMap, source: str, target: str) -> Crosswalk:
         source=app.framework(source),
         target=app.framework(target),
         relations=app.crosswalk(source, target),
-        tool_version=tool_version(),
+        tool_version=package_version(),
         model=app.encoder.name,
     )
 
@@ -252,12 +252,3 @@ def render(crosswalk: Crosswalk, fmt: str) -> str:
         return orjson.dumps(to_json(crosswalk), option=orjson.OPT_INDENT_2).decode() + "\n"
     raise CompetencyMapError(f"unknown crosswalk format {fmt!r}; use one of {', '.join(FORMATS)}")
 
-
-def tool_version() -> str:
-    """The installed competencymap version ('0' when run from a plain checkout)."""
-    try:
-        from importlib.metadata import version
-
-        return version("competencymap")
-    except Exception:  # not installed as a distribution
-        return "0"

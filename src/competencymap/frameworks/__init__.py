@@ -100,7 +100,7 @@ def rename_framework(framework: Framework, name: str) -> Framework:
     """The same framework under another id (its concepts follow)."""
     old = framework.id
 
-    def moved(item):  # noqa: ANN001, ANN202 - any concept type
+    def moved(item):
         return dataclasses.replace(item, framework=name) if item.framework == old else item
 
     return dataclasses.replace(

@@ -18,7 +18,7 @@ import gc
 import hashlib
 import os
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ def save_cached(framework: Framework, folder: Path, sources: list[Path]) -> None
         "licence": framework.licence,
         "counts": framework.stats(),
         "sources": [_describe_source(Path(p)) for p in sources],
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "cache_format": CACHE_FORMAT,
         "framework_sha256": hashlib.sha256(data).hexdigest(),
     }

@@ -51,7 +51,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode
 
 from competencymap._common.errors import FrameworkError
-from competencymap.frameworks import esco_vocab as V
+from competencymap.frameworks import esco_vocab as V  # noqa: N812 - the vocabulary reads as V.SKOS_PREF, V.ESCO_SKILL
 from competencymap.frameworks.esco_csv import split_labels
 from competencymap.frameworks.rdf_files import open_rdf
 from competencymap.model.framework import (
@@ -155,7 +155,7 @@ def _node(term: Any) -> str:
     return term.value if type(term) is NamedNode else "_:" + term.value
 
 
-def _collect(quads: Iterator[Any], lang: str) -> _Tables:  # noqa: C901 - one flat dispatch on purpose
+def _collect(quads: Iterator[Any], lang: str) -> _Tables:
     t = _Tables()
     predicates, classes = PREDICATES, CLASSES
     flags, labels, languages, pref_any = t.flags, t.labels, t.languages, t.pref_any

@@ -75,7 +75,7 @@ from typing import IO
 from pyoxigraph import Literal, NamedNode, RdfFormat, parse, serialize
 
 from competencymap._common.errors import FrameworkError
-from competencymap.frameworks import esco_vocab as V
+from competencymap.frameworks import esco_vocab as V  # noqa: N812 - the vocabulary reads as V.SKOS_PREF, V.ESCO_SKILL
 from competencymap.model.framework import (
     KIND_GROUP,
     KIND_ISCO_GROUP,

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from competencymap.model import framework as model
 from competencymap._common.errors import FrameworkError
 from competencymap.frameworks.names import check_language, check_name
+from competencymap.model import framework as model
 from competencymap.model.framework import Competency, Framework
 
 REQUIRED = ("id", "label")

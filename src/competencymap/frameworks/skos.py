@@ -41,10 +41,10 @@ from typing import NamedTuple
 
 import pyoxigraph as ox
 
-from competencymap.model import framework as model
 from competencymap._common.errors import FrameworkError
 from competencymap.frameworks.names import check_language
 from competencymap.frameworks.rdf_files import open_rdf
+from competencymap.model import framework as model
 from competencymap.model.framework import Competency, Framework, Level, Occupation, Relation
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

@@ -13,13 +13,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from competencymap.encoding.encoder import Encoder
-from competencymap.model.framework import Framework, Relation
-from competencymap.mapping.profile import aggregate
-from competencymap.mapping.results import Evidence, Match, MappingResult, StatementResult
-from competencymap.mapping.scoring import FrameworkMatcher
-from competencymap.statements.segment import Statement, segment_with_dropped
 from competencymap._common.text import check_text
+from competencymap.encoding.encoder import Encoder
+from competencymap.mapping.profile import aggregate
+from competencymap.mapping.results import Evidence, MappingResult, Match, StatementResult
+from competencymap.mapping.scoring import FrameworkMatcher
+from competencymap.model.framework import Framework, Relation
+from competencymap.statements.segment import Statement, segment_with_dropped
 
 
 def split_text(text: str, kind: str = "auto") -> tuple[list[Statement], list[Statement]]:

@@ -27,17 +27,17 @@ import faiss
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from competencymap.retrieval.dense import DenseScores, DenseView
-from competencymap.retrieval.vector_index import CompetencyIndex
-from competencymap.retrieval.lexical import LexicalHit, LexicalIndex
-from competencymap.model.framework import KIND_KNOWLEDGE, KIND_SKILL, KIND_UNTYPED, Framework
-from competencymap.statements.outcome import KNOWLEDGE, SKILL
 from competencymap.mapping.ranking_cache import CAPACITY as CACHE
 from competencymap.mapping.ranking_cache import RankingCache, context_key
 from competencymap.mapping.results import Evidence, Match, evidence_span
 from competencymap.mapping.settings import PipelineConfig
-from competencymap.statements.segment import Statement
 from competencymap.mapping.statement_vectors import StatementEncoder, StatementVectors
+from competencymap.model.framework import KIND_KNOWLEDGE, KIND_SKILL, KIND_UNTYPED, Framework
+from competencymap.retrieval.dense import DenseScores, DenseView
+from competencymap.retrieval.lexical import LexicalHit, LexicalIndex
+from competencymap.retrieval.vector_index import CompetencyIndex
+from competencymap.statements.outcome import KNOWLEDGE, SKILL
+from competencymap.statements.segment import Statement
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from competencymap.mapping.results import Evidence, Match, MappingResult
+from competencymap.mapping.results import Evidence, MappingResult, Match
 
 
 def evidence_dict(evidence: Evidence) -> dict[str, Any]:

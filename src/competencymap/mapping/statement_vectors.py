@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from competencymap.encoding.encoder import Encoder
 from competencymap._common.lru import LRU
+from competencymap.encoding.encoder import Encoder
 from competencymap.statements.outcome import OutcomeParts, parse
 from competencymap.statements.segment import phrases
 

@@ -15,8 +15,8 @@ from typing import cast
 
 import numpy as np
 
-from competencymap.retrieval.vector_index import CompetencyIndex
 from competencymap.model.framework import Framework, Relation
+from competencymap.retrieval.vector_index import CompetencyIndex
 
 CLOSE_AT = 0.55
 RELATED_AT = 0.40

@@ -35,10 +35,11 @@ import shutil
 import tempfile
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 import bm25s
 import numpy as np
@@ -199,7 +200,7 @@ class LexicalIndex:
         *,
         fields: Iterable[str] = DEFAULT_FIELDS,
         include_groups: bool = False,
-    ) -> "LexicalIndex":
+    ) -> LexicalIndex:
         """Index the labels of ``framework``'s competencies (skill groups only on request).
 
         ``fields`` may name pref_label, alt_label, hidden_label and description; a

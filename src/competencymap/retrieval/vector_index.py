@@ -24,15 +24,15 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import faiss
 import numpy as np
 import orjson
 
-from competencymap.encoding.encoder import Encoder, file_sha256, model_slug
 from competencymap._common.errors import IndexNotReady
+from competencymap.encoding.encoder import Encoder, file_sha256, model_slug
 from competencymap.model.framework import Framework
 
 __all__ = ["FIELDS", "CompetencyIndex", "IndexEntry", "TextHit"]
@@ -243,7 +243,7 @@ class CompetencyIndex:
             "content_checksum": content_checksum(entries),
             "encoded": len(missing),
             "reused": len(reused),
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 2),
             "files": {},
         }

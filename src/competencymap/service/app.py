@@ -19,15 +19,16 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
-from competencymap.service.deps import Service, get_service, service_version
-from competencymap.service.options import DEFAULT_FRAMEWORKS, MAX_BATCH, MAX_BODY_BYTES, ServiceOptions
+from competencymap._common.config import Settings, load_settings
+from competencymap._common.version import package_version
 from competencymap.catalog import Catalog, CatalogError, read_credentials_file
 from competencymap.catalog.db import make_engine, safe_url
-from competencymap._common.config import Settings, load_settings
 from competencymap.engine import CompetencyMap
+from competencymap.service.deps import Service, get_service
+from competencymap.service.options import DEFAULT_FRAMEWORKS, MAX_BATCH, MAX_BODY_BYTES, ServiceOptions
 
 __all__ = ["DEFAULT_FRAMEWORKS", "MAX_BATCH", "MAX_BODY_BYTES", "Service", "ServiceOptions", "create_app",
-           "get_service", "prepare_engine", "service_version", "start_service"]
+           "get_service", "prepare_engine", "start_service"]
 
 SAMPLE_CREDENTIALS = "catalog/sample_credentials.json"  # relative to settings.data
 
@@ -148,7 +149,7 @@ def create_app(
 
     api = FastAPI(
         title="competencymap",
-        version=service_version(),
+        version=package_version(),
         description=DESCRIPTION.format(max_batch=options.max_batch, max_body=options.max_body_bytes),
         openapi_tags=TAGS,
         lifespan=lifespan,

@@ -18,8 +18,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from competencymap._common.halves import run_in_halves
 from competencymap._common.errors import CompetencyMapError
+from competencymap._common.halves import run_in_halves
 from competencymap.mapping.results import MappingResult
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class MapBatcher:
             outcomes = run_in_halves(
                 group, lambda part: self.engine.map_many([r.text for r in part], frameworks, top_k=top_k, kind=kind),
                 catch=(CompetencyMapError,))
-        except BaseException as exc:  # a bug: every waiting request hears of it, none hangs
+        except BaseException as exc:  # noqa: BLE001 - a bug: every waiting request hears of it, none hangs
             for request in group:
                 request.future.set_exception(exc)
             return

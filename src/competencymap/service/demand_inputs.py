@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from competencymap._common.errors import CompetencyMapError
 from competencymap.service.deps import Service
 from competencymap.service.errors import ApiError
-from competencymap._common.errors import CompetencyMapError
 from competencymap.workflows.demand.counting import OCCUPATIONS
 from competencymap.workflows.postings_io import postings_format
 

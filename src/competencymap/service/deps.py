@@ -13,16 +13,16 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from competencymap.service.options import ServiceOptions
-from competencymap.service.batching import MapBatcher
-from competencymap.catalog import Catalog
-from competencymap.engine import CompetencyMap
 from competencymap._common.errors import UnknownFramework
 from competencymap._common.lru import LRU
+from competencymap.catalog import Catalog
+from competencymap.engine import CompetencyMap
+from competencymap.mapping.results import MappingResult
+from competencymap.model.framework import Framework
+from competencymap.service.batching import MapBatcher
+from competencymap.service.options import ServiceOptions
 from competencymap.workflows.concepts import ConceptLookups
 from competencymap.workflows.employer_match import CatalogCoverage, catalog_coverage
-from competencymap.model.framework import Framework
-from competencymap.mapping.results import MappingResult
 
 
 @dataclass
@@ -107,11 +107,3 @@ def get_service(request: Request) -> Service:
 
 ServiceDep = Annotated[Service, Depends(get_service)]
 
-
-def service_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("competencymap")
-    except Exception:  # not installed as a distribution
-        return "0"

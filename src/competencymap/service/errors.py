@@ -18,7 +18,6 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
-from competencymap.catalog import CatalogError, InvalidValue, NotFound
 from competencymap._common.errors import (
     CompetencyMapError,
     FrameworkError,
@@ -28,6 +27,7 @@ from competencymap._common.errors import (
     TextTooLong,
     UnknownFramework,
 )
+from competencymap.catalog import CatalogError, InvalidValue, NotFound
 from competencymap.exports import ExportError
 
 log = logging.getLogger("api")

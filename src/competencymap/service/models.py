@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
+from competencymap._common.text import MAX_TEXT_CHARS
 from competencymap.catalog.schemas import (
     DATE_PATTERN,
     Clean,
@@ -25,7 +26,6 @@ from competencymap.catalog.schemas import (
     Tag,
     text_rules,
 )
-from competencymap._common.text import MAX_TEXT_CHARS
 
 MAX_TOP_K = 50
 MAX_ID = 2**63 - 1  # ids are 64-bit database integers

@@ -286,7 +286,7 @@ async def _form_token(scope: Scope, body: bytes, content_type: str) -> str | Non
 
     try:
         form = await StarletteRequest(scope, once).form(max_files=100, max_fields=1000)
-    except Exception:  # a malformed form carries no token
+    except Exception:  # noqa: BLE001 - a malformed form (any parser error) carries no token
         return None
     try:
         value = form.get(CSRF_FIELD)

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from competencymap._common.errors import CompetencyMapError
-from competencymap.model.graph import FrameworkGraph
 from competencymap.model.framework import (
     MAPPING_TYPES,
     REL_ESSENTIAL,
@@ -30,6 +29,7 @@ from competencymap.model.framework import (
     Level,
     Relation,
 )
+from competencymap.model.graph import FrameworkGraph
 from competencymap.retrieval.crosswalk import crosswalk_index
 
 if TYPE_CHECKING:

@@ -44,8 +44,8 @@ from typing import TYPE_CHECKING, Any
 from competencymap._common.errors import CompetencyMapError
 from competencymap.mapping.results import Evidence, MappingResult
 from competencymap.mapping.settings import PipelineConfig
-from competencymap.model.graph import FrameworkGraph
 from competencymap.model.framework import KIND_GROUP, MAPPING_TYPES, Competency, Framework, Relation
+from competencymap.model.graph import FrameworkGraph
 from competencymap.workflows.needs import FALLBACK_NEEDS, NEED_TOP_K, STATEMENT_TOP_K, pick_needs
 
 if TYPE_CHECKING:

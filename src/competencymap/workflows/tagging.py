@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from competencymap._common.errors import InputTextError
+from competencymap._common.text import check_text
 from competencymap.catalog.schemas import Credential, Tag, TagIn
 from competencymap.mapping.results import MappingResult
 from competencymap.mapping.serialize import evidence_dict
-from competencymap._common.text import check_text
 
 if TYPE_CHECKING:
     from competencymap.catalog import Catalog

@@ -17,16 +17,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
+from competencymap._common.errors import CompetencyMapError
+from competencymap._common.options import split_list
+from competencymap._common.text import check_text
 from competencymap.service.demand_inputs import check_occupations, stored_posting, upload_name
 from competencymap.service.deps import Service, ServiceDep
 from competencymap.service.errors import TooLarge, invalid_field
 from competencymap.service.models import DemandRequest, DemandResponse, errors
 from competencymap.service.security import require_api_key
 from competencymap.workflows.demand.counting import demand, posting_month
-from competencymap._common.errors import CompetencyMapError
-from competencymap._common.options import split_list
 from competencymap.workflows.postings_io import read_postings, scan_postings, write_csv
-from competencymap._common.text import check_text
 
 router = APIRouter(tags=["analytics"])
 write = [Depends(require_api_key)]

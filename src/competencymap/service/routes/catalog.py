@@ -8,6 +8,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 
+from competencymap._common.text import check_text
+from competencymap.catalog import Credential, NotFound, Tag, TagIn
+from competencymap.catalog.repository import MAX_PAGE
+from competencymap.catalog.schemas import TEXT_PATTERN
+from competencymap.exports import (
+    credential_to_achievement,
+    credential_to_ctdl,
+    credential_to_openbadge_credential,
+    tags_to_csv,
+)
+from competencymap.service.concepts import competency_detail
 from competencymap.service.deps import ServiceDep
 from competencymap.service.models import (
     MAX_ID,
@@ -23,18 +34,7 @@ from competencymap.service.models import (
     TagOut,
     errors,
 )
-from competencymap.service.concepts import competency_detail
 from competencymap.service.security import require_api_key
-from competencymap.catalog import Credential, NotFound, Tag, TagIn
-from competencymap.catalog.repository import MAX_PAGE
-from competencymap.catalog.schemas import TEXT_PATTERN
-from competencymap.exports import (
-    credential_to_achievement,
-    credential_to_ctdl,
-    credential_to_openbadge_credential,
-    tags_to_csv,
-)
-from competencymap._common.text import check_text
 from competencymap.workflows.tagging import suggest_and_store
 
 router = APIRouter(tags=["catalog"])

@@ -10,6 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from competencymap._common.text import check_text
+from competencymap.catalog.schemas import NONBLANK_PATTERN, TEXT_PATTERN
+from competencymap.mapping.serialize import match_dict
+from competencymap.model.framework import Framework
 from competencymap.service.concepts import competency_detail
 from competencymap.service.deps import ServiceDep
 from competencymap.service.models import (
@@ -19,11 +23,7 @@ from competencymap.service.models import (
     SearchResponse,
     errors,
 )
-from competencymap.catalog.schemas import NONBLANK_PATTERN, TEXT_PATTERN
 from competencymap.workflows.concept_serialize import concept_dict
-from competencymap.model.framework import Framework
-from competencymap.mapping.serialize import match_dict
-from competencymap._common.text import check_text
 
 router = APIRouter(tags=["frameworks"])
 MAX_QUERY_CHARS = 1000

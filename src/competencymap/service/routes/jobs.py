@@ -13,17 +13,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Path as PathParam, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from competencymap._common.options import split_list
 from competencymap.service import jobs
 from competencymap.service.demand_inputs import stored_posting
 from competencymap.service.deps import Service, ServiceDep
 from competencymap.service.errors import invalid_field
 from competencymap.service.models import DemandRequest, DemandResponse, errors
 from competencymap.service.security import require_api_key
-from competencymap._common.options import split_list
 
 router = APIRouter(tags=["analytics"])
 write = [Depends(require_api_key)]

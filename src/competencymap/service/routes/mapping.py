@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from competencymap.mapping.serialize import result_dict
 from competencymap.service.deps import ServiceDep
 from competencymap.service.models import MapRequest, MapResponse, errors
 from competencymap.service.security import require_api_key
-from competencymap.mapping.serialize import result_dict
 
 router = APIRouter(tags=["mapping"])
 write = [Depends(require_api_key)]

@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from competencymap.service.deps import ServiceDep
-from competencymap.service.models import MAX_ID, PostingCreate, PostingOut, PostingPage, errors
-from competencymap.service.security import require_api_key
+from competencymap._common.text import check_text
 from competencymap.catalog import Posting
 from competencymap.catalog.repository import MAX_PAGE
 from competencymap.catalog.schemas import TEXT_PATTERN
-from competencymap._common.text import check_text
+from competencymap.service.deps import ServiceDep
+from competencymap.service.models import MAX_ID, PostingCreate, PostingOut, PostingPage, errors
+from competencymap.service.security import require_api_key
 
 router = APIRouter(tags=["postings"])
 write = [Depends(require_api_key)]

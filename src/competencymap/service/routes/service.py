@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from competencymap.service.deps import ServiceDep, service_version
+from competencymap._common.version import package_version
+from competencymap.service.deps import ServiceDep
 from competencymap.service.security import CSRF_FIELD, CSRF_HEADER
 
 router = APIRouter(tags=["service"])
@@ -34,7 +35,7 @@ def health(service: ServiceDep) -> Health:
     """Answers once frameworks, indexes and the database are ready."""
     return Health(
         status="ok",
-        version=service_version(),
+        version=package_version(),
         frameworks=service.frameworks,
         model=service.engine.settings.model if not service.frameworks else service.engine.encoder.name,
         catalog=CatalogCounts(

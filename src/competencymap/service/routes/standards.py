@@ -18,14 +18,14 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from competencymap.service.deps import Service, ServiceDep
-from competencymap.service.models import MAX_ID, errors
-from competencymap.service.security import require_api_key
 from competencymap.exports.case import CaseIndex, framework_to_cfpackage
 from competencymap.exports.readers import apply_tags_csv, parse_ctdl, parse_openbadges, parse_tags_csv, store_credential
 from competencymap.exports.schemas import DocumentError
 from competencymap.exports.sssom import DEFAULT_CROSSWALKS, build_crosswalk, render
 from competencymap.model.framework import Relation
+from competencymap.service.deps import Service, ServiceDep
+from competencymap.service.models import MAX_ID, errors
+from competencymap.service.security import require_api_key
 
 router = APIRouter()
 write = [Depends(require_api_key)]
@@ -80,31 +80,31 @@ def get_all_cf_documents(request: Request, service: ServiceDep) -> dict[str, Any
 
 @router.get(f"{CASE_ROOT}/CFDocuments/{{sourcedId}}", tags=["standards"], summary="CASE 1.1: one CFDocument",
             responses=errors(404))
-def get_cf_document(sourcedId: SourcedId, request: Request, service: ServiceDep) -> dict[str, Any]:  # noqa: N803
+def get_cf_document(sourcedId: SourcedId, request: Request, service: ServiceDep) -> dict[str, Any]:  # noqa: N803 - CASE 1.1 names the path parameter sourcedId
     return case_index(request, service).document(sourcedId)
 
 
 @router.get(f"{CASE_ROOT}/CFPackages/{{sourcedId}}", tags=["standards"], summary="CASE 1.1: a whole CFPackage",
             responses=errors(404))
-def get_cf_package(sourcedId: SourcedId, request: Request, service: ServiceDep) -> dict[str, Any]:  # noqa: N803
+def get_cf_package(sourcedId: SourcedId, request: Request, service: ServiceDep) -> dict[str, Any]:  # noqa: N803 - CASE 1.1 names the path parameter sourcedId
     return case_index(request, service).package(sourcedId)
 
 
 @router.get(f"{CASE_ROOT}/CFItems/{{sourcedId}}", tags=["standards"], summary="CASE 1.1: one CFItem",
             responses=errors(404))
-def get_cf_item(sourcedId: SourcedId, request: Request, service: ServiceDep) -> dict[str, Any]:  # noqa: N803
+def get_cf_item(sourcedId: SourcedId, request: Request, service: ServiceDep) -> dict[str, Any]:  # noqa: N803 - CASE 1.1 names the path parameter sourcedId
     return case_index(request, service).item(sourcedId)
 
 
 @router.get(f"{CASE_ROOT}/CFAssociations/{{sourcedId}}", tags=["standards"], summary="CASE 1.1: one CFAssociation",
             responses=errors(404))
-def get_cf_association(sourcedId: SourcedId, request: Request, service: ServiceDep) -> dict[str, Any]:  # noqa: N803
+def get_cf_association(sourcedId: SourcedId, request: Request, service: ServiceDep) -> dict[str, Any]:  # noqa: N803 - CASE 1.1 names the path parameter sourcedId
     return case_index(request, service).association(sourcedId)
 
 
 @router.get(f"{CASE_ROOT}/CFItemAssociations/{{sourcedId}}", tags=["standards"],
             summary="CASE 1.1: a CFItem with every association it takes part in", responses=errors(404))
-def get_cf_item_associations(sourcedId: SourcedId, request: Request, service: ServiceDep) -> dict[str, Any]:  # noqa: N803
+def get_cf_item_associations(sourcedId: SourcedId, request: Request, service: ServiceDep) -> dict[str, Any]:  # noqa: N803 - CASE 1.1 names the path parameter sourcedId
     return case_index(request, service).item_associations(sourcedId)
 
 

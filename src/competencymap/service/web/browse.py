@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from competencymap.service.concepts import competency_detail
-from competencymap.service.web.pages import is_fragment, not_found, render, service_of, t_for
 from competencymap._common.errors import CompetencyMapError
 from competencymap._common.text import check_text
+from competencymap.service.concepts import competency_detail
+from competencymap.service.web.pages import is_fragment, not_found, render, service_of, t_for
 
 router = APIRouter(include_in_schema=False)
 TOP_K = 20

@@ -18,8 +18,12 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from competencymap.service.deps import Service
+from competencymap._common.errors import CompetencyMapError
+from competencymap._common.text import check_text
+from competencymap.catalog import Credential, NotFound, Tag, TagIn
+from competencymap.catalog.schemas import CredentialIn, CredentialUpdate
 from competencymap.service.concepts import competency_detail
+from competencymap.service.deps import Service
 from competencymap.service.web.pages import (
     PERSON_COOKIE,
     field_errors,
@@ -36,10 +40,6 @@ from competencymap.service.web.pages import (
     t_for,
 )
 from competencymap.service.web.review import find_tag, review
-from competencymap.catalog import Credential, NotFound, Tag, TagIn
-from competencymap.catalog.schemas import CredentialIn, CredentialUpdate
-from competencymap._common.errors import CompetencyMapError
-from competencymap._common.text import check_text
 from competencymap.workflows.tagging import suggest_and_store
 
 router = APIRouter(include_in_schema=False)

@@ -14,12 +14,12 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from competencymap._common.errors import CompetencyMapError, TextTooLong
+from competencymap._common.text import MAX_TEXT_CHARS, check_text
 from competencymap.service.deps import Service
 from competencymap.service.web.pages import key_ok, key_refused, render, service_of, t_for
-from competencymap._common.errors import CompetencyMapError, TextTooLong
 from competencymap.workflows.employer_match import MatchReport, Need, match_posting
 from competencymap.workflows.postings_io import postings_format, read_postings
-from competencymap._common.text import MAX_TEXT_CHARS, check_text
 
 router = APIRouter(include_in_schema=False)
 TEXT_SUFFIXES = (".txt", ".md", ".text")

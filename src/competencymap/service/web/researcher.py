@@ -12,12 +12,12 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from competencymap._common.errors import CompetencyMapError
 from competencymap.service import jobs
 from competencymap.service.deps import Service
 from competencymap.service.errors import ApiError
 from competencymap.service.web.charts import Chart, bar_chart
 from competencymap.service.web.pages import key_ok, key_refused, not_found, redirect, render, service_of, t_for
-from competencymap._common.errors import CompetencyMapError
 
 router = APIRouter(include_in_schema=False)
 TOP = 10

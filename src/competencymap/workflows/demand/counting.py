@@ -41,11 +41,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from competencymap._common.halves import run_in_halves
 from competencymap._common.errors import CompetencyMapError
-from competencymap.model.graph import FrameworkGraph
+from competencymap._common.halves import run_in_halves
 from competencymap._common.text import MAX_TEXT_CHARS
 from competencymap.mapping.settings import PipelineConfig
+from competencymap.model.framework import Framework, Relation
+from competencymap.model.graph import FrameworkGraph
 from competencymap.workflows.employer_match import (
     COUNTED,
     CoverageRule,
@@ -55,7 +56,6 @@ from competencymap.workflows.employer_match import (
     tag_holders,
 )
 from competencymap.workflows.needs import FALLBACK_NEEDS, NEED_TOP_K, STATEMENT_TOP_K, pick_needs
-from competencymap.model.framework import Framework, Relation
 
 if TYPE_CHECKING:
     from competencymap.catalog import Catalog

@@ -25,8 +25,8 @@ from typing import Any
 
 import orjson
 
-from competencymap.workflows.demand.counting import DemandOptions, MappedPosting, PostingError, ProfileEntry
 from competencymap._common.errors import CompetencyMapError
+from competencymap.workflows.demand.counting import DemandOptions, MappedPosting, PostingError, ProfileEntry
 
 MANIFEST = "manifest.json"
 POSTINGS = "postings"

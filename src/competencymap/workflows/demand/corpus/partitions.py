@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from competencymap.workflows.demand.corpus.inputs import InputFile
 from competencymap._common.errors import CompetencyMapError
+from competencymap.workflows.demand.corpus.inputs import InputFile
 from competencymap.workflows.postings_io import Columns, Position, RowError, read_positioned
 
 DEFAULT_SIZE = 250  # rows per partition

@@ -12,8 +12,8 @@ from typing import Any
 
 from distributed import WorkerPlugin, get_worker
 
+from competencymap._common.config import Settings, env_int
 from competencymap.workflows.demand.counting import DemandContext, DemandOptions, demand_context
-from competencymap._common.config import env_int, Settings
 
 PLUGIN_NAME = "competencymap-engine"
 

@@ -32,19 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from competencymap.workflows.demand.counting import (
-    CounterPart,
-    DemandCounter,
-    DemandOptions,
-    DemandTable,
-    PostingError,
-    SupplyCounts,
-    build_table,
-    demand_context,
-    map_batch_safely,
-    table_keys,
-)
 from competencymap._common.config import Settings
+from competencymap._common.errors import CompetencyMapError
+from competencymap._common.memory import peak_rss_mib
 from competencymap.workflows.demand.corpus.inputs import InputFile, resolve_inputs
 from competencymap.workflows.demand.corpus.output import (
     FORMAT,
@@ -57,8 +47,18 @@ from competencymap.workflows.demand.corpus.output import (
 )
 from competencymap.workflows.demand.corpus.partitions import DEFAULT_SIZE, Partition, Plan, plan_partitions
 from competencymap.workflows.demand.corpus.plugin import PLUGIN_NAME, EnginePlugin, worker_plugin
-from competencymap._common.errors import CompetencyMapError
-from competencymap._common.memory import peak_rss_mib
+from competencymap.workflows.demand.counting import (
+    CounterPart,
+    DemandCounter,
+    DemandOptions,
+    DemandTable,
+    PostingError,
+    SupplyCounts,
+    build_table,
+    demand_context,
+    map_batch_safely,
+    table_keys,
+)
 from competencymap.workflows.employer_match import Offer
 from competencymap.workflows.postings_io import Columns, RowError, read_items, write_table
 
@@ -323,7 +323,7 @@ def _holds_engine(settings: Settings, threads: int | None, dask_worker: Any = No
 def _cluster_info(client: Client, cluster: ClusterOptions, given: Client | None, threads: int | None) -> dict[str, Any]:
     try:
         workers = client.scheduler_info().get("workers", {})
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - the run report is informative: a scheduler that cannot say leaves it empty
         workers = {}
     kind = "given client" if given is not None else ("scheduler " + cluster.scheduler if cluster.scheduler else "local")
     return {"kind": kind, "workers": len(workers), "threads_per_worker": sorted({w.get("nthreads") for w in workers.values()}),
