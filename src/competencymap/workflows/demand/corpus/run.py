@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
 Say = Callable[[str], None]
-Progress = Callable[[int, int], None]  # rows done, rows in all
+RowsCallback = Callable[[int, int], None]  # told rows done, rows in all
 MERGE_FAN_IN = 8  # parts merged per reduction task
 
 
@@ -119,7 +119,7 @@ def run_corpus(
     offers: Sequence[Offer] | None = None,
     progress: bool = False,
     say: Say | None = None,
-    on_progress: Progress | None = None,
+    on_progress: RowsCallback | None = None,
     prepared: PreparedRun | None = None,
 ) -> CorpusResult:
     """Map the postings of `inputs` (files, folders, globs) into `output` and build the demand
@@ -335,7 +335,7 @@ def _cluster_info(client: Client, cluster: ClusterOptions, given: Client | None,
 
 def _map_partitions(client: Client, todo: Sequence[Partition], plan: Any, done: Sequence[Partition],
                     options: CorpusOptions, folder: OutputFolder, progress: bool,
-                    on_progress: Progress | None) -> list[dict[str, Any]]:
+                    on_progress: RowsCallback | None) -> list[dict[str, Any]]:
     from distributed import as_completed
     from tqdm import tqdm
 
