@@ -13,13 +13,16 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 
 from competencymap.catalog import Catalog, read_credentials_file
+from competencymap.cli import main
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 MINI = "http://data.europa.eu/esco/skill/"
@@ -36,28 +39,41 @@ POSTINGS = [
 ]
 
 
-def env_for(home: Path) -> dict[str, str]:
-    # torch: embeddings that do not depend on the rest of the batch, so differently batched runs agree exactly
-    return {**os.environ, "COMPETENCYMAP_HOME": str(home), "HF_HUB_OFFLINE": "1", "COMPETENCYMAP_BACKEND": "torch"}
+@dataclass
+class Done:
+    """What a CLI run left: exit code, stdout and stderr."""
+
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def run(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "competencymap", "demand", *args], capture_output=True, text=True,
-                          env=env_for(home), timeout=300, cwd=cwd)
+def run(home: Path, *args: str, cwd: Path | None = None) -> Done:
+    """`competencymap demand ARGS` in process (click's CliRunner), `home` as COMPETENCYMAP_HOME, in `cwd`.
+    The torch backend gives embeddings that do not depend on the rest of the batch, so differently
+    batched runs agree exactly."""
+    env = {"COMPETENCYMAP_HOME": str(home), "HF_HUB_OFFLINE": "1", "COMPETENCYMAP_BACKEND": "torch"}
+    here = Path.cwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        result = CliRunner().invoke(main, ["demand", *args], env=env, prog_name="competencymap")
+    finally:
+        os.chdir(here)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a traceback the user would have seen
+    return Done(result.exit_code, result.stdout, result.stderr)
 
 
 def run_here(home: Path, *args: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
-    """The same command in this process (the model's imports are already paid for): exit code, stdout, stderr."""
-    from click.testing import CliRunner
+    """`run` with `--home`: exit code, stdout, stderr."""
+    done = run(home, *args, "--home", str(home))
+    return done.returncode, done.stdout, done.stderr
 
-    from competencymap.cli import main
 
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("COMPETENCYMAP_BACKEND", "torch")
-    result = CliRunner().invoke(main, ["demand", *args, "--home", str(home)])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
+def process_env(home: Path) -> dict[str, str]:
+    """The environment of a real `competencymap` process (for the one test that kills a run)."""
+    return {**os.environ, "COMPETENCYMAP_HOME": str(home), "HF_HUB_OFFLINE": "1", "COMPETENCYMAP_BACKEND": "torch"}
 
 
 def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
@@ -68,7 +84,7 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
-def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+def one_error_line(done: Done) -> str:
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr and done.stdout == ""
     lines = [line for line in done.stderr.splitlines() if line.strip()]
@@ -216,7 +232,7 @@ def test_a_killed_client_resumes_to_the_uninterrupted_table(built_home: Path, tm
     out = tmp_path / "run"
     command = [sys.executable, "-m", "competencymap", "demand", str(corpus), "-f", "mini", "--by-month", "--no-catalog",
                "-o", str(out), "--workers", "1", "--partition-size", "2", "--format", "csv", "-q"]
-    process = subprocess.Popen(command, env=env_for(built_home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=process_env(built_home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 180
     while partitions_in(out) == 0 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -227,7 +243,7 @@ def test_a_killed_client_resumes_to_the_uninterrupted_table(built_home: Path, tm
     assert 0 < done < 13, (done, process.stderr.read().decode() if process.stderr else "")
     psutil.wait_procs(children, timeout=30)
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]  # its workers went too
-    resumed = subprocess.run(command, env=env_for(built_home), capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(command, env=process_env(built_home), capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 3, resumed.stderr  # one posting left out
     assert f"resuming: {done} of 13 partitions already mapped" in resumed.stderr
     assert f"each one is listed with its reason in {out / 'errors.jsonl'}" in resumed.stderr

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from competencymap._common.config import load_settings
 from competencymap._common.errors import InputTextError
 from competencymap._common.text import MAX_TEXT_CHARS
+from competencymap.cli import main
 from competencymap.engine import CompetencyMap
 from competencymap.statements.segment import phrases
 
@@ -32,15 +32,22 @@ def test_phrases_of_a_single_phrase_is_empty() -> None:
     assert phrases("bake bread") == []
 
 
-def env_with_home(home: Path) -> dict[str, str]:
-    return {**os.environ, "COMPETENCYMAP_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+@dataclass
+class Done:
+    """What a CLI run left: exit code, stdout and stderr."""
+
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def _run(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "competencymap", *args],
-        input=stdin, capture_output=True, text=True, env=env_with_home(home), timeout=300,
-    )
+def _run(home: Path, *args: str, stdin: str | bytes = "") -> Done:
+    """`competencymap ARGS` in process (click's CliRunner), with `home` as COMPETENCYMAP_HOME."""
+    env = {"COMPETENCYMAP_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    result = CliRunner().invoke(main, list(args), input=stdin, env=env, prog_name="competencymap")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a traceback the user would have seen
+    return Done(result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.mark.model
@@ -189,12 +196,11 @@ def test_map_text_profile_and_dropped_boilerplate(built_home: Path) -> None:
 @pytest.mark.model
 def test_map_cli_bytes_that_are_not_utf8_fail_only_their_record(built_home: Path) -> None:
     data = b'{"id": "a", "text": "Bake bread"}\n{"id": "b", "text": "bad \xff byte"}\n{"id": "c", "text": "Use SQL"}\n'
-    done = subprocess.run([sys.executable, "-m", "competencymap", "map", "--framework", "mini", "--top-k", "1"],
-                          input=data, capture_output=True, env=env_with_home(built_home), timeout=300)
+    done = _run(built_home, "map", "--framework", "mini", "--top-k", "1", stdin=data)
     assert done.returncode == 3, done.stderr
-    out = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    out = [json.loads(line) for line in done.stdout.splitlines()]
     assert [o.get("id") for o in out] == ["a", None, "c"] and "error" in out[1] and out[2]["profile"]["mini"]
-    assert b"Traceback" not in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 @pytest.mark.model
