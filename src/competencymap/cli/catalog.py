@@ -20,6 +20,7 @@ import orjson
 from competencymap._common.config import Settings, load_settings
 from competencymap._common.errors import CompetencyMapError
 from competencymap.catalog import Catalog, Credential, NotFound, Tag
+from competencymap.cli.options import DATA, HOME
 from competencymap.exports import (
     credential_to_achievement,
     credential_to_ctdl,
@@ -58,9 +59,8 @@ pass_state = click.make_pass_decorator(_State)
 
 
 @click.group()
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for caches, indexes and the default SQLite catalog (default: settings).")
-@click.option("--data", type=click.Path(file_okay=False, path_type=Path), help="Folder of the bundled data.")
+@HOME
+@DATA
 @click.option("--database", help="SQLAlchemy URL of the catalog (default: COMPETENCYMAP_DATABASE_URL or "
                                  "SQLite under the home folder).")
 @click.pass_context
@@ -183,7 +183,7 @@ def import_command(state: _State, path: Path, fmt: str, issuer: str | None, dura
 def suggest_command(state: _State, credential_id: int, frameworks: tuple[str, ...], top_k: int,
                     min_score: float | None, confident_only: bool, model: str | None) -> None:
     """Map every outcome and store the best competencies as suggested tags (decisions are kept)."""
-    from competencymap.cli.common import framework_names
+    from competencymap.cli.options import framework_names
     from competencymap.engine import CompetencyMap
 
     names = framework_names(frameworks) if frameworks else ["esco", "sfs"]

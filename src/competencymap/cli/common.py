@@ -11,17 +11,15 @@ import click
 import orjson
 
 from competencymap._common.config import BACKENDS, load_settings
-from competencymap._common.options import split_list
+from competencymap.cli.options import DATA, HOME
 from competencymap.engine import CompetencyMap
 
 
 def app_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --home/--data/--model/--language and pass a ready `CompetencyMap` as `app`."""
+    """Add --home/--data/--model/--language/--backend and pass a ready `CompetencyMap` as `app`."""
 
-    @click.option("--home", type=click.Path(file_okay=False, path_type=Path),
-                  help="Folder for caches and indexes (default: COMPETENCYMAP_HOME or indexes/).")
-    @click.option("--data", type=click.Path(file_okay=False, path_type=Path),
-                  help="Folder of the bundled data (default: COMPETENCYMAP_DATA or data/).")
+    @HOME
+    @DATA
     @click.option("--model", help="Embedding model: a name or a local sentence-transformers folder "
                                   "(default: COMPETENCYMAP_MODEL or all-MiniLM-L6-v2).")
     @click.option("--language", help="Framework label language (default: en).")
@@ -35,11 +33,6 @@ def app_options(command: Callable[..., Any]) -> Callable[..., Any]:
         return command(app=app, **kwargs)
 
     return wrapper
-
-
-def framework_names(values: tuple[str, ...]) -> list[str]:
-    """`--framework esco --framework sfs` and `--framework esco,sfs` both work."""
-    return split_list(values) or ["esco"]
 
 
 def echo_json(value: Any) -> None:

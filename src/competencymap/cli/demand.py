@@ -13,7 +13,8 @@ import click
 
 from competencymap._common.errors import CompetencyMapError
 from competencymap._common.options import split_list
-from competencymap.cli.common import app_options, framework_names
+from competencymap.cli.common import app_options
+from competencymap.cli.options import framework_names
 from competencymap.engine import CompetencyMap
 from competencymap.workflows.demand.corpus.partitions import DEFAULT_SIZE
 from competencymap.workflows.demand.counting import DemandOptions, DemandTable, PostingError, posting_month

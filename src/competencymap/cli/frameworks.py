@@ -9,6 +9,7 @@ import click
 import orjson
 
 from competencymap._common.config import Settings, load_settings
+from competencymap.cli.options import DATA, HOME
 from competencymap.frameworks.store import FrameworkStore
 from competencymap.model.framework import (
     KIND_COMPONENT,
@@ -50,10 +51,8 @@ pass_state = click.make_pass_decorator(_State)
 
 
 @click.group()
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for caches and indexes (default: settings / COMPETENCYMAP_HOME).")
-@click.option("--data", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of the bundled data (default: settings / COMPETENCYMAP_DATA).")
+@HOME
+@DATA
 @click.option("--language", help="Label language (default: the language a user framework was "
                                  "registered with, else settings, usually en).")
 @click.pass_context

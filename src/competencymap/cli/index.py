@@ -6,7 +6,8 @@ import time
 
 import click
 
-from competencymap.cli.common import app_options, echo_json, framework_names
+from competencymap.cli.common import app_options, echo_json
+from competencymap.cli.options import framework_names
 from competencymap.engine import CompetencyMap
 
 

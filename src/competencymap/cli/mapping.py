@@ -23,7 +23,8 @@ from tqdm import tqdm
 from competencymap._common.errors import CompetencyMapError, InputTextError
 from competencymap._common.halves import run_in_halves
 from competencymap._common.text import check_text
-from competencymap.cli.common import app_options, echo_json, framework_names
+from competencymap.cli.common import app_options, echo_json
+from competencymap.cli.options import framework_names
 from competencymap.engine import CompetencyMap
 from competencymap.mapping.results import MappingResult, Match
 from competencymap.mapping.serialize import match_dict, result_dict
