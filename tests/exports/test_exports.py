@@ -14,7 +14,14 @@ import pytest
 
 from competencymap._common.errors import CompetencyMapError
 from competencymap.catalog import Catalog, Credential, Tag, read_credentials_file
-from competencymap.exports import COLUMNS, ExportError, credential_to_achievement, tags_to_csv, target_code
+from competencymap.exports import (
+    COLUMNS,
+    ExportError,
+    credential_to_achievement,
+    credential_to_ctdl,
+    tags_to_csv,
+    target_code,
+)
 from competencymap.exports.schemas import OPENBADGES_SCHEMA, schema_errors
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -181,6 +188,21 @@ def test_alignments_one_per_accepted_competency() -> None:
     ]
     assert {"use cloud technologies", "Digital", "micro-credential", "hybrid", "non-credit"} <= set(doc["tag"])
     check_achievement(doc)
+
+
+def test_components_of_two_skills_get_two_codes() -> None:
+    """digital/c5 and adaptability/c5 are both a fifth component: their codes must still differ."""
+    tags = [
+        make_tag(1, competency_iri=f"{SFS_IRI}digital/c5", framework="sfs", label="Apply safe and responsible practices online"),
+        make_tag(2, competency_iri=f"{SFS_IRI}adaptability/c5", framework="sfs", label="Plan and prioritize"),
+        make_tag(3, competency_iri=f"{SFS_IRI}reading", framework="sfs", label="Reading"),
+    ]
+    badge = credential_to_achievement(make_credential(), tags)
+    assert [a["targetCode"] for a in badge["alignment"]] == ["digital.c5", "adaptability.c5", "reading"]
+    check_achievement(badge)
+    ctdl = credential_to_ctdl(make_credential(), tags)
+    alignments = ctdl["@graph"][0]["ceterms:requires"][0]["ceterms:targetCompetency"]
+    assert [a["ceterms:codedNotation"] for a in alignments] == ["digital.c5", "adaptability.c5", "reading"]
 
 
 def test_framework_display_names_can_be_overridden() -> None:

@@ -48,8 +48,16 @@ def test_skills_for_success_package_validates(sfs) -> None:  # type: ignore[no-u
     levels = [a for a in package["CFAssociations"] if a["associationType"] == "hasSkillLevel"]
     assert len(levels) == 13 and {a["sequenceNumber"] for a in levels} == {1, 2, 3, 4, 5}
     item = next(i for i in items if i["identifier"] == c1)
-    assert item["uri"] == SFS + "reading/c1" and item["humanCodingScheme"] == "reading/c1"
+    assert item["uri"] == SFS + "reading/c1" and item["humanCodingScheme"] == "reading.c1"
     assert framework_to_cfpackage(sfs, last_change=None)["CFItems"][0]["identifier"] == items[0]["identifier"]
+
+
+def test_codes_are_unique_in_the_package(sfs) -> None:  # type: ignore[no-untyped-def]
+    items = framework_to_cfpackage(sfs)["CFItems"]
+    codes = {item["uri"]: item["humanCodingScheme"] for item in items}
+    assert codes[SFS + "digital/c5"] == "digital.c5" and codes[SFS + "adaptability/c5"] == "adaptability.c5"
+    assert codes[SFS + "reading/level/2"] == "reading.level.2"
+    assert len(set(codes.values())) == len(items)
 
 
 def test_crosswalk_becomes_associations(sfs) -> None:  # type: ignore[no-untyped-def]

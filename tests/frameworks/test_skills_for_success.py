@@ -7,6 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from competencymap.exports.openbadges import concept_code
 from competencymap.frameworks.skos import load_skos
 from competencymap.model import framework as model
 
@@ -17,17 +18,17 @@ SFS = "https://w3id.org/competencymap/sfs/"
 ES = "https://w3id.org/competencymap/essential-skills/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 
-# Skill -> (English name, French name or None when our sources give none).
+# Skill -> (English name, French name): the nine French names confirmed for dataset 0.2.0.
 SKILLS = {
     "adaptability": ("Adaptability", "Adaptabilité"),
     "collaboration": ("Collaboration", "Collaboration"),
     "communication": ("Communication", "Communication"),
     "creativity-and-innovation": ("Creativity and innovation", "Créativité et innovation"),
-    "digital": ("Digital", None),
-    "numeracy": ("Numeracy", None),
+    "digital": ("Digital", "Compétences numériques"),
+    "numeracy": ("Numeracy", "Calcul"),
     "problem-solving": ("Problem solving", "Résolution de problèmes"),
     "reading": ("Reading", "Lecture"),
-    "writing": ("Writing", None),
+    "writing": ("Writing", "Rédaction"),
 }
 # Components whose headings our sources give (facts.md section 2); the rest are left out.
 COMPONENTS = {
@@ -66,7 +67,7 @@ def test_scheme_metadata(sfs: model.Framework) -> None:
     assert sfs.id == "sfs"
     assert sfs.iri == SFS
     assert sfs.title == "Skills for Success"
-    assert "2021-05" in sfs.version and "dataset 0.1.0" in sfs.version
+    assert "2021-05" in sfs.version and "dataset 0.2.0" in sfs.version
     assert sfs.source.startswith("https://www.canada.ca/")
     assert "MIT" in sfs.licence and "canada.ca" in sfs.licence
     assert sfs.languages == ("en", "fr")
@@ -129,10 +130,68 @@ def test_french_names(sfs: model.Framework) -> None:
     assert fr.id == "sfs"
     assert fr.language == "fr"
     assert fr.title == "Compétences pour réussir"
-    for key, (english, french) in SKILLS.items():
-        # Without a French name in our sources the English one stands in.
-        assert fr.competencies[SFS + key].pref_label == (french or english)
+    for key, (_, french) in SKILLS.items():
+        assert fr.competencies[SFS + key].pref_label == french
     assert len(fr.competencies) == len(sfs.competencies)
+    # Components have no French names in our sources: the English heading stands in, and no
+    # component carries a French label in the file.
+    assert fr.competencies[SFS + "digital/c5"].pref_label == "Apply safe and responsible practices online"
+    french_components = [
+        quad.subject.value for quad in ox.parse(path=str(SFS_FILE))
+        if quad.predicate.value == SKOS + "prefLabel" and getattr(quad.object, "language", None) == "fr"
+        and "/" in quad.subject.value.removeprefix(SFS)
+    ]
+    assert french_components == []
+
+
+def test_component_descriptions_in_our_words(sfs: model.Framework) -> None:
+    """Each component has a description of its own (not its heading), sourced on the concept."""
+    components = [c for c in sfs.competencies.values() if c.kind == model.KIND_COMPONENT]
+    for component in components:
+        assert len(component.description) > 40, component.iri
+        assert component.description != component.pref_label
+    digital_c5 = sfs.competencies[SFS + "digital/c5"].description
+    assert "personal data" in digital_c5 and "devices" in digital_c5
+    assert "estimating" in sfs.competencies[SFS + "numeracy/c4"].description
+    assert "non-verbal" in sfs.competencies[SFS + "communication/c1"].description
+    assert "biases" in sfs.competencies[SFS + "problem-solving/c2"].description
+    sources = {
+        quad.subject.value for quad in ox.parse(path=str(SFS_FILE))
+        if quad.predicate.value == "http://purl.org/dc/terms/source"
+    }
+    assert {c.iri for c in components} <= sources
+
+
+def test_level_statements_say_what_rises_and_where_from(sfs: model.Framework) -> None:
+    by_iri = {level.iri: level for level in sfs.levels}
+    reading_1 = by_iri[SFS + "reading/level/1"].description
+    assert "Essential Skills" in reading_1 and "not confirmed" in reading_1
+    assert "one piece of information" in reading_1
+    assert "Pre-SFS" in by_iri[SFS + "writing/level/3"].description
+    assert "Stage II" in by_iri[SFS + "communication/level/2"].description
+
+
+def test_codes_unique_across_the_framework(sfs: model.Framework) -> None:
+    codes = [c.code for c in sfs.competencies.values()]
+    assert all(codes) and len(set(codes)) == len(codes)
+    assert sfs.competencies[SFS + "digital"].code == "digital"
+    assert sfs.competencies[SFS + "digital/c5"].code == "digital.c5"
+    assert sfs.competencies[SFS + "adaptability/c5"].code == "adaptability.c5"
+    level_codes = {
+        quad.subject.value: quad.object.value for quad in ox.parse(path=str(SFS_FILE))
+        if quad.predicate.value == SKOS + "notation" and "/level/" in quad.subject.value
+    }
+    assert len(level_codes) == len(sfs.levels) == 13
+    assert level_codes[SFS + "reading/level/2"] == "reading.level.2"
+    assert not set(level_codes.values()) & set(codes)
+
+
+def test_export_codes_are_the_notations(sfs: model.Framework) -> None:
+    """Exports derive a concept's code from its IRI; it must equal the notation in the file."""
+    for concept in sfs.competencies.values():
+        assert concept_code(concept.iri) == concept.code
+    for level in sfs.levels:
+        assert concept_code(level.iri) == level.iri.removeprefix(SFS).replace("/", ".")
 
 
 def test_all_identifiers_in_one_namespace(sfs: model.Framework) -> None:

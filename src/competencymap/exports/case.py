@@ -26,7 +26,13 @@ from datetime import UTC, datetime
 
 from competencymap.catalog import NotFound
 from competencymap.exports.ids import stable_uuid
-from competencymap.exports.openbadges import DEFAULT_TARGET_TYPE, TARGET_TYPES, target_code
+from competencymap.exports.openbadges import (
+    DEFAULT_TARGET_TYPE,
+    PATH_CODED_SCHEMES,
+    TARGET_TYPES,
+    concept_code,
+    target_code,
+)
 from competencymap.model.framework import KIND_COMPONENT, Competency, Framework, Level, Relation
 
 CASE_VERSION = "1.1"
@@ -209,6 +215,10 @@ def _level_item(level: Level, framework: Framework, types: dict, uris: _Uris, wh
 
 
 def _local_code(iri: str, scheme: str) -> str:
+    """A concept's or level's code when the framework gives it none: for Skills for Success
+    the same dotted code as its notation (``reading.level.2``), else its path under the scheme."""
+    if iri.startswith(PATH_CODED_SCHEMES):
+        return concept_code(iri)
     if iri.startswith(scheme) and len(iri) > len(scheme):
         return iri[len(scheme):].strip("/#")
     return target_code(iri)

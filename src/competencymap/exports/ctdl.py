@@ -8,7 +8,7 @@ following Credential Engine's public terms (see docs/standards.md for the source
   credential's public uid, and its ``@id`` the Registry resource URI that CTID would get.
 * Its competencies are ``ceterms:CredentialAlignmentObject`` nodes (``targetNode`` = the
   competency IRI, ``targetNodeName``, ``framework`` = the concept scheme IRI, ``frameworkName``,
-  ``codedNotation``) under ``ceterms:targetCompetency`` of a ``ceterms:ConditionProfile`` in
+  ``codedNotation``, the concept's code such as ``digital.c5``) under ``ceterms:targetCompetency`` of a ``ceterms:ConditionProfile`` in
   ``ceterms:requires``: CTDL states what a credential requires of its earners this way
   (``ceterms:teaches`` is the learning-opportunity property). The same profile lists the
   learning outcomes as ``ceterms:condition`` and the assessment in its description.
@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 
 from competencymap.catalog.schemas import Credential, Tag
 from competencymap.exports.ids import credential_uuid, stable_uuid
-from competencymap.exports.openbadges import FRAMEWORK_NAMES, accepted_unique, target_code
+from competencymap.exports.openbadges import FRAMEWORK_NAMES, accepted_unique, concept_code
 
 CTDL_CONTEXT = "https://credreg.net/ctdl/schema/context/json"
 REGISTRY = "https://credentialengineregistry.org"
@@ -136,7 +136,7 @@ def _alignment(tag: Tag, names: Mapping[str, str], iris: Mapping[str, str], lang
         "@type": ALIGNMENT,
         "ceterms:targetNode": tag.competency_iri,
         "ceterms:targetNodeName": {lang: tag.label},
-        "ceterms:codedNotation": target_code(tag.competency_iri),
+        "ceterms:codedNotation": concept_code(tag.competency_iri),
         "ceterms:frameworkName": {lang: names.get(tag.framework, tag.framework)},
     }
     if tag.framework in iris:

@@ -16,6 +16,8 @@ context:
   target expecting CTDL or CASE. The enumeration is extensible with terms of the
   form ``ext:Name``; we use ``ext:ESCOSkill``, ``ext:SkillsForSuccessSkill``,
   ``ext:EssentialSkill`` and ``ext:SKOSConcept`` for any other framework.
+* ``targetCode`` is the concept's code (:func:`concept_code`): ``digital.c5`` for a Skills for
+  Success component, the UUID at the end of the IRI for ESCO.
 * OB 3.0 Achievements have no creation time, duration or delivery mode
   property in the 3.0.3 context (and the context is ``@protected``), so these are
   not invented as top-level terms: duration, delivery, credit and assessment are
@@ -57,6 +59,10 @@ TARGET_TYPES = {
     "essential-skills": "ext:EssentialSkill",
 }
 DEFAULT_TARGET_TYPE = "ext:SKOSConcept"
+# Concept schemes whose concept IRIs are paths under the scheme IRI and whose codes
+# (skos:notation in the bundled file) are those paths with dots: ".../sfs/digital/c5" is
+# "digital.c5". See data/skills_for_success/README.md, "Identifiers and codes".
+PATH_CODED_SCHEMES = ("https://w3id.org/competencymap/sfs/",)
 
 _DELIVERY = {"online": "online", "in_person": "in person", "hybrid": "hybrid (online and in person)"}
 _CREDIT = {"credit": "credit-bearing", "non_credit": "non-credit"}
@@ -133,6 +139,19 @@ def credential_to_openbadge_credential(
         "validFrom": credential.updated_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "credentialSubject": {"type": ["AchievementSubject"], "achievement": achievement},
     }
+
+
+def concept_code(iri: str) -> str:
+    """The code a platform can show for a concept, unique within its framework.
+
+    For Skills for Success it is the concept's skos:notation (``digital``, ``digital.c5``,
+    ``reading.level.2``), derived from the IRI so that exports need no loaded framework;
+    for any other framework, the identifier at the end of the IRI (:func:`target_code`).
+    """
+    for scheme in PATH_CODED_SCHEMES:
+        if iri.startswith(scheme) and len(iri) > len(scheme):
+            return iri[len(scheme):].strip("/").replace("/", ".")
+    return target_code(iri)
 
 
 def target_code(iri: str) -> str:
@@ -225,7 +244,7 @@ def _alignment(tag: Tag, names: Mapping[str, str]) -> dict:
         "type": ["Alignment"],
         "targetName": tag.label,
         "targetUrl": tag.competency_iri,
-        "targetCode": target_code(tag.competency_iri),
+        "targetCode": concept_code(tag.competency_iri),
         "targetFramework": names.get(tag.framework, tag.framework),
         "targetType": TARGET_TYPES.get(tag.framework, DEFAULT_TARGET_TYPE),
     }
