@@ -36,6 +36,7 @@ from typing import IO, Any
 
 import orjson
 
+from competencymap._common.csv_safe import csv_writer
 from competencymap._common.errors import CompetencyMapError
 from competencymap._common.text import MAX_TEXT_CHARS
 
@@ -484,7 +485,8 @@ def output_format(path: str | Path | None, fmt: str | None) -> str:
 
 
 def write_csv(records: Iterable[dict[str, Any]], columns: Sequence[str], stream: IO[str]) -> None:
-    writer = csv.writer(stream, lineterminator="\n")
+    """The table as CSV (formula cells escaped: :mod:`competencymap._common.csv_safe`)."""
+    writer = csv_writer(stream)
     writer.writerow(columns)
     for record in records:
         writer.writerow(["" if record.get(c) is None else record.get(c) for c in columns])
