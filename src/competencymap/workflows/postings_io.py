@@ -100,6 +100,14 @@ class RowError:
 Item = dict[str, Any] | RowError
 
 
+class TooManyRows(CompetencyMapError):
+    """More rows than a limit allows (the read stopped at the first row past it)."""
+
+    def __init__(self, limit: int, *, path: str | None = None) -> None:
+        super().__init__(f"more than {limit:,} rows; the limit is {limit:,}", path=path)
+        self.limit = limit
+
+
 def read_postings(
     path: str | Path,
     *,
@@ -176,16 +184,20 @@ def scan_postings(
     path: str | Path,
     *,
     check: Callable[[dict[str, Any], int], object] | None = None,
+    limit: int | None = None,
     **columns: Any,
 ) -> int:
     """Read every posting once without keeping it: the number of postings, or the first error.
 
     A run over a large file calls this first, so a bad row fails in seconds rather than after
     an hour of mapping. `check(posting, number)` may raise for postings the reader accepts
-    (e.g. a date that is not ISO, when counting by month). An empty file is an error.
+    (e.g. a date that is not ISO, when counting by month). An empty file is an error, and so
+    (:class:`TooManyRows`, the read stopping there) is a posting past `limit`.
     """
     count = 0
     for count, posting in enumerate(read_postings(path, **columns), 1):
+        if limit is not None and count > limit:
+            raise TooManyRows(limit, path=str(path))
         if check is not None:
             check(posting, count)
     if count == 0:
