@@ -6,6 +6,7 @@ killed with SIGKILL resumes into the same folder and gives the table of an unint
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -15,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -198,6 +200,75 @@ def test_csv_output_to_stdout(built_home: Path, tmp_path: Path, monkeypatch: pyt
     rows = list(csv.DictReader(io.StringIO(stdout)))
     assert rows[0]["label"] == BREAD and rows[0]["postings"] == "1" and rows[0]["share"] == "1.0"
     assert {r["level"] for r in rows} == {"competency"} and rows[0]["credentials_supply"] == ""
+
+
+# -- a run folder that cannot be written, or that another run holds --------------------------------
+
+
+def stopped_run(home: Path, postings: Path, out: Path) -> None:
+    """The folder a stopped `competencymap demand POSTINGS -f mini -o OUT` leaves: its manifest, nothing mapped."""
+    from competencymap._common.config import load_settings
+    from competencymap.workflows.demand.corpus.output import FORMAT
+    from competencymap.workflows.demand.corpus.run import CorpusOptions, prepare_corpus
+    from competencymap.workflows.demand.counting import DemandOptions
+
+    prepared = prepare_corpus(load_settings(home=home), [str(postings)], out, CorpusOptions(DemandOptions(frameworks=("mini",))))
+    prepared.folder.create()
+    prepared.folder.write_manifest({"format": FORMAT, "state": "running", "run": prepared.signature, "runs": []})
+
+
+@pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC])
+def test_resuming_into_a_read_only_or_full_folder_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              code: int) -> None:
+    postings = tmp_path / "postings.jsonl"
+    postings.write_text('{"text": "Bake bread"}\n', encoding="utf-8")
+    out = tmp_path / "run"
+    stopped_run(tmp_path, postings, out)
+    inside = str(out)
+    real_os_open, real_open, real_unlink = os.open, Path.open, Path.unlink
+
+    def refused(path: object) -> OSError:  # tests run as root, where chmod stops no write
+        return OSError(code, os.strerror(code), str(path))
+
+    def os_open(path: Any, flags: int, *args: Any) -> int:
+        if str(path).startswith(inside) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise refused(path)
+        return real_os_open(path, flags, *args)
+
+    def path_open(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if str(self).startswith(inside) and set(mode) & set("wax+"):
+            raise refused(self)
+        return real_open(self, mode, *args, **kwargs)
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if str(self).startswith(inside):
+            raise refused(self)
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(os, "open", os_open)
+    monkeypatch.setattr(Path, "open", path_open)
+    monkeypatch.setattr(Path, "unlink", unlink)
+    status, stdout, stderr = run_here(tmp_path, str(postings), "-f", "mini", "--no-catalog", "-q", "-o", str(out),
+                                      monkeypatch=monkeypatch)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert status == 1 and stdout == "" and len(lines) == 1, stderr
+    assert lines[0].startswith(f"error: {out}: cannot write ") and lines[0].endswith(os.strerror(code)), lines
+
+
+def test_a_second_run_into_a_folder_is_refused_naming_the_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from competencymap.workflows.demand.corpus.output import OutputFolder
+
+    postings = tmp_path / "postings.jsonl"
+    postings.write_text('{"text": "Bake bread"}\n', encoding="utf-8")
+    out = tmp_path / "run"
+    stopped_run(tmp_path, postings, out)
+    with OutputFolder(out).locked():  # the first run, still running
+        status, stdout, stderr = run_here(tmp_path, str(postings), "-f", "mini", "--no-catalog", "-q", "-o", str(out),
+                                          monkeypatch=monkeypatch)
+    assert status == 1 and stdout == "", stderr
+    assert stderr.strip() == (f"error: {out}: another corpus run is writing this folder (pid {os.getpid()} on "
+                              f"{os.uname().nodename}, started {stderr.split(', started ')[1].split(')')[0]}); "
+                              "wait for it to finish or name another --output folder")
 
 
 # -- a corpus run killed and resumed ---------------------------------------------------------------

@@ -117,10 +117,29 @@ def test_an_uploaded_file_with_bad_rows(client: TestClient) -> None:
     status = wait_for(client, answer.json()["id"])
     assert status["state"] == "complete" and status["result"]["postings"] == 12 and status["result"]["errors"] == 2
     errors = [json.loads(line) for line in client.get(f"/jobs/{status['id']}/errors").text.splitlines()]
-    assert [(e["line"], e["stage"]) for e in errors] == [(13, "read"), (14, "read")] and errors[0]["source"].endswith("corpus.jsonl")
+    assert [(e["line"], e["stage"]) for e in errors] == [(13, "read"), (14, "read")]
+    assert {e["source"] for e in errors} == {"corpus.jsonl"}  # the upload's name, never the server's path
     rows = client.get(f"/jobs/{status['id']}/result").json()["rows"]
     blocks = [(r["framework"], r["level"]) for r in rows]
     assert len(blocks) == len(set(blocks))  # top_n=1: one row per block
+
+
+def test_a_job_of_bad_rows_fails_naming_the_upload_only(client: TestClient) -> None:
+    """Its reason names no server path (on the API and the researcher's page), and its errors are listed."""
+    lines = ['{"title": "no text"}', '{"text": ""}', "not json"]
+    answer = client.post("/jobs/demand/upload", files={"file": ("bad.jsonl", "\n".join(lines) + "\n")})
+    assert answer.status_code == 202, answer.text
+    job_id = answer.json()["id"]
+    status = wait_for(client, job_id)
+    home = str(client.app.state.service.engine.settings.home)  # type: ignore[attr-defined]
+    assert status["state"] == "failed" and home not in status["error"] and "/jobs/" + job_id + "/errors" in status["error"]
+    page = client.get(f"/researcher/jobs/{job_id}")
+    assert page.status_code == 200 and home not in page.text
+    errors = client.get(f"/jobs/{job_id}/errors")
+    assert errors.status_code == 200, errors.text
+    listed = [json.loads(line) for line in errors.text.splitlines()]
+    assert [(e["line"], e["source"]) for e in listed] == [(1, "bad.jsonl"), (2, "bad.jsonl"), (3, "bad.jsonl")]
+    assert home not in errors.text
 
 
 def test_refusals(client: TestClient) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 
+from competencymap._common.csv_safe import csv_writer
 from competencymap.catalog.schemas import Credential, Tag
 from competencymap.exports.openbadges import ExportError
 
@@ -22,27 +22,25 @@ COLUMNS = (
     "decided_by",
     "decided_at",
 )
-# Free-text cells starting with these are read as formulas by spreadsheet programs.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def tags_to_csv(credential: Credential, tags: Sequence[Tag]) -> str:
     """CSV text (header + one row per tag, in the given order; RFC 4180 quoting, CRLF rows).
 
     Credential-level tags have empty outcome columns; empty score and decision
-    cells mean "none". Free-text cells that a spreadsheet would run as a formula
-    are prefixed with an apostrophe.
+    cells mean "none". Text cells that a spreadsheet would run as a formula are
+    prefixed with an apostrophe (`competencymap._common.csv_safe`).
     """
     outcomes = {o.id: o for o in credential.learning_outcomes}
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for tag in tags:
         writer.writerow(_row(credential, tag, outcomes))
     return buffer.getvalue()
 
 
-def _row(credential: Credential, tag: Tag, outcomes: dict) -> list[str]:
+def _row(credential: Credential, tag: Tag, outcomes: dict) -> list[object]:
     if tag.credential_id != credential.id:
         raise ExportError(f"tag {tag.id} belongs to credential {tag.credential_id}, not {credential.id}")
     outcome = None
@@ -53,19 +51,16 @@ def _row(credential: Credential, tag: Tag, outcomes: dict) -> list[str]:
                 f"tag {tag.id} refers to outcome {tag.outcome_id}, which credential {credential.id} lacks"
             )
     return [
-        str(credential.id),
-        _text(credential.title),
-        "" if outcome is None else str(outcome.position),
-        "" if outcome is None else _text(outcome.text),
+        credential.id,
+        credential.title,
+        "" if outcome is None else outcome.position,
+        "" if outcome is None else outcome.text,
         tag.framework,
         tag.competency_iri,
-        _text(tag.label),
-        "" if tag.score is None else repr(tag.score),
+        tag.label,
+        "" if tag.score is None else tag.score,
         tag.state,
-        "" if tag.decided_by is None else _text(tag.decided_by),
+        "" if tag.decided_by is None else tag.decided_by,
         "" if tag.decided_at is None else tag.decided_at.isoformat(),
     ]
 
-
-def _text(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_START) else value

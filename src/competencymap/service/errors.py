@@ -72,6 +72,15 @@ class TooLarge(ApiError):
 
     def __init__(self, message: str) -> None:
         super().__init__(413, "payload_too_large", message)
+        self.extra: dict[str, Any] = {}
+
+
+class OverLimit(TooLarge):
+    """An upload past a named limit (413): the body names it (`limit`) and its value (`maximum`)."""
+
+    def __init__(self, message: str, limit: str, maximum: int) -> None:
+        super().__init__(message)
+        self.extra = {"limit": limit, "maximum": maximum}
 
 
 def invalid_field(field: str, message: str, where: str = "body") -> RequestValidationError:
@@ -149,7 +158,8 @@ async def _on_http_error(_request: Request, exc: HTTPException) -> JSONResponse:
         return validation_response([{"loc": ("body",), "msg": "the body is not valid JSON text", "type": "json_invalid"}])
     kind = getattr(exc, "kind", None) or _HTTP_TYPES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    return error_response(exc.status_code, kind, message, headers=getattr(exc, "headers", None))
+    return error_response(exc.status_code, kind, message, headers=getattr(exc, "headers", None),
+                          **getattr(exc, "extra", {}))
 
 
 async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:

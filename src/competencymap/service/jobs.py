@@ -35,12 +35,14 @@ from competencymap._common.config import env_int, env_value
 from competencymap._common.errors import CompetencyMapError
 from competencymap.service.demand_inputs import check_occupations, upload_name
 from competencymap.service.deps import Service
-from competencymap.service.errors import ApiError, TooLarge
+from competencymap.service.errors import ApiError, OverLimit
+from competencymap.service.uploads import receive_upload, row_limit
 from competencymap.workflows.demand.counting import DemandOptions
+from competencymap.workflows.postings_io import TooManyRows
 
 JOB_ID = r"^[0-9a-f]{32}$"
 STATES = ("queued", "running", "complete", "failed", "interrupted")
-CHUNK = 1 << 20  # bytes copied at a time from an upload
+MAX_POSTINGS_SETTING = "COMPETENCYMAP_JOB_MAX_POSTINGS"
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ class JobManager:
             try:
                 self._run(job_id)
             except Exception as exc:  # noqa: BLE001 - a job's failure is the job's state, never the service's
-                self.update(job_id, state="failed", finished=_now(), error=_reason(exc))
+                self.update(job_id, state="failed", finished=_now(), error=self.reason(job_id, exc))
             finally:
                 self.progress.pop(job_id, None)
 
@@ -178,12 +180,24 @@ class JobManager:
         def moved(done: int, total: int) -> None:
             self.progress[job_id] = (done, total)
 
-        result = run_corpus(self.service.engine.settings, [str(self.folder(job_id) / "input" / job["input"])],
-                            self.folder(job_id) / "run", self.corpus_options(job["options"]), client=self.client(),
-                            offers=offers, on_progress=moved)
+        path = str(self.folder(job_id) / "input" / job["input"])
+        result = run_corpus(self.service.engine.settings, [path], self.folder(job_id) / "run",
+                            self.corpus_options(job["options"]), client=self.client(), offers=offers,
+                            on_progress=moved, names={path: job["input"]})
         self.update(job_id, state="complete", finished=_now(), result={
             "postings": result.table.postings, "rows": len(result.table.rows), "errors": result.errors,
             "postings_left_out": result.table.errors, "statements": result.table.statements})
+
+    def reason(self, job_id: str, exc: Exception) -> str:
+        """Why a job failed, in words that name its uploaded file and never a path on the server."""
+        from competencymap.workflows.demand.corpus.run import NothingMapped
+
+        if isinstance(exc, NothingMapped):
+            return f"no posting could be mapped; each one is listed with its reason at /jobs/{job_id}/errors"
+        text = exc.line_text() if isinstance(exc, CompetencyMapError) else f"{type(exc).__name__}: {exc}"
+        folder = self.folder(job_id)
+        text = text.replace(f"{folder / 'input'}{os.sep}", "")  # the upload by its own name
+        return text.replace(str(folder / "run"), "the job's run folder").replace(str(self.root), "the jobs folder")
 
     def client(self) -> Any:
         """The Dask client jobs share: of COMPETENCYMAP_JOB_SCHEDULER, or of a local cluster started now."""
@@ -263,7 +277,8 @@ def submit_postings(service: Service, postings: list[dict[str, Any]], options: d
     jobs = manager(service)
     limit = jobs.settings.max_postings
     if len(postings) > limit:
-        raise TooLarge(f"{len(postings):,} postings; the limit is {limit:,} per job")
+        raise OverLimit(f"{len(postings):,} postings; the limit is {limit:,} per job ({MAX_POSTINGS_SETTING})",
+                        MAX_POSTINGS_SETTING, limit)
     job = jobs.create(options)
     name = "postings.jsonl"
     with (jobs.folder(job["id"]) / "input" / name).open("wb") as handle:
@@ -277,15 +292,19 @@ def submit_file(service: Service, source: BinaryIO, filename: str | None, *, fra
                 top_n: int | None = None) -> dict[str, Any]:
     """Queue a job over a postings file (read from `source`, named `filename`) with the options
     of `job_options`; its status. 415 for a file name that is no postings format (checked first),
-    400 for a file without postings."""
+    413 for a file past the upload limits (`service.uploads`, COMPETENCYMAP_JOB_MAX_POSTINGS rows),
+    400 for a file without postings or that is not text."""
     name = upload_name(filename)
     options = job_options(service, frameworks, by_month=by_month, by_occupation=by_occupation, rollup=rollup,
                           fast=fast, top_n=top_n)
     jobs = manager(service)
     job = jobs.create(options)
-    with (jobs.folder(job["id"]) / "input" / name).open("wb") as handle:
-        while chunk := source.read(CHUNK):
-            handle.write(chunk)
+    try:
+        receive_upload(source, jobs.folder(job["id"]) / "input" / name, name,
+                       service.options.max_upload_decompressed_bytes)
+    except BaseException:
+        shutil.rmtree(jobs.folder(job["id"]), ignore_errors=True)
+        raise
     return _accept(jobs, job, name)
 
 
@@ -328,42 +347,59 @@ def result_table(service: Service, job_id: str) -> dict[str, Any]:
     return {"meta": table["meta"], "columns": table["columns"], "rows": rows}
 
 
-def errors_file(service: Service, job_id: str) -> Path:
-    """A complete job's errors (JSON lines: the postings that could not be read or mapped)."""
-    return manager(service).finished_run(job_id) / "errors.jsonl"
+def errors_file(service: Service, job_id: str) -> Path | None:
+    """A finished job's errors (JSON lines: the postings that could not be read or mapped); for a
+    failed or interrupted job, those of the partitions it finished (gathered now). None: a job
+    that failed before it read a row. 409 for a job still queued or running."""
+    from competencymap.workflows.demand.corpus.output import ERRORS_FILE, OutputFolder, merge_errors
+
+    jobs = manager(service)
+    job = jobs.read(job_id)
+    run = jobs.folder(job_id) / "run"
+    if job["state"] == "complete":
+        return run / ERRORS_FILE
+    if job["state"] not in ("failed", "interrupted"):
+        raise ApiError(409, "conflict", f"job {job_id} is {job['state']}; its errors are listed once it has finished")
+    parts = sorted((run / "errors").glob("part-*.jsonl")) if (run / "errors").is_dir() else []
+    if not parts:
+        return None
+    with jobs.lock:
+        merge_errors(OutputFolder(run), [part.stem.removeprefix("part-") for part in parts])
+    return run / ERRORS_FILE
 
 
 # -- helpers ----------------------------------------------------------------------------------------
 
 
 def _accept(jobs: JobManager, job: dict[str, Any], name: str) -> dict[str, Any]:
-    _check_input(jobs, job, name)
+    try:
+        _check_input(jobs, job, name)
+    except BaseException:
+        shutil.rmtree(jobs.folder(job["id"]), ignore_errors=True)
+        raise
     jobs.update(job["id"], input=name)
     jobs.enqueue(job["id"])
     return jobs.status(job["id"])
 
 
 def _check_input(jobs: JobManager, job: dict[str, Any], name: str) -> None:
-    """Scan the job's input now, so a file without postings or a text column is refused (400) at once."""
+    """Scan the job's input now, so a file without postings or a text column is refused (400),
+    and one of more than COMPETENCYMAP_JOB_MAX_POSTINGS rows (413, the scan stopping there), at once."""
     from competencymap.workflows.demand.corpus.run import prepare_corpus
 
-    path = jobs.folder(job["id"]) / "input" / name
+    path = str(jobs.folder(job["id"]) / "input" / name)
+    limit = jobs.settings.max_postings
     try:
-        prepare_corpus(jobs.service.engine.settings, [str(path)], jobs.folder(job["id"]) / "run",
-                       jobs.corpus_options(job["options"]))
+        prepare_corpus(jobs.service.engine.settings, [path], jobs.folder(job["id"]) / "run",
+                       jobs.corpus_options(job["options"]), names={path: name}, max_rows=limit)
+    except TooManyRows as exc:
+        raise row_limit(exc, name, MAX_POSTINGS_SETTING, f"per job ({MAX_POSTINGS_SETTING})") from None
     except CompetencyMapError as exc:
-        shutil.rmtree(jobs.folder(job["id"]), ignore_errors=True)
-        if exc.path == str(path):
-            exc.path = name  # name the upload, not the server's file
-        raise ApiError(400, "bad_request", exc.line_text()) from None
+        raise ApiError(400, "bad_request", jobs.reason(job["id"], exc)) from None
 
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
-
-
-def _reason(exc: Exception) -> str:
-    return exc.line_text() if isinstance(exc, CompetencyMapError) else f"{type(exc).__name__}: {exc}"
 
 
 def _demand_options(options: dict[str, Any]) -> DemandOptions:

@@ -11,6 +11,8 @@ from competencymap._common.config import env_bool, env_int, env_list, env_value
 DEFAULT_FRAMEWORKS = ("esco", "sfs")
 MAX_BODY_BYTES = 10 * 1024 * 1024  # a whole request: JSON body or multipart upload
 MAX_BATCH = 1000  # postings (or posting ids) in one demand request
+MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024  # what an uploaded postings file may inflate to (gzip)
+BODY_TIMEOUT = 60  # seconds a request body may go without a chunk arriving (408 then)
 COVERAGE_CACHE = 8  # catalog coverage indexes kept (one per set of requested frameworks)
 WORKER_THREADS = 16  # threads running route code at once (AnyIO default 40); each costs stacks and malloc arenas
 
@@ -30,6 +32,8 @@ class ServiceOptions:
     seed_catalog: bool = False  # load the sample credentials into a database created by this start
     database_url: str | None = None  # None: Settings.database_url (SQLite under home)
     max_body_bytes: int = MAX_BODY_BYTES
+    max_upload_decompressed_bytes: int = MAX_DECOMPRESSED_BYTES
+    body_timeout: int = BODY_TIMEOUT
     max_batch: int = MAX_BATCH
     coverage_cache: int = COVERAGE_CACHE
     worker_threads: int = WORKER_THREADS
@@ -44,6 +48,8 @@ class ServiceOptions:
         "build_index": "COMPETENCYMAP_BUILD_INDEX",
         "seed_catalog": "COMPETENCYMAP_SEED_CATALOG",
         "max_body_bytes": "COMPETENCYMAP_MAX_UPLOAD_BYTES",
+        "max_upload_decompressed_bytes": "COMPETENCYMAP_MAX_UPLOAD_DECOMPRESSED_BYTES",
+        "body_timeout": "COMPETENCYMAP_BODY_TIMEOUT",
         "worker_threads": "COMPETENCYMAP_WORKER_THREADS",
     }
 
@@ -57,7 +63,7 @@ class ServiceOptions:
             values[name] = env_value(cls._ENV[name], environ)
         for name in ("build_index", "seed_catalog"):
             values[name] = env_bool(cls._ENV[name], getattr(cls, name), environ=environ)
-        for name in ("max_body_bytes", "worker_threads"):
+        for name in ("max_body_bytes", "max_upload_decompressed_bytes", "body_timeout", "worker_threads"):
             values[name] = env_int(cls._ENV[name], getattr(cls, name), minimum=1, environ=environ)
         values.update({k: v for k, v in overrides.items() if v is not None})
         for name in ("frameworks", "cors_origins", "trusted_origins", "allowed_hosts"):

@@ -7,6 +7,7 @@ CORS for the configured origins; the body limit; the CSRF check on state-changin
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ipaddress
@@ -323,12 +324,23 @@ class SecurityHeaders:
 # -- the body limit --------------------------------------------------------------------------------
 
 
-class BodyLimit:
-    """ASGI middleware: 413 for a request body over `max_bytes` (declared or streamed)."""
+class BodyTimeout(ApiError):
+    """A request body that stopped arriving (408)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, "request_timeout", f"no part of the request body arrived for {seconds:g} seconds; "
+                                                 "send the body without pausing")
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a request body over `max_bytes` (declared or streamed); 408 when
+    `timeout` seconds pass with no chunk of a body that has not fully arrived (a stalled upload
+    no longer holds its socket). Once the body is in, the app waits for the client as it likes."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -340,14 +352,16 @@ class BodyLimit:
             return
         seen = 0
         started = False
+        arrived = False  # the whole body
 
         async def counted_receive() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, arrived
+            message = await (receive() if arrived else self._next_chunk(receive))
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
                     raise TooLarge(self._message())
+            arrived = arrived or not message.get("more_body", False)
             return message
 
         async def tracked_send(message: Message) -> None:
@@ -362,6 +376,18 @@ class BodyLimit:
             if started:
                 raise
             await _refuse(send, 413, "payload_too_large", self._message(), close=True)
+        except BodyTimeout as exc:
+            if started:
+                raise
+            await _refuse(send, 408, exc.kind, str(exc.detail), close=True)
+
+    async def _next_chunk(self, receive: Receive) -> Message:
+        if self.timeout is None:
+            return await receive()
+        try:
+            return await asyncio.wait_for(receive(), self.timeout)
+        except TimeoutError:
+            raise BodyTimeout(self.timeout) from None
 
     def _message(self) -> str:
         return f"request body is larger than the limit of {self.max_bytes:,} bytes"
@@ -396,7 +422,8 @@ async def _refuse(send: Send, status: int, kind: str, message: str, *, close: bo
 def install(app: FastAPI, options: ServiceOptions, tokens: CsrfTokens) -> None:
     """The middleware stack (see module docs). `add_middleware` wraps: the last added is outermost."""
     app.add_middleware(CsrfCheck, tokens=tokens, origins=[*options.cors_origins, *options.trusted_origins])
-    app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes)  # outside CSRF: bounds what it buffers
+    app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes,  # outside CSRF: bounds what it buffers
+                       timeout=options.body_timeout)
     if options.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -36,6 +36,7 @@ from typing import IO, Any
 
 import orjson
 
+from competencymap._common.csv_safe import csv_writer
 from competencymap._common.errors import CompetencyMapError
 from competencymap._common.text import MAX_TEXT_CHARS
 
@@ -97,6 +98,14 @@ class RowError:
 
 
 Item = dict[str, Any] | RowError
+
+
+class TooManyRows(CompetencyMapError):
+    """More rows than a limit allows (the read stopped at the first row past it)."""
+
+    def __init__(self, limit: int, *, path: str | None = None) -> None:
+        super().__init__(f"more than {limit:,} rows; the limit is {limit:,}", path=path)
+        self.limit = limit
 
 
 def read_postings(
@@ -175,16 +184,20 @@ def scan_postings(
     path: str | Path,
     *,
     check: Callable[[dict[str, Any], int], object] | None = None,
+    limit: int | None = None,
     **columns: Any,
 ) -> int:
     """Read every posting once without keeping it: the number of postings, or the first error.
 
     A run over a large file calls this first, so a bad row fails in seconds rather than after
     an hour of mapping. `check(posting, number)` may raise for postings the reader accepts
-    (e.g. a date that is not ISO, when counting by month). An empty file is an error.
+    (e.g. a date that is not ISO, when counting by month). An empty file is an error, and so
+    (:class:`TooManyRows`, the read stopping there) is a posting past `limit`.
     """
     count = 0
     for count, posting in enumerate(read_postings(path, **columns), 1):
+        if limit is not None and count > limit:
+            raise TooManyRows(limit, path=str(path))
         if check is not None:
             check(posting, count)
     if count == 0:
@@ -484,7 +497,8 @@ def output_format(path: str | Path | None, fmt: str | None) -> str:
 
 
 def write_csv(records: Iterable[dict[str, Any]], columns: Sequence[str], stream: IO[str]) -> None:
-    writer = csv.writer(stream, lineterminator="\n")
+    """The table as CSV (formula cells escaped: :mod:`competencymap._common.csv_safe`)."""
+    writer = csv_writer(stream)
     writer.writerow(columns)
     for record in records:
         writer.writerow(["" if record.get(c) is None else record.get(c) for c in columns])

@@ -25,10 +25,12 @@ from competencymap.service.deps import Service, ServiceDep
 from competencymap.service.errors import TooLarge, invalid_field
 from competencymap.service.models import DemandRequest, DemandResponse, errors
 from competencymap.service.security import require_api_key
+from competencymap.service.uploads import receive_upload, row_limit
 from competencymap.workflows.demand.counting import demand, posting_month
-from competencymap.workflows.postings_io import read_postings, scan_postings, write_csv
+from competencymap.workflows.postings_io import TooManyRows, read_postings, scan_postings, write_csv
 
 router = APIRouter(tags=["analytics"])
+BATCH_LIMIT = "max_batch"  # the service's postings per request (ServiceOptions.max_batch)
 write = [Depends(require_api_key)]
 OutputFormat = Annotated[
     Literal["json", "csv"], Query(description="json (table with its metadata) or csv (the table only).")
@@ -76,20 +78,19 @@ def demand_upload(
     format: OutputFormat = "json",
 ) -> Response:
     """The same table as `POST /analytics/demand` for a file of postings (at most the batch
-    limit of postings; the body size limit applies to the file)."""
+    limit of postings; the body size limit applies to the file, and the limit on the bytes it
+    inflates to, COMPETENCYMAP_MAX_UPLOAD_DECOMPRESSED_BYTES)."""
     name = upload_name(file.filename)
     check_text(frameworks or "", "frameworks", limit=500, empty_ok=True)
     names = split_list(frameworks) or None
     with tempfile.TemporaryDirectory(prefix="competencymap-upload-") as folder:
         path = FilePath(folder) / name
-        with path.open("wb") as handle:
-            while chunk := file.file.read(1 << 20):
-                handle.write(chunk)
+        receive_upload(file.file, path, name, service.options.max_upload_decompressed_bytes)
         try:
-            count = scan_postings(path, check=posting_month if by_month else None)
-            if count > service.options.max_batch:
-                raise TooLarge(f"{name} holds {count:,} postings; the limit is {service.options.max_batch:,} per request")
+            scan_postings(path, check=posting_month if by_month else None, limit=service.options.max_batch)
             table = _run(service, read_postings(path), names, by_month, by_occupation, rollup, fast, top_n)
+        except TooManyRows as exc:
+            raise row_limit(exc, name, BATCH_LIMIT, "per request (POST /jobs/demand/upload takes more)") from None
         except CompetencyMapError as exc:
             if exc.path == str(path):
                 exc.path = name  # name the upload, not the server's temporary file

@@ -137,9 +137,13 @@ def job_result(job_id: JobId, service: ServiceDep, format: ResultFormat = "json"
                                             "counted.", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
                        **errors(404, 409, 422)})
 def job_errors(job_id: JobId, service: ServiceDep) -> Response:
-    """Each posting that was skipped (or counted with an unknown month), with its reason."""
-    return FileResponse(jobs.errors_file(service, job_id), media_type="application/x-ndjson",
-                        filename=f"errors-{job_id}.jsonl")
+    """Each posting that was skipped (or counted with an unknown month), with its reason: of a
+    complete job, or of the partitions a failed or interrupted job finished (409 before then)."""
+    path = jobs.errors_file(service, job_id)
+    if path is None:
+        return Response(b"", media_type="application/x-ndjson",
+                        headers={"Content-Disposition": f'attachment; filename="errors-{job_id}.jsonl"'})
+    return FileResponse(path, media_type="application/x-ndjson", filename=f"errors-{job_id}.jsonl")
 
 
 # -- helpers ----------------------------------------------------------------------------------------

@@ -53,9 +53,10 @@ async def start_job(request: Request) -> Response:
                       **context)
     try:
         job_id = await run_in_threadpool(_submit, service_of(request), upload, by_month)
-    except ApiError as exc:
+    except ApiError as exc:  # the checks and limits of every upload path (service.uploads), a full queue
         problem = t("researcher.error.busy") if exc.status_code == 429 else t("error.file", problem=exc.detail)
-        return render(request, "researcher.html", status=422, errors={"postings_file": problem}, **context)
+        status = 413 if exc.status_code == 413 else 422
+        return render(request, "researcher.html", status=status, errors={"postings_file": problem}, **context)
     except CompetencyMapError as exc:
         return render(request, "researcher.html", status=422, errors={"postings_file": t("error.file", problem=exc.line_text())},
                       **context)

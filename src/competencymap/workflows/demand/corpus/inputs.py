@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,15 +30,17 @@ class InputFile:
         return {"number": self.number, "path": self.name, "format": self.format, "size": self.size, "sha256": self.sha256}
 
 
-def resolve_inputs(specs: list[str] | tuple[str, ...]) -> list[InputFile]:
+def resolve_inputs(specs: list[str] | tuple[str, ...], names: Mapping[str, str] | None = None) -> list[InputFile]:
     """The postings files named by `specs` (files, folders, globs), sorted by path; an input that
-    names no postings file, or a file that is not CSV/JSONL/Parquet, is an error."""
+    names no postings file, or a file that is not CSV/JSONL/Parquet, is an error. A file named in
+    `names` (as given in `specs`) goes by that name (in errors, postings' sources, the manifest)."""
     if not specs:
         raise CompetencyMapError("no postings file given")
+    names = names or {}
     found: dict[str, str] = {}  # absolute path -> name as given
     for spec in specs:
         for path in _expand(spec):
-            found.setdefault(str(path.resolve()), str(path))
+            found.setdefault(str(path.resolve()), names.get(str(path), str(path)))
     return [_input(number, absolute, name) for number, (absolute, name) in enumerate(sorted(found.items()))]
 
 

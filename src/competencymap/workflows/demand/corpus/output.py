@@ -6,6 +6,7 @@
     DIR/errors/part-FFFF-PPPPP.jsonl       postings of that partition that could not be read or mapped
     DIR/errors.jsonl                  every error, in partition order
     DIR/demand.csv, DIR/demand.parquet     the demand table, computed from the per-posting files
+    DIR/run.lock                      held (flock) by the run writing the folder: pid, host, start time
 
 A per-posting file has one row per (posting, profile entry): posting_id, source, line,
 framework, rank (1 = best within its framework), iri, label, score, confident, optional, statements, and
@@ -13,13 +14,22 @@ month / occupation / occupation_label / the group-by columns when the run has th
 with no profile entry has one row with empty framework and iri, so every mapped posting is
 there. Every file is written to a temporary name and renamed, so a file that exists is whole:
 a partition whose Parquet file exists is done, and a rerun skips it.
+
+One run writes a folder at a time: it holds an exclusive `flock` on DIR/run.lock while it runs
+(the system releases it when the process ends, however it ends, so a killed run leaves no
+stale lock); a second run into the folder fails at once, naming the holder. A write that fails
+(a read-only or full file system, no permission) is one CompetencyMapError naming the folder.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import socket
+import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +41,8 @@ from competencymap.workflows.demand.counting import DemandOptions, MappedPosting
 MANIFEST = "manifest.json"
 POSTINGS = "postings"
 ERRORS = "errors"
+LOCK = "run.lock"
+ERRORS_FILE = "errors.jsonl"
 FORMAT = 1  # layout of the folder and its files
 
 
@@ -58,7 +70,56 @@ class OutputFolder:
                 raise CompetencyMapError(f"cannot create the output folder: {exc.strerror or exc}", path=str(folder)) from None
         for leftover in [*self.root.glob(".*.tmp-*"), *(self.root / POSTINGS).glob(".*.tmp-*"),
                          *(self.root / ERRORS).glob(".*.tmp-*")]:
-            leftover.unlink(missing_ok=True)  # half-written files of an interrupted run
+            discard(leftover)  # half-written files of an interrupted run
+
+    def is_empty(self) -> bool:
+        """True when the folder holds nothing a run wrote but its lock file and empty subfolders
+        (a run stopped before its manifest was written)."""
+        return all(path.name == LOCK or (path.name in (POSTINGS, ERRORS) and path.is_dir() and not any(path.iterdir()))
+                   for path in self.root.iterdir())
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder's lock while a run writes it; a CompetencyMapError naming the holder
+        when another run holds it. The folder must exist (`create`)."""
+        path = self.root / LOCK
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise write_error(exc, path) from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise self._held(fd) from None
+            _write_holder(fd, path)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def check_unlocked(self) -> None:
+        """Fail at once, naming the holder, when another run holds the folder's lock."""
+        try:
+            fd = os.open(self.root / LOCK, os.O_RDONLY)
+        except OSError:
+            return  # no lock file: no run has written here (or the folder is unreadable: found later)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise self._held(fd) from None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def _held(self, fd: int) -> CompetencyMapError:
+        try:
+            holder = orjson.loads(os.pread(fd, 4096, 0))
+            who = f"pid {holder['pid']} on {holder['host']}, started {holder['started']}"
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+            who = "a run that is just starting"
+        return CompetencyMapError(f"another corpus run is writing this folder ({who}); wait for it to finish or "
+                                  "name another --output folder", path=str(self.root))
 
     def done(self, partition_id: str) -> bool:
         return self.postings_path(partition_id).is_file()
@@ -75,6 +136,30 @@ class OutputFolder:
         write_atomic(self.manifest_path, orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
 
 
+def _write_holder(fd: int, path: Path) -> None:
+    """Say who holds the lock: pid, host and start time, as JSON."""
+    holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, orjson.dumps(holder), 0)
+    except OSError as exc:
+        raise write_error(exc, path) from None
+
+
+def write_error(exc: OSError, path: Path) -> CompetencyMapError:
+    """The error for a file of the run that cannot be written: one line naming the folder and why
+    (e.g. a read-only file system, no space left on the device)."""
+    return CompetencyMapError(f"cannot write {path.name} into the output folder: {exc.strerror or exc}",
+                              path=str(path.parent))
+
+
+def discard(path: Path) -> None:
+    """Remove a temporary or half-written file if it can be removed (on a read-only or broken
+    file system it cannot, and the error that matters is the one that led here)."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to a temporary file beside `path`, flush it to disk, and rename it over `path`."""
     temporary = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:12]}")
@@ -85,8 +170,8 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise CompetencyMapError(f"cannot write file: {exc.strerror or exc}", path=str(path)) from None
+        discard(temporary)
+        raise write_error(exc, path) from None
 
 
 def replace_atomic(temporary: Path, path: Path) -> None:
@@ -151,8 +236,8 @@ def write_postings(path: Path, postings: Sequence[MappedPosting], options: Deman
         pq.write_table(table, str(temporary), compression="zstd")
         replace_atomic(temporary, path)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise CompetencyMapError(f"cannot write Parquet file: {exc}", path=str(path)) from None
+        discard(temporary)
+        raise write_error(exc, path) from None
 
 
 def read_postings_file(path: Path, options: DemandOptions) -> list[MappedPosting]:
@@ -198,5 +283,5 @@ def merge_errors(folder: OutputFolder, partition_ids: Sequence[str]) -> int:
         if path.is_file():
             chunks.append(path.read_bytes())
     data = b"".join(chunks)
-    write_atomic(folder.root / "errors.jsonl", data)
+    write_atomic(folder.root / ERRORS_FILE, data)
     return data.count(b"\n")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from competencymap._common.errors import CompetencyMapError
 from competencymap.workflows.demand.corpus.inputs import InputFile
-from competencymap.workflows.postings_io import Columns, Position, RowError, read_positioned
+from competencymap.workflows.postings_io import Columns, Position, RowError, TooManyRows, read_positioned
 
 DEFAULT_SIZE = 250  # rows per partition
 
@@ -49,13 +49,16 @@ class Plan:
         return sum(self.rows.values())
 
 
-def plan_partitions(files: Sequence[InputFile], columns: Columns, size: int = DEFAULT_SIZE) -> Plan:
-    """Scan each file once and cut it into partitions of `size` rows; no rows at all is an error."""
+def plan_partitions(files: Sequence[InputFile], columns: Columns, size: int = DEFAULT_SIZE, *,
+                    max_rows: int | None = None) -> Plan:
+    """Scan each file once and cut it into partitions of `size` rows; no rows at all is an error,
+    and so (:class:`TooManyRows`, the scan stopping there) is a row past `max_rows` in all."""
     if size < 1:
         raise CompetencyMapError("partition size must be at least 1")
     partitions: list[Partition] = []
     rows: dict[int, int] = {}
     bad: dict[int, int] = {}
+    seen = 0
     for file in files:
         count = errors = 0
         starts: list[Position] = []
@@ -64,6 +67,9 @@ def plan_partitions(files: Sequence[InputFile], columns: Columns, size: int = DE
                 if count % size == 0:
                     starts.append(position)
                 count += 1
+                seen += 1
+                if max_rows is not None and seen > max_rows:
+                    raise TooManyRows(max_rows, path=file.name)
                 errors += isinstance(item, RowError)
         except CompetencyMapError as exc:
             if exc.path == file.path:

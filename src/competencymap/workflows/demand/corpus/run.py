@@ -24,7 +24,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,11 +37,14 @@ from competencymap._common.errors import CompetencyMapError
 from competencymap._common.memory import peak_rss_mib
 from competencymap.workflows.demand.corpus.inputs import InputFile, resolve_inputs
 from competencymap.workflows.demand.corpus.output import (
+    ERRORS_FILE,
     FORMAT,
     OutputFolder,
+    discard,
     merge_errors,
     read_postings_file,
     temporary_beside,
+    write_error,
     write_errors,
     write_postings,
 )
@@ -68,6 +71,10 @@ if TYPE_CHECKING:
 Say = Callable[[str], None]
 RowsCallback = Callable[[int, int], None]  # told rows done, rows in all
 MERGE_FAN_IN = 8  # parts merged per reduction task
+
+
+class NothingMapped(CompetencyMapError):
+    """A run none of whose postings could be read or mapped (each one is in errors.jsonl)."""
 
 
 @dataclass(frozen=True)
@@ -121,18 +128,31 @@ def run_corpus(
     say: Say | None = None,
     on_progress: RowsCallback | None = None,
     prepared: PreparedRun | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> CorpusResult:
     """Map the postings of `inputs` (files, folders, globs) into `output` and build the demand
     table; resumes the run already in `output`. `offers` (catalog credentials with accepted tags)
     adds supply. `client` uses an existing Dask client; otherwise one is made from `cluster`.
-    `prepared` is what :func:`prepare_corpus` gave for the same arguments (else it runs now)."""
+    `prepared` is what :func:`prepare_corpus` gave for the same arguments (else it runs now);
+    `names` as for :func:`prepare_corpus`. The run holds the folder's lock (another run into it
+    fails at once, naming this one)."""
     say = say or (lambda message: None)
     clock = {"started": time.time()}
     start = time.perf_counter()
-    prepared = prepared or prepare_corpus(settings, inputs, output, options)
+    prepared = prepared or prepare_corpus(settings, inputs, output, options, names=names)
+    prepared.folder.create()
+    with prepared.folder.locked():
+        prepared.previous = _check_folder(prepared.folder, prepared.signature)  # as it is now the lock is held
+        return _run_locked(settings, prepared, options, cluster, client, offers, progress, say, on_progress, clock,
+                           start)
+
+
+def _run_locked(settings: Settings, prepared: PreparedRun, options: CorpusOptions, cluster: ClusterOptions,
+                client: Client | None, offers: Sequence[Offer] | None, progress: bool, say: Say,
+                on_progress: RowsCallback | None, clock: dict[str, float], start: float) -> CorpusResult:
+    """The run of :func:`run_corpus`, once it holds the folder's lock."""
     files, plan, folder, signature, previous = (prepared.files, prepared.plan, prepared.folder, prepared.signature,
                                                 prepared.previous)
-    folder.create()
     done = [p for p in plan.partitions if folder.done(p.id)]
     todo = [p for p in plan.partitions if not folder.done(p.id)]
     manifest: dict[str, Any] = {"format": FORMAT, "state": "running", "run": signature, "inputs": _inputs(files, plan),
@@ -163,7 +183,8 @@ def run_corpus(
                         by_occupation=options.demand.by_occupation, supply=supply, pipeline=options.demand.pipeline,
                         notes=notes, group_by=options.demand.group_by, errors=lost, rollup=options.demand.rollup)
     if table.postings == 0:
-        raise CompetencyMapError(f"no posting could be mapped; see {folder.root / 'errors.jsonl'}")
+        raise NothingMapped(f"no posting could be mapped; each one is listed with its reason in {ERRORS_FILE}",
+                            path=str(folder.root))
     write_demand_table(folder, table)
     manifest.update({
         "state": "complete",
@@ -196,12 +217,17 @@ class PreparedRun:
     previous: dict[str, Any] | None  # the manifest of the run being resumed
 
 
-def prepare_corpus(settings: Settings, inputs: Sequence[str], output: str | Path, options: CorpusOptions) -> PreparedRun:
-    """Resolve and scan the inputs and check the output folder (a file error or a folder holding
-    another run fails here, before any cluster starts); pass it to :func:`run_corpus`."""
-    files = resolve_inputs(list(inputs))
-    plan = plan_partitions(files, options.columns, options.partition_size)
+def prepare_corpus(settings: Settings, inputs: Sequence[str], output: str | Path, options: CorpusOptions, *,
+                   names: Mapping[str, str] | None = None, max_rows: int | None = None) -> PreparedRun:
+    """Resolve and scan the inputs and check the output folder (a folder another run is writing,
+    a file error, more than `max_rows` rows in all or a folder holding another run fails here,
+    before any cluster starts); pass it to :func:`run_corpus`. `names` maps an input as given to
+    the name its postings and errors carry (an uploaded file's own name rather than the path
+    the server stored it at)."""
     folder = OutputFolder(output)
+    folder.check_unlocked()
+    files = resolve_inputs(list(inputs), names)
+    plan = plan_partitions(files, options.columns, options.partition_size, max_rows=max_rows)
     signature = run_signature(settings, files, options)
     previous = _check_folder(folder, signature)
     return PreparedRun(files, plan, folder, signature, previous)
@@ -224,7 +250,7 @@ def run_signature(settings: Settings, files: Sequence[InputFile], options: Corpu
 def _check_folder(folder: OutputFolder, signature: dict[str, Any]) -> dict[str, Any] | None:
     previous = folder.read_manifest()
     if previous is None:
-        if folder.root.is_dir() and any(folder.root.iterdir()):
+        if folder.root.is_dir() and not folder.is_empty():
             raise CompetencyMapError("the output folder is not empty and holds no corpus run; name a new or empty folder",
                                      path=str(folder.root))
         if folder.root.exists() and not folder.root.is_dir():
@@ -503,4 +529,8 @@ def write_demand_table(folder: OutputFolder, table: DemandTable) -> None:
         path = folder.root / name
         temporary = temporary_beside(path)
         write_table(table.records(), table.columns(), fmt, temporary, meta=table.meta())
-        os.replace(temporary, path)
+        try:
+            os.replace(temporary, path)
+        except OSError as exc:
+            discard(temporary)
+            raise write_error(exc, path) from None
