@@ -32,6 +32,18 @@ MAX_ID = 2**63 - 1  # ids are 64-bit database integers
 _REQUIRED = text_rules(required=True)
 _OPTIONAL = text_rules(required=False)
 IdValue = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
+ID_DIGITS = len(str(MAX_ID))
+
+
+def parse_id(text: str) -> int | None:
+    """The id `text` names (ASCII digits, 1 to MAX_ID: the API's rule), or None: what the web
+    page uses for ids in its addresses and forms, so a bad id is a readable page, never a 500."""
+    if not text or len(text) > ID_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
 FrameworkName = Annotated[str, Field(min_length=1, max_length=100, json_schema_extra=_REQUIRED), Clean]
 MapText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS, json_schema_extra=_REQUIRED), Clean]
 OptionalText = Annotated[str, Field(max_length=300, json_schema_extra=_OPTIONAL), Clean]
