@@ -51,8 +51,10 @@ FrameworkNames = Annotated[
     list[FrameworkName] | None,
     Field(
         default=None,
+        min_length=1,
         max_length=10,
-        description="Served framework names (see GET /frameworks); default: every served framework.",
+        description="Served framework names (see GET /frameworks); absent or null: every served framework; "
+        "an empty list is refused (422).",
     ),
 ]
 TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, strict=True)]
