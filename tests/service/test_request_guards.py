@@ -142,3 +142,31 @@ def test_key_guesses_grow_reset_and_forget() -> None:
     for name in "bcdef":
         guesses.failed(name)
     assert len(guesses) <= 3  # bounded memory: the least recently seen addresses are forgotten
+
+
+# -- 405 and Allow ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("PUT", "/credentials", "GET, POST"),  # two routes share the path: both are listed
+    ("OPTIONS", "/credentials/4", "DELETE, GET, PATCH"),
+    ("GET", "/jobs/demand", "POST"),  # not GET /jobs/{job_id} with job_id "demand" (422)
+    ("PATCH", "/credentials/3/tags/import", "POST"),  # not PATCH /credentials/{id}/tags/{tag_id}
+])
+def test_a_wrong_method_is_405_listing_every_allowed_one(client: TestClient, method: str, path: str,
+                                                         allow: str) -> None:
+    answer = client.request(method, path)
+    assert answer.status_code == 405 and answer.headers["allow"] == allow, answer.text
+    assert answer.json()["error"]["type"] == "method_not_allowed"
+    assert client.get("/static/app.js").status_code in (200, 404)  # mounted files pass untouched
+
+
+def test_the_document_states_the_rules(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    ids = schemas["MatchRequest"]["properties"]["posting_id"]
+    assert ids["maximum"] == 2**63 - 1 and isinstance(ids["maximum"], int)  # not 9.223372036854776e18
+    assert schemas["DemandRequest"]["properties"]["posting_ids"]["minItems"] == 1
+    assert schemas["CredentialCreate"]["properties"]["url"]["anyOf"][0]["minLength"] == 1
+    assert "securitySchemes" not in doc["components"]  # no key here: none asked for
+    assert client.post("/match", json={"text": "Write SQL", "top_k": 7.0}).status_code != 422  # 7.0 is an integer
