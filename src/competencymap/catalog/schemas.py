@@ -104,8 +104,10 @@ ShortText = Annotated[str, Field(min_length=1, max_length=300, json_schema_extra
 LongText = Annotated[str, Field(max_length=20_000, json_schema_extra=_OPTIONAL), Clean]
 RequiredLongText = Annotated[str, Field(min_length=1, max_length=20_000, json_schema_extra=_REQUIRED), Clean]
 OutcomeText = Annotated[str, Field(min_length=1, max_length=2_000, json_schema_extra=_REQUIRED), Clean, AfterValidator(_one_line)]
-HttpUrlText = Annotated[str, Field(max_length=2_000), Clean, AfterValidator(_http_url)]
-Iri = Annotated[str, Field(min_length=3, max_length=1_000, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$"), Clean,
+HTTP_URL_RULE = {"pattern": r"^https?://[^\s/?#]+([/?#]\S*)?$"}  # stated here; _http_url checks it
+HttpUrlText = Annotated[str, Field(min_length=1, max_length=2_000, json_schema_extra=HTTP_URL_RULE), Clean,
+                        AfterValidator(_http_url)]
+Iri = Annotated[str, Field(min_length=3, max_length=1_000, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+$"), Clean,
                 AfterValidator(_absolute_iri)]
 Person = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=_REQUIRED), Clean, AfterValidator(_one_line)]
 OneLine = Annotated[str, Field(max_length=300, json_schema_extra=_OPTIONAL), Clean, AfterValidator(_one_line)]
@@ -126,7 +128,8 @@ def _partner_list(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-Outcomes = Annotated[list[OutcomeText], Field(max_length=100), AfterValidator(_outcome_list)]
+Outcomes = Annotated[list[OutcomeText], Field(max_length=100, json_schema_extra={"uniqueItems": True}),
+                     AfterValidator(_outcome_list)]  # each once, ignoring case
 Partners = Annotated[list[ShortText], Field(max_length=100), AfterValidator(_partner_list)]
 Hours = Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False)]
 

@@ -25,6 +25,8 @@ from competencymap.catalog import Catalog, CatalogError, read_credentials_file
 from competencymap.catalog.db import make_engine, safe_url
 from competencymap.engine import CompetencyMap
 from competencymap.service.deps import Service, get_service
+from competencymap.service.methods import MethodCheck
+from competencymap.service.models import MAX_ID
 from competencymap.service.options import DEFAULT_FRAMEWORKS, MAX_BATCH, MAX_BODY_BYTES, ServiceOptions
 
 __all__ = ["DEFAULT_FRAMEWORKS", "MAX_BATCH", "MAX_BODY_BYTES", "Service", "ServiceOptions", "create_app",
@@ -164,6 +166,7 @@ def create_app(
 
     api.state.csrf = security.CsrfTokens(options.csrf_secret)
     errors.install(api)
+    api.add_middleware(MethodCheck)  # innermost: after the guards, before routing
     security.install(api, options, api.state.csrf)
     for module in (service, frameworks, mapping, catalog, postings, matching, analytics):
         api.include_router(module.router)
@@ -185,14 +188,46 @@ def _install_openapi(api: FastAPI) -> None:
         if api.openapi_schema is None:
             doc = get_openapi(title=api.title, version=api.version, description=api.description,
                               routes=api.routes, tags=api.openapi_tags)
-            _replace_default_errors(doc)
+            keyed = bool(api.state.options.api_key)
+            _replace_default_errors(doc, keyed)
+            if not keyed:
+                _drop_security(doc)
+            _integer_bounds(doc)
             api.openapi_schema = doc
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]
 
 
-def _replace_default_errors(doc: dict[str, Any]) -> None:
+def _drop_security(doc: dict[str, Any]) -> None:
+    """A service without an API key asks for none: the document says so (no security requirement)."""
+    doc.get("components", {}).pop("securitySchemes", None)
+    for operations in doc.get("paths", {}).values():
+        for operation in operations.values():
+            operation.pop("security", None)
+            operation.get("responses", {}).pop("401", None)
+
+
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def _integer_bounds(node: Any) -> None:
+    """Whole-number bounds written as integers. FastAPI's document model holds bounds as floats,
+    so 2**63 - 1 (the largest id) would read 9.223372036854776e18, which is 2**63: one too many."""
+    if isinstance(node, list):
+        for item in node:
+            _integer_bounds(item)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key in BOUNDS and isinstance(value, float) and value.is_integer():
+            node[key] = MAX_ID if value >= MAX_ID else int(value)
+        else:
+            _integer_bounds(value)
+
+
+def _replace_default_errors(doc: dict[str, Any], keyed: bool = True) -> None:
     from competencymap.service.models import ErrorResponse
 
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
@@ -204,7 +239,7 @@ def _replace_default_errors(doc: dict[str, Any]) -> None:
     default = "#/components/schemas/HTTPValidationError"
     for operations in doc.get("paths", {}).values():
         for method, operation in operations.items():
-            _add_guard_statuses(method, operation)
+            _add_guard_statuses(method, operation, keyed)
             answer = operation.get("responses", {}).get("422")
             content = (answer or {}).get("content", {}).get("application/json", {})
             if content.get("schema", {}).get("$ref") == default:
@@ -215,18 +250,21 @@ def _replace_default_errors(doc: dict[str, Any]) -> None:
 
 
 GUARD_STATUSES = {
+    400: "A query string that is not UTF-8 text once percent-decoded; `error.field` names the parameter.",
     401: "Missing or wrong X-API-Key (only when the service has an API key).",
     403: "A browser request from another site without the form token (CSRF check).",
     413: "More input than the documented limit: a text over its maxLength (`error.field` names it), or too large a body.",
     422: "Malformed body or parameter; `error.field` names it.",
+    429: "Too many wrong API keys from this address: wait for Retry-After seconds before the next try.",
 }
 
 
-def _add_guard_statuses(method: str, operation: dict[str, Any]) -> None:
+def _add_guard_statuses(method: str, operation: dict[str, Any], keyed: bool = True) -> None:
     """The statuses the middleware and the text rules answer, on every operation they apply to."""
     responses = operation.setdefault("responses", {})
     takes_input = bool(operation.get("requestBody") or operation.get("parameters"))
-    wanted = ([413, 422] if takes_input else []) + ([401, 403] if method in ("post", "put", "patch", "delete") else [])
+    writes = method in ("post", "put", "patch", "delete")
+    wanted = [400] + ([413, 422] if takes_input else []) + ([403] if writes else []) + ([401, 429] if writes and keyed else [])
     for status in wanted:
         responses.setdefault(str(status), {
             "description": GUARD_STATUSES[status],

@@ -8,7 +8,7 @@ import types
 from copy import copy
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from competencymap._common.text import MAX_TEXT_CHARS
 from competencymap.catalog.schemas import (
@@ -31,7 +31,28 @@ MAX_TOP_K = 50
 MAX_ID = 2**63 - 1  # ids are 64-bit database integers
 _REQUIRED = text_rules(required=True)
 _OPTIONAL = text_rules(required=False)
-IdValue = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
+
+
+def _whole_number(value: Any) -> Any:
+    """33.0 as 33: JSON Schema counts a number with no fraction as an integer, so the API does too
+    (still strict otherwise: no strings, no booleans, no fractions)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = BeforeValidator(_whole_number)
+IdValue = Annotated[int, Field(ge=1, le=MAX_ID, strict=True), WholeNumber]  # the validator runs first
+ID_DIGITS = len(str(MAX_ID))
+
+
+def parse_id(text: str) -> int | None:
+    """The id `text` names (ASCII digits, 1 to MAX_ID: the API's rule), or None: what the web
+    page uses for ids in its addresses and forms, so a bad id is a readable page, never a 500."""
+    if not text or len(text) > ID_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
 FrameworkName = Annotated[str, Field(min_length=1, max_length=100, json_schema_extra=_REQUIRED), Clean]
 MapText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS, json_schema_extra=_REQUIRED), Clean]
 OptionalText = Annotated[str, Field(max_length=300, json_schema_extra=_OPTIONAL), Clean]
@@ -39,11 +60,13 @@ FrameworkNames = Annotated[
     list[FrameworkName] | None,
     Field(
         default=None,
+        min_length=1,
         max_length=10,
-        description="Served framework names (see GET /frameworks); default: every served framework.",
+        description="Served framework names (see GET /frameworks); absent or null: every served framework; "
+        "an empty list is refused (422).",
     ),
 ]
-TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, strict=True)]
+TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, strict=True), WholeNumber]
 
 
 class _Body(BaseModel):
@@ -252,6 +275,17 @@ def _strip_none(annotation: Any) -> Any:
     return annotation
 
 
+def _schema_extras(annotation: Any) -> dict[str, Any]:
+    """The JSON Schema extras an `Annotated` type's Field metadata states."""
+    out: dict[str, Any] = {}
+    if get_origin(annotation) is Annotated:
+        for meta in get_args(annotation)[1:]:
+            extra = getattr(meta, "json_schema_extra", None)
+            if isinstance(extra, dict):
+                out.update(extra)
+    return out
+
+
 def described(
     base: type[BaseModel],
     name: str,
@@ -275,6 +309,9 @@ def described(
         annotation = (types_ or {}).get(field_name, info.annotation)
         if field_name in not_null:
             annotation = _strip_none(annotation)
+            extras = _schema_extras(annotation)
+            if extras and not new.json_schema_extra:  # the rules the stripped type states (pattern, uniqueItems)
+                new.json_schema_extra = extras
         fields[field_name] = (annotation, new)
     return create_model(name, __base__=base, __module__=__name__, __doc__=base.__doc__, **fields)
 
@@ -370,7 +407,7 @@ class PostingPage(BaseModel):
 
 class SuggestTagsRequest(_Body):
     frameworks: FrameworkNames
-    top_k: int = Field(5, ge=1, le=20, strict=True, description="Suggestions per outcome and framework (1 to 20).")
+    top_k: Annotated[int, WholeNumber] = Field(5, ge=1, le=20, strict=True, description="Suggestions per outcome and framework (1 to 20).")
     min_score: float = Field(  # type: ignore[assignment]
         None, ge=0, le=10, strict=True, allow_inf_nan=False,
         description="Keep only suggestions scoring at least this much; omit to keep the top_k.",
@@ -421,7 +458,7 @@ class MatchRequest(_Body):
         "give exactly one of this and `posting_id`."
     )
     frameworks: FrameworkNames
-    top_k: int = Field(10, ge=1, le=MAX_TOP_K, strict=True,
+    top_k: Annotated[int, WholeNumber] = Field(10, ge=1, le=MAX_TOP_K, strict=True,
                        description="Credentials listed, best first (1 to 50); the stack uses all.")
     title: OptionalText = Field("", description="The posting's title, used as context with `text` (a stored "
                                 "posting's own title is used).")
@@ -525,8 +562,10 @@ class DemandRequest(_Body):
         ]},
     )
 
-    postings: list[DemandPosting] = Field(None, description="Postings to analyse (give exactly one source).")  # type: ignore[arg-type]
-    posting_ids: list[IdValue] = Field(None, description="Stored postings to analyse (give exactly one source).")  # type: ignore[arg-type]
+    postings: list[DemandPosting] = Field(None, min_length=1,  # type: ignore[arg-type]
+                                          description="Postings to analyse (give exactly one source).")
+    posting_ids: list[IdValue] = Field(None, min_length=1,  # type: ignore[arg-type]
+                                       description="Stored postings to analyse (give exactly one source).")
     all_stored: bool = Field(False, strict=True, description="Analyse every stored posting (give exactly one source).")
     frameworks: FrameworkNames
     by_month: bool = Field(False, strict=True, description="One block of rows per month posted (posted_on, YYYY-MM-DD).")
@@ -535,7 +574,7 @@ class DemandRequest(_Body):
     )
     rollup: bool = Field(True, strict=True, description="Also count ESCO skill groups (by level) and Skills for Success skills.")
     fast: bool = Field(False, strict=True, description="Cheaper mapping (statements only, no phrase queries) for large batches.")
-    top_n: int = Field(  # type: ignore[assignment]
+    top_n: Annotated[int, WholeNumber] = Field(  # type: ignore[assignment]
         None, ge=1, le=10_000, strict=True,
         description="Keep the n most demanded rows of each month/occupation/framework/level block.",
     )

@@ -1,8 +1,10 @@
-"""Guards: the API key on every write, the Host check, the CSRF check, CORS, security headers and
-the request body size limit. docs/api.md ("Security model") says who may write and how.
+"""Guards: the API key on every write (wrong keys slowed per address), the Host check, strict
+query strings, the CSRF check, CORS, security headers and the request body size limit.
+docs/api.md ("Security model") says who may write and how.
 
 Middleware, outermost first: security headers on every answer; the Host check (DNS rebinding);
-CORS for the configured origins; the body limit; the CSRF check on state-changing methods.
+strict query strings; CORS for the configured origins; the body limit; the CSRF check on
+state-changing methods.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import math
 import re
 import secrets
+import threading
 import time
-from collections.abc import Iterable
-from urllib.parse import parse_qs, urlsplit
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from urllib.parse import parse_qs, unquote_to_bytes, urlsplit
 
 from fastapi import FastAPI, Request, Security
 from fastapi.middleware.cors import CORSMiddleware
@@ -54,17 +59,91 @@ api_key_header = APIKeyHeader(
 
 
 def require_api_key(request: Request, key: str | None = Security(api_key_header)) -> None:
-    """FastAPI dependency of every state-changing endpoint: 401 unless the configured key (if any) is sent."""
+    """FastAPI dependency of every state-changing endpoint: 401 unless the configured key (if any)
+    is sent; 429 while the client's address must wait after repeated wrong keys."""
     expected = request.app.state.options.api_key
     if not expected:
         return
-    if key is None or not hmac.compare_digest(key.encode(), expected.encode()):
+    if key is None or not key_matches(request, key):
         raise ApiError(
             401,
             "unauthorized",
             f"this endpoint needs the service's API key in the {API_KEY_HEADER} header",
             headers={"WWW-Authenticate": "ApiKey"},
         )
+
+
+# -- slowing repeated wrong keys -------------------------------------------------------------------
+
+
+class KeyGuesses:
+    """Wrong API keys per client address: the first FREE are free; after them each further wrong
+    key makes the address wait FIRST_WAIT seconds, doubling up to MAX_WAIT, before any key is
+    checked again. A right key forgets the address. At most `max_addresses` are remembered (the
+    least recently seen go first), so memory stays bounded whoever sends keys."""
+
+    FREE = 5
+    FIRST_WAIT = 1.0
+    MAX_WAIT = 300.0
+
+    def __init__(self, max_addresses: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_addresses = max_addresses
+        self.clock = clock
+        self._seen: OrderedDict[str, tuple[int, float]] = OrderedDict()  # address -> (failures, not before)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def wait(self, address: str) -> float:
+        """Seconds `address` must still wait before its next key is checked (0: none)."""
+        with self._lock:
+            _, not_before = self._seen.get(address, (0, 0.0))
+        return max(0.0, not_before - self.clock())
+
+    def failed(self, address: str) -> None:
+        with self._lock:
+            failures = self._seen.pop(address, (0, 0.0))[0] + 1
+            wait = 0.0 if failures <= self.FREE else min(self.MAX_WAIT, self.FIRST_WAIT * 2 ** (failures - self.FREE - 1))
+            self._seen[address] = (failures, self.clock() + wait)
+            while len(self._seen) > self.max_addresses:
+                self._seen.popitem(last=False)
+
+    def succeeded(self, address: str) -> None:
+        with self._lock:
+            self._seen.pop(address, None)
+
+
+class KeyWait(ApiError):
+    """429: the client's address sent too many wrong keys and must wait (Retry-After) before the next."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = max(1, math.ceil(seconds))
+        super().__init__(429, "too_many_wrong_keys",
+                         f"too many wrong API keys from this address; try again in {self.seconds} s",
+                         headers={"Retry-After": str(self.seconds)})
+
+
+def key_matches(request: Request, given: str) -> bool:
+    """Whether `given` is the service's key (compared in constant time); a wrong one counts against
+    the client's address. Raises KeyWait, checking nothing, while that address must wait, so a
+    waiting address learns nothing, not even that a key is right. Checked once per request."""
+    checked = getattr(request.state, "key_checked", None)
+    if checked is not None and checked[0] == given:
+        return bool(checked[1])
+    guesses: KeyGuesses = request.app.state.key_guesses
+    address = request.client.host if request.client else ""
+    wait = guesses.wait(address)
+    if wait > 0:
+        raise KeyWait(wait)
+    expected = request.app.state.options.api_key or ""
+    right = bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+    if right:
+        guesses.succeeded(address)
+    else:
+        guesses.failed(address)
+    request.state.key_checked = (given, right)
+    return right
 
 
 def is_loopback(host: str) -> bool:
@@ -126,6 +205,42 @@ class HostPolicy:
         return self.ip_literals and _is_ip(name)
 
 
+_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")
+_PORT = re.compile(r"[0-9]{1,5}")
+
+
+def parse_host(header: str) -> str | None:
+    """The host a Host header names, lower-cased: `name[:port]` or `[IPv6][:port]`; None for
+    anything else (user info, a bad port, spaces, paths, bare IPv6, a name that is no DNS name)."""
+    value = header.lower()
+    if value.startswith("["):
+        inside, bracket, rest = value[1:].partition("]")
+        if not bracket or not _valid_port(rest):
+            return None
+        try:
+            return str(ipaddress.IPv6Address(inside))
+        except ValueError:
+            return None
+    name, colon, port = value.partition(":")
+    if colon and not _valid_port(":" + port):
+        return None
+    name = name[:-1] if name.endswith(".") else name
+    if _is_ip(name):
+        return name
+    labels = name.split(".")
+    if not name or len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        return None
+    return name
+
+
+def _valid_port(rest: str) -> bool:
+    """'' (no port) or ':' and 1 to 65535."""
+    if not rest:
+        return True
+    port = rest[1:]
+    return rest[0] == ":" and bool(_PORT.fullmatch(port)) and 1 <= int(port) <= 65535
+
+
 def host_name(header: str) -> str:
     """'example.org:8000' -> 'example.org'; '[::1]:8000' -> '::1'."""
     value = header.strip()
@@ -146,12 +261,48 @@ class HostCheck:
             await self.app(scope, receive, send)
             return
         host = _header(scope, b"host") or ""
-        if not host or not self.policy.allows(host_name(host)):
+        name = parse_host(host)
+        if name is None or not self.policy.allows(name):
             await _refuse(send, 400, "invalid_host",
-                          f"this service does not answer to the host {host_name(host)!r}; "
+                          f"this service does not answer to the host {host[:200]!r}; "
                           "configure it in COMPETENCYMAP_ALLOWED_HOSTS")
             return
         await self.app(scope, receive, send)
+
+
+# -- strict query strings --------------------------------------------------------------------------
+
+
+class StrictQuery:
+    """ASGI middleware: 400 naming the parameter for a query string whose names or values are not
+    UTF-8 once percent-decoded (the frameworks would silently replace the bad bytes)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            bad = undecodable_parameter(scope.get("query_string", b""))
+            if bad is not None:
+                await _refuse(send, 400, "bad_request", f"{bad}: the query string is not UTF-8 text", field=bad)
+                return
+        await self.app(scope, receive, send)
+
+
+def undecodable_parameter(query: bytes) -> str | None:
+    """The first parameter of `query` whose name or value is not UTF-8 once percent-decoded: its
+    name, decoded when it can be, else as sent; None when every part decodes."""
+    for pair in query.split(b"&"):
+        raw_name, _, raw_value = pair.partition(b"=")
+        try:
+            name = unquote_to_bytes(raw_name.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return raw_name.decode("latin-1")[:100]
+        try:
+            unquote_to_bytes(raw_value.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return name[:100]
+    return None
 
 
 # -- CSRF ------------------------------------------------------------------------------------------
@@ -410,8 +561,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _refuse(send: Send, status: int, kind: str, message: str, *, close: bool = False) -> None:
-    body = json.dumps({"error": {"type": kind, "message": message}}).encode()
+async def _refuse(send: Send, status: int, kind: str, message: str, *, close: bool = False,
+                  field: str | None = None) -> None:
+    error = {"type": kind, "message": message} | ({"field": field} if field is not None else {})
+    body = json.dumps({"error": error}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if close:
         headers.append((b"connection", b"close"))
@@ -433,7 +586,9 @@ def install(app: FastAPI, options: ServiceOptions, tokens: CsrfTokens) -> None:
             expose_headers=["Content-Disposition"],
             max_age=600,
         )
+    app.add_middleware(StrictQuery)
     app.add_middleware(HostCheck, policy=HostPolicy(options))
+    app.state.key_guesses = KeyGuesses()
     app.add_middleware(SecurityHeaders)
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from competencymap._common.text import check_text
 from competencymap.catalog import Credential, NotFound, Tag, TagIn
 from competencymap.catalog.repository import MAX_PAGE
-from competencymap.catalog.schemas import TEXT_PATTERN
+from competencymap.catalog.schemas import HTTP_URL_RULE, TEXT_PATTERN
 from competencymap.exports import (
     credential_to_achievement,
     credential_to_ctdl,
@@ -192,7 +192,8 @@ def export_credential(
         Query(description="openbadges, openbadges-credential, ctdl or csv."),
     ] = "openbadges",
     issuer_url: Annotated[
-        str | None, Query(max_length=2000, description="http(s) URL of the issuer profile; ids become URLs under it.")
+        str | None, Query(max_length=2000, json_schema_extra=HTTP_URL_RULE,
+                          description="http(s) URL of the issuer profile; ids become URLs under it (400 otherwise).")
     ] = None,
 ) -> Response:
     """Accepted tags become alignments whose target is the competency IRI."""

@@ -24,6 +24,7 @@ from competencymap.catalog import Credential, NotFound, Tag, TagIn
 from competencymap.catalog.schemas import CredentialIn, CredentialUpdate
 from competencymap.service.concepts import competency_detail
 from competencymap.service.deps import Service
+from competencymap.service.models import parse_id
 from competencymap.service.web.pages import (
     PERSON_COOKIE,
     field_errors,
@@ -137,6 +138,15 @@ BLANK = {"title": "", "issuer": "", "description": "", "learning_outcomes": "", 
 # -- the list and the form --------------------------------------------------------------------------
 
 
+def _shown(raw_id: str) -> str:
+    return raw_id[:40]
+
+
+def _no_credential(request: Request, raw_id: str) -> HTMLResponse:
+    """The readable 404 page for an id that names no credential (unknown, out of range or no number)."""
+    return not_found(request, t_for(request)("designer.no_credential", id=_shown(raw_id)))
+
+
 @router.get("/designer", response_class=HTMLResponse)
 def designer_home(request: Request, search: str = "") -> HTMLResponse:
     service = service_of(request)
@@ -175,25 +185,31 @@ async def create_credential(request: Request) -> Response:
     return redirect(f"/designer/{credential.id}")
 
 
-@router.get("/designer/{credential_id:int}/edit", response_class=HTMLResponse)
-def edit_credential(request: Request, credential_id: int) -> HTMLResponse:
+@router.get("/designer/{raw_id}/edit", response_class=HTMLResponse)
+def edit_credential(request: Request, raw_id: str) -> HTMLResponse:
     t = t_for(request)
+    credential_id = parse_id(raw_id)
+    if credential_id is None:
+        return _no_credential(request, raw_id)
     try:
         credential = service_of(request).catalog.get_credential(credential_id)
     except NotFound:
-        return not_found(request, t("designer.no_credential", id=credential_id))
+        return _no_credential(request, raw_id)
     return render(request, "credential_form.html", section="designer", title=t("designer.edit", title=credential.title),
                   values=_form_values(credential), action=f"/designer/{credential_id}/edit", editing=credential)
 
 
-@router.post("/designer/{credential_id:int}/edit", response_class=HTMLResponse)
-async def update_credential(request: Request, credential_id: int) -> Response:
+@router.post("/designer/{raw_id}/edit", response_class=HTMLResponse)
+async def update_credential(request: Request, raw_id: str) -> Response:
     t = t_for(request)
     service = service_of(request)
+    credential_id = parse_id(raw_id)
+    if credential_id is None:
+        return _no_credential(request, raw_id)
     try:
         credential = service.catalog.get_credential(credential_id)
     except NotFound:
-        return not_found(request, t("designer.no_credential", id=credential_id))
+        return _no_credential(request, raw_id)
     values, outcomes, errors = await _read_form(request)
     if not key_ok(request):
         return key_refused(request)
@@ -221,12 +237,11 @@ def _frameworks(service: Service) -> list[tuple[str, str]]:
 
 
 def _page(request: Request, credential_id: int, *, status: int = 200, **extra: Any) -> HTMLResponse:
-    t = t_for(request)
     service = service_of(request)
     try:
         credential = service.catalog.get_credential(credential_id)
     except NotFound:
-        return not_found(request, t("designer.no_credential", id=credential_id))
+        return _no_credential(request, str(credential_id))
     tags = service.catalog.list_tags(credential_id)
     rows = review(credential, tags, _frameworks(service))
     counts = _counts(tags)
@@ -239,9 +254,12 @@ def _page(request: Request, credential_id: int, *, status: int = 200, **extra: A
     return render(request, "credential.html", status=status, **context)
 
 
-@router.get("/designer/{credential_id:int}", response_class=HTMLResponse)
-def credential_page(request: Request, credential_id: int, q: str = "", framework: str = "",
+@router.get("/designer/{raw_id}", response_class=HTMLResponse)
+def credential_page(request: Request, raw_id: str, q: str = "", framework: str = "",
                     outcome_id: str = "") -> HTMLResponse:
+    credential_id = parse_id(raw_id)
+    if credential_id is None:
+        return _no_credential(request, raw_id)
     return _page(request, credential_id, q=q, framework=framework, outcome_id=outcome_id)
 
 
@@ -250,16 +268,19 @@ def _suggest(service: Service, credential: Credential) -> None:
                       top_k=SUGGEST_TOP_K)
 
 
-@router.post("/designer/{credential_id:int}/suggest", response_class=HTMLResponse)
-async def suggest(request: Request, credential_id: int) -> Response:
+@router.post("/designer/{raw_id}/suggest", response_class=HTMLResponse)
+async def suggest(request: Request, raw_id: str) -> Response:
     t = t_for(request)
     service = service_of(request)
     if not key_ok(request):
         return key_refused(request)
+    credential_id = parse_id(raw_id)
+    if credential_id is None:
+        return _no_credential(request, raw_id)
     try:
         credential = service.catalog.get_credential(credential_id)
     except NotFound:
-        return not_found(request, t("designer.no_credential", id=credential_id))
+        return _no_credential(request, raw_id)
     problem = ""
     if not credential.learning_outcomes:
         problem = t("designer.error.no_outcomes_to_map")
@@ -284,8 +305,8 @@ def _review_part(request: Request, credential_id: int, problem: str = "", *, sta
                   rows=review(credential, tags, _frameworks(service)), suggest_error=problem)
 
 
-@router.post("/designer/{credential_id:int}/tags/{tag_id:int}", response_class=HTMLResponse)
-async def decide(request: Request, credential_id: int, tag_id: int) -> Response:
+@router.post("/designer/{raw_id}/tags/{raw_tag_id}", response_class=HTMLResponse)
+async def decide(request: Request, raw_id: str, raw_tag_id: str) -> Response:
     t = t_for(request)
     service = service_of(request)
     form = await request.form()
@@ -293,6 +314,11 @@ async def decide(request: Request, credential_id: int, tag_id: int) -> Response:
     who = person(request)
     if not key_ok(request):
         return key_refused(request)
+    credential_id, tag_id = parse_id(raw_id), parse_id(raw_tag_id)
+    if credential_id is None:
+        return _no_credential(request, raw_id)
+    if tag_id is None:
+        return not_found(request, t("designer.no_tag", id=_shown(raw_tag_id)))
     try:
         tag = service.catalog.get_tag(tag_id)
         if tag.credential_id != credential_id:
@@ -342,37 +368,42 @@ def _search(request: Request, credential: Credential, q: str, framework: str, ou
     return context
 
 
-@router.get("/designer/{credential_id:int}/search", response_class=HTMLResponse)
-def search_part(request: Request, credential_id: int, q: str = "", framework: str = "",
+@router.get("/designer/{raw_id}/search", response_class=HTMLResponse)
+def search_part(request: Request, raw_id: str, q: str = "", framework: str = "",
                 outcome_id: str = "") -> HTMLResponse:
     """The add-a-tag results alone (the page's search-as-you-type replaces them)."""
-    t = t_for(request)
+    credential_id = parse_id(raw_id)
+    if credential_id is None:
+        return _no_credential(request, raw_id)
     try:
         credential = service_of(request).catalog.get_credential(credential_id)
     except NotFound:
-        return not_found(request, t("designer.no_credential", id=credential_id))
+        return _no_credential(request, raw_id)
     context = _search(request, credential, q, framework, outcome_id)
     return render(request, "parts/search_results.html", credential=credential, **context)
 
 
-@router.post("/designer/{credential_id:int}/tags", response_class=HTMLResponse)
-async def add_tag(request: Request, credential_id: int) -> Response:
+@router.post("/designer/{raw_id}/tags", response_class=HTMLResponse)
+async def add_tag(request: Request, raw_id: str) -> Response:
     t = t_for(request)
     service = service_of(request)
     form = await request.form()
-    iri, framework, outcome = _text(form, "iri"), _text(form, "framework"), _text(form, "outcome_id")
+    iri, framework, outcome = _text(form, "iri"), _text(form, "framework"), _text(form, "outcome_id").strip()
     who = person(request)
     if not key_ok(request):
         return key_refused(request)
+    credential_id = parse_id(raw_id)
+    if credential_id is None:
+        return _no_credential(request, raw_id)
     try:
         credential = service.catalog.get_credential(credential_id)
     except NotFound:
-        return not_found(request, t("designer.no_credential", id=credential_id))
-    outcome_id = int(outcome) if outcome.isdigit() else None
+        return _no_credential(request, raw_id)
+    outcome_id = parse_id(outcome) if outcome else None  # none given: a tag of the whole credential
     problem = ""
     if not who:
         problem = t("designer.error.no_reviewer")
-    elif outcome_id is not None and credential.outcome(outcome_id) is None:
+    elif outcome and (outcome_id is None or credential.outcome(outcome_id) is None):
         problem = t("designer.no_outcome")
     else:
         try:
@@ -418,6 +449,6 @@ async def set_reviewer(request: Request) -> Response:
 
 def _credential_in(path: str) -> int | None:
     parts = path.split("#")[0].split("?")[0].strip("/").split("/")
-    if len(parts) == 2 and parts[0] == "designer" and parts[1].isdigit():
-        return int(parts[1])
+    if len(parts) == 2 and parts[0] == "designer":
+        return parse_id(parts[1])
     return None

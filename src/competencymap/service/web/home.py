@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hmac
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from competencymap.service.security import KeyWait, key_matches
 from competencymap.service.web.pages import KEY_COOKIE, local_path, redirect, render, service_of, set_cookie, t_for
 
 router = APIRouter(include_in_schema=False)
@@ -32,7 +31,16 @@ async def key_submit(request: Request) -> Response:
     given = form.get("api_key")
     back = local_path(form.get("next") if isinstance(form.get("next"), str) else None)  # type: ignore[arg-type]
     expected = request.app.state.options.api_key or ""
-    if not isinstance(given, str) or not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+    if not isinstance(given, str):
+        given = ""
+    try:
+        right = bool(given) and bool(expected) and key_matches(request, given)
+    except KeyWait as wait:
+        answer = render(request, "key.html", status=429, section="key", title=t("key.title"), next=back,
+                        errors={"api_key": t("key.wait", seconds=wait.seconds)})
+        answer.headers["Retry-After"] = str(wait.seconds)
+        return answer
+    if not right:
         return render(request, "key.html", status=401, section="key", title=t("key.title"), next=back,
                       errors={"api_key": t("key.wrong")})
     response = redirect(back)

@@ -9,7 +9,6 @@ SameSite=Strict cookie and every write of the page checks it.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from competencymap.service.deps import Service, get_service
-from competencymap.service.security import API_KEY_HEADER, CSRF_FIELD
+from competencymap.service.security import API_KEY_HEADER, CSRF_FIELD, KeyWait, key_matches
 from competencymap.service.web.messages import Messages, messages_for
 
 HERE = Path(__file__).resolve().parent
@@ -58,7 +57,12 @@ def key_ok(request: Request) -> bool:
     if not expected:
         return True
     given = request.headers.get(API_KEY_HEADER) or unquote(request.cookies.get(KEY_COOKIE, ""))
-    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+    if not given:
+        return False
+    try:
+        return key_matches(request, given)
+    except KeyWait:  # this address sent too many wrong keys: nothing is checked until it has waited
+        return False
 
 
 def csrf_token(request: Request) -> str:
