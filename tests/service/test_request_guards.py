@@ -56,6 +56,23 @@ def test_an_empty_framework_list_is_refused_naming_the_field(client: TestClient,
     assert any(v.get("minItems") == 1 for v in schema["MapRequest"]["properties"]["frameworks"]["anyOf"])
 
 
+@pytest.mark.parametrize("path", ["/analytics/demand/upload", "/jobs/demand/upload"])
+@pytest.mark.parametrize("frameworks", [" , ", ",", " "])  # a blank field is no field (the form parser's rule)
+def test_an_upload_form_with_no_framework_name_is_refused(client: TestClient, path: str, frameworks: str) -> None:
+    answer = client.post(path, files={"file": ("p.jsonl", b'{"text": "Write SQL queries"}\n')},
+                         data={"frameworks": frameworks})
+    assert answer.status_code == 422, answer.text
+    assert "frameworks" in answer.text
+
+
+@pytest.mark.parametrize("path", ["/analytics/demand/upload", "/jobs/demand/upload"])
+def test_an_upload_forms_whole_number_may_be_written_with_a_zero_fraction(client: TestClient, path: str) -> None:
+    whole = client.post(path, files={"file": ("p.jsonl", b'{"text": "Write SQL queries"}\n')}, data={"top_n": "10.0"})
+    assert "top_n" not in whole.text, whole.text  # refused for other reasons (no framework served), not for 10.0
+    fraction = client.post(path, files={"file": ("p.jsonl", b'{"text": "Write SQL queries"}\n')}, data={"top_n": "10.5"})
+    assert fraction.status_code == 422 and "top_n" in fraction.text, fraction.text
+
+
 # -- query strings ---------------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ validates exactly what the library validates."""
 
 from __future__ import annotations
 
+import re
 import types
 from copy import copy
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -40,6 +41,19 @@ def _whole_number(value: Any) -> Any:
 
 
 WholeNumber = BeforeValidator(_whole_number)
+
+
+def _form_whole_number(value: Any) -> Any:
+    """A form field's "33.0" as 33, as `_whole_number` does for JSON (a form sends every value as text)."""
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+\.0+", value.strip()):
+        return int(float(value))
+    return value
+
+
+FormWholeNumber = BeforeValidator(_form_whole_number)
+# A form's comma-separated framework names: no control characters and at least one name (an empty
+# list is refused, as `frameworks: []` is in JSON; leaving the field out means every served one).
+FRAMEWORK_LIST_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s,][^\x00-\x1f\x7f]*$"
 IdValue = Annotated[int, Field(ge=1, le=MAX_ID, strict=True), WholeNumber]  # the validator runs first
 ID_DIGITS = len(str(MAX_ID))
 
