@@ -492,7 +492,7 @@ def _schemathesis_failures(url: str) -> tuple[int, list[str]]:
                 body = response.response.content[:300] if response and response.response else b""
                 failures.append(f"{event.label} {check.name} ({status}): {check.failure_info.failure.title}\n  "
                                 f"{check.failure_info.failure.message[:300]}\n  {body!r}\n"
-                                f"  {check.failure_info.code_sample[:400]}")
+                                f"  {check.failure_info.code_sample[:2000]}")
     return cases, sorted(set(failures))
 
 

@@ -44,9 +44,14 @@ WholeNumber = BeforeValidator(_whole_number)
 
 
 def _form_whole_number(value: Any) -> Any:
-    """A form field's "33.0" as 33, as `_whole_number` does for JSON (a form sends every value as text)."""
-    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+\.0+", value.strip()):
-        return int(float(value))
+    """A form field's "33.0" or "3.3e1" as 33 and "null" as None, as JSON has them (a form sends every value as
+    text; the OpenAPI document states the field as an integer or null)."""
+    if isinstance(value, str) and value.strip() == "null":  # the document's null, as a form can only write it
+        return None
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", value):
+        number = float(value)
+        if number.is_integer() and abs(number) < 2**63:
+            return int(number)
     return value
 
 
