@@ -59,9 +59,16 @@ def test_sssom_export_round_trips(tmp_path: Path) -> None:
     again = read_sssom(path)
     assert again.mappings == mappings.mappings and again.metadata == mappings.metadata
     parsers = pytest.importorskip("sssom.parsers")
-    msdf = parsers.parse_sssom_table(path)
-    assert len(msdf.df) == len(mappings.mappings)
-    assert set(msdf.df["mapping_justification"]) == {"semapv:ManualMappingCuration"}
+    from sssom.constants import SchemaValidationType
+    from sssom.validators import validate
+
+    for table in (SHIPPED, path):
+        msdf = parsers.parse_sssom_table(table)
+        assert len(msdf.df) == len(mappings.mappings)
+        assert set(msdf.df["mapping_justification"]) == {"semapv:ManualMappingCuration"}
+        reports = validate(msdf, [SchemaValidationType.JsonSchema, SchemaValidationType.PrefixMapCompleteness,
+                                  SchemaValidationType.StrictCurieFormat], fail_on_error=False)
+        assert all(not report.results for report in reports.values()), reports
 
 
 def test_skos_and_json_exports() -> None:

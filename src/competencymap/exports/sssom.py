@@ -283,7 +283,8 @@ def authored_to_sssom_tsv(mappings: MappingSet) -> str:
             buffer.write(f"#{key}: {_yaml(str(value))}\n")
     writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
     writer.writerow(AUTHORED_COLUMNS)
-    namespaces = {p: n for p, n in prefixes.items() if p not in ("skos", "semapv")}
+    by_length = sorted(prefixes.items(), key=lambda item: -len(item[1]))  # the most specific namespace first
+    namespaces = {p: n for p, n in by_length if p not in ("skos", "semapv")}
     for row in authored_rows(mappings):
         row = {**row, "subject_id": _curie(row["subject_id"], namespaces), "object_id": _curie(row["object_id"], namespaces)}
         writer.writerow([row[column] for column in AUTHORED_COLUMNS])
