@@ -68,7 +68,7 @@ def write_case_package(
         app = CompetencyMap(settings, on_status=lambda message: click.echo(message, err=True))
         missing = [n for n in (source_name, framework.id) if app.index_status(n)["state"] != "ready"]
         if missing and crosswalk_from is None:
-            click.echo(f"note: no crosswalk from {source_name} in the package: no ready index for "
+            click.echo(f"note: no computed crosswalk from {source_name} in the package: no ready index for "
                        f"{', '.join(missing)} (`competencymap index build --framework ...`)", err=True)
         else:
             relations = app.crosswalk(source_name, framework.id)
