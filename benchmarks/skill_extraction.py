@@ -45,6 +45,7 @@ from competencymap.mapping.settings import PipelineConfig
 from competencymap.retrieval.lexical import LexicalIndex
 from competencymap.statements.segment import Statement
 from evaluation import LEARNING_OUTCOMES, Query, load_learning_outcomes, load_skill_extraction, score
+from sfs_cutoff import cross_validate, evidence_by_skill, folds_by_credential
 
 DEPTH = 100  # ranks kept per query (MRR counts the first gold within these)
 Ranker = Callable[[Sequence[Query]], list[list[str]]]
@@ -171,6 +172,13 @@ def sfs_scores(app: CompetencyMap, outcomes: list[Query]) -> dict:
             "true_positives": tp, "false_positives": fp, "false_negatives": fn}
 
 
+def sfs_folds(app: CompetencyMap, outcomes: list[Query], k: int = 5, precision: float = 0.8) -> list[dict]:
+    """The cross-validated choice of the Skills for Success cut-off (see sfs_cutoff.py): per fold,
+    the cut-off the other folds choose for `precision` and the held-out precision and recall."""
+    items = evidence_by_skill(app, outcomes)
+    return cross_validate(items, folds_by_credential(outcomes, k), precision)
+
+
 BINS = (0.0, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 9.0)
 
 
@@ -209,6 +217,12 @@ def markdown(rows: list[dict], sfs: dict | None, calibration: list[dict] | None)
                      f"{sfs['top1_accuracy']:.3f} on the {sfs['labelled']} labelled ones; confident tags precision "
                      f"{sfs['precision']:.3f}, recall {sfs['recall']:.3f}.")
         lines.append("")
+        if sfs.get("cutoff_folds"):
+            lines += ["Skills for Success cut-off for precision 0.8, 5-fold cross-validation by credential:", "",
+                      "| fold | outcomes | cut-off | tagged | precision | recall |", "|---|---|---|---|---|---|"]
+            lines += [f"| {r['fold']} | {r['outcomes']} | {r['cutoff']} | {r['tagged']} | {r['precision']} | {r['recall']} |"
+                      for r in sfs["cutoff_folds"]]
+            lines.append("")
     if calibration:
         lines += ["Reliability of the top ESCO match (all sets):", "",
                   "| score | top matches | precision | precision at or above | share at or above |", "|---|---|---|---|---|"]
@@ -231,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = run_methods(app, sets, args.only)
     full = not args.only
     sfs = sfs_scores(app, sets["OUTCOMES"]) if "OUTCOMES" in sets and full else None
+    if sfs is not None:
+        sfs["cutoff_folds"] = sfs_folds(app, sets["OUTCOMES"])
     calibration = reliability(app, sets) if full else None
     table = markdown(rows, sfs, calibration)
     print(table)

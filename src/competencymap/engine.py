@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 from competencymap._common.config import Settings, load_settings
 from competencymap._common.errors import IndexNotReady
 from competencymap.encoding.encoder import Encoder
+from competencymap.frameworks.sssom import MappingSet, authored_crosswalk_path, read_sssom
 from competencymap.frameworks.store import FrameworkStore
-from competencymap.mapping.pipeline import map_texts
+from competencymap.mapping.pipeline import Crosswalks, GroupCrosswalk, map_texts
 from competencymap.mapping.results import MappingResult, Match
 from competencymap.mapping.scoring import FrameworkMatcher
 from competencymap.mapping.settings import PipelineConfig
@@ -26,12 +27,12 @@ from competencymap.mapping.statement_vectors import StatementEncoder
 from competencymap.model.framework import Framework, Relation
 from competencymap.model.graph import FrameworkGraph
 from competencymap.model.occupations import OCCUPATIONS_SUFFIX, occupation_framework
-from competencymap.retrieval.crosswalk import compute_crosswalk, crosswalk_index
+from competencymap.retrieval.crosswalk import compute_crosswalk
 from competencymap.retrieval.lexical import LexicalIndex
 from competencymap.retrieval.vector_index import CompetencyIndex
 
 StatusCallback = Callable[[str], None]  # told what is being loaded ("building the esco index ...")
-CROSSWALK_PAIRS = (("esco", "sfs"),)  # (source, target): target matches take evidence from source
+CROSSWALK_PAIRS = (("esco", "sfs"),)  # (source, target): target matches take evidence from source (authored crosswalk)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,7 +64,8 @@ class CompetencyMap:
         self._lexical: dict[str, LexicalIndex] = {}
         self._matchers: dict[tuple[str, PipelineConfig], FrameworkMatcher] = {}
         self._crosswalks: dict[tuple[str, str], list[Relation]] = {}
-        self._crosswalk_links: dict[tuple[str, str], dict[str, list[Relation]]] = {}
+        self._authored: dict[tuple[str, str], MappingSet | None] = {}
+        self._crosswalk_links: dict[tuple[str, str], GroupCrosswalk] = {}
         self._lock = threading.RLock()  # parts are loaded once even when requests ask at the same time
 
     # -- parts ------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ class CompetencyMap:
 
     @_locked
     def index(self, name: str, *, build: bool = False, progress: bool = False) -> CompetencyIndex:
-        """The vector index of a framework; built (and saved) first when `build` is true."""
+        """The vector index of a framework; with `build`, built (and saved) first when missing or stale."""
         if name not in self._indexes:
             folder = self.index_folder(name)
             framework = self.framework(name)
@@ -119,8 +121,13 @@ class CompetencyMap:
                         f"run `competencymap index build --framework {name}`"
                     )
                 return self.build_index(name, progress=progress)
-            self._indexes[name] = CompetencyIndex.load(folder, framework, self.encoder,
-                                                       fingerprint=self.store.fingerprint(name))
+            try:
+                self._indexes[name] = CompetencyIndex.load(folder, framework, self.encoder,
+                                                           fingerprint=self.store.fingerprint(name))
+            except IndexNotReady:
+                if not build:
+                    raise
+                return self.build_index(name, progress=progress)  # stale (framework or model changed): rebuild
         return self._indexes[name]
 
     @_locked
@@ -181,6 +188,16 @@ class CompetencyMap:
             )
         return self._crosswalks[key]
 
+    @_locked
+    def authored_crosswalk(self, source: str, target: str) -> MappingSet | None:
+        """The curated mapping set from `source` groups and concepts to `target` concepts that ships
+        under the data folder (see `competencymap.frameworks.sssom`); None when none ships."""
+        key = (source, target)
+        if key not in self._authored:
+            path = authored_crosswalk_path(self.settings.data, source, target)
+            self._authored[key] = read_sssom(path) if path is not None and path.is_file() else None
+        return self._authored[key]
+
     # -- what users do -------------------------------------------------------------------------
 
     def map(
@@ -220,14 +237,23 @@ class CompetencyMap:
                          statement_top_k=statement_top_k)
 
     @_locked
-    def _crosswalks_for(self, frameworks: Sequence[str]) -> dict[str, tuple[str, dict[str, list[Relation]]]]:
-        """The computed crosswalks between requested frameworks (ESCO -> Skills for Success)."""
+    def _crosswalks_for(self, frameworks: Sequence[str]) -> Crosswalks:
+        """The authored crosswalks between requested frameworks (ESCO groups -> Skills for Success),
+        read through the source framework's groups. The computed crosswalk (`crosswalk`) is for
+        export and concept detail only."""
         out = {}
         for source, target in CROSSWALK_PAIRS:
             if source in frameworks and target in frameworks:
                 if (source, target) not in self._crosswalk_links:
-                    self._crosswalk_links[(source, target)] = crosswalk_index(self.crosswalk(source, target))
-                out[target] = (source, self._crosswalk_links[(source, target)])
+                    authored = self.authored_crosswalk(source, target)
+                    if authored is None:
+                        continue
+                    graph = self.graph(source)
+                    links: dict[str, list[Relation]] = {}
+                    for relation in authored.relations():
+                        links.setdefault(relation.source, []).append(relation)
+                    self._crosswalk_links[(source, target)] = GroupCrosswalk(source, links, graph.groups, graph.label)
+                out[target] = self._crosswalk_links[(source, target)]
         return out
 
     def search(self, query: str, framework: str = "esco", *, top_k: int = 10) -> list[Match]:

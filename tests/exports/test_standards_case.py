@@ -111,7 +111,9 @@ def test_cli_exports_the_package(tmp_path: Path, home: Path) -> None:
     assert result.exit_code == 0, result.output
     package = json.loads(output.read_text())
     assert schema_errors(package, CASE_SCHEMA) == []
-    assert "no crosswalk from esco" in result.output  # no indexes in this home: said, not silent
-    assert not [a for a in package["CFAssociations"] if a["associationType"] in ("exactMatchOf", "isRelatedTo")]
+    assert "no computed crosswalk from esco" in result.output  # no indexes in this home: said, not silent
+    matches = [a for a in package["CFAssociations"] if a["associationType"] in ("exactMatchOf", "isRelatedTo")]
+    assert matches  # the authored crosswalk needs no index
+    assert {a["extensions"]["mappingJustification"] for a in matches} == {"semapv:ManualMappingCuration"}
     refused = CliRunner().invoke(main, ["frameworks", "export", "sfs", "--format", "xml"])
     assert refused.exit_code != 0

@@ -33,11 +33,18 @@ from competencymap.exports.openbadges import (
     concept_code,
     target_code,
 )
+from competencymap.frameworks.sssom import Mapping
 from competencymap.model.framework import KIND_COMPONENT, Competency, Framework, Level, Relation
 
 CASE_VERSION = "1.1"
+ESCO = "http://data.europa.eu/esco/"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ASSOCIATION_TYPES = {"closeMatch": "exactMatchOf", "exactMatch": "exactMatchOf", "relatedMatch": "isRelatedTo"}
+# CASE has no broader-match association: an authored skos:broadMatch is written isRelatedTo, its
+# SKOS relation kept in the association's extensions.
+AUTHORED_ASSOCIATION_TYPES = {**ASSOCIATION_TYPES, "broadMatch": "isRelatedTo", "narrowMatch": "isRelatedTo"}
+MANUAL = "semapv:ManualMappingCuration"
+COMPUTED = "semapv:SemanticSimilarityThresholdMatching"
 CREATORS = {
     "sfs": "Employment and Social Development Canada (ESDC), Office of Skills for Success",
     "essential-skills": "Employment and Social Development Canada (ESDC)",
@@ -79,11 +86,13 @@ def framework_to_cfpackage(
     *,
     crosswalk: Iterable[Relation] = (),
     crosswalk_source: Framework | None = None,
+    authored: Iterable[Mapping] = (),
     base_url: str | None = None,
     last_change: datetime | None = None,
 ) -> dict:
-    """The framework as a CFPackage; `crosswalk` relations (from `crosswalk_source` concepts to
-    this framework's skills) are added as CFAssociations."""
+    """The framework as a CFPackage; `crosswalk` relations (computed, from `crosswalk_source`
+    concepts to this framework's skills) and `authored` mappings (curated, from another framework's
+    groups and concepts to this framework's skills and components) are added as CFAssociations."""
     when = _timestamp(last_change)
     uris = _Uris(base_url)
     doc_id = document_id(framework)
@@ -106,6 +115,7 @@ def framework_to_cfpackage(
             associations.append(_association("hasSkillLevel", _link(skill_item), _link(items[-1]), level.rank, uris, when))
     by_iri = {item["_iri"]: item for item in items}
     associations += _crosswalk_associations(crosswalk, crosswalk_source, by_iri, uris, when)
+    associations += _authored_associations(authored, by_iri, uris, when)
     for item in items:
         del item["_iri"]
     definitions: dict = {"CFItemTypes": list(types.values())}
@@ -268,16 +278,40 @@ def _crosswalk_associations(
         }
         destination = {**_link(target), "targetType": "CASE"}
         score = relation.score
-        note = f"Computed crosswalk (competencymap): skos:{relation.type}"
+        note = f"Computed crosswalk (competencymap, {COMPUTED}): skos:{relation.type}"
         note += f", cosine {score:.4f}." if score is not None else "."
         if kind == "exactMatchOf" and relation.type != "exactMatch":
             note += " CASE has no close match; exactMatchOf stands for skos:closeMatch here."
         out.append(
             _association(
                 kind, origin, destination, None, uris, when,
-                notes=note, extensions={"skosMatch": f"skos:{relation.type}", "score": score},
+                notes=note, extensions={"skosMatch": f"skos:{relation.type}", "score": score,
+                                        "mappingJustification": COMPUTED},
             )
         )
+    return out
+
+
+def _authored_associations(mappings: Iterable[Mapping], by_iri: dict[str, dict], uris: _Uris, when: str) -> list[dict]:
+    """One association per curated mapping whose object is an item of the package; its note is the
+    mapping's justification. Identifiers differ from a computed association between the same ends."""
+    out = []
+    for mapping in mappings:
+        kind = AUTHORED_ASSOCIATION_TYPES.get(mapping.predicate)
+        target = by_iri.get(mapping.object)
+        if kind is None or target is None:
+            continue
+        origin = {"title": mapping.subject_label, "identifier": _external_id(mapping.subject), "uri": mapping.subject,
+                  "targetType": TARGET_TYPES["esco"] if mapping.subject.startswith(ESCO) else DEFAULT_TARGET_TYPE}
+        destination = {**_link(target), "targetType": "CASE"}
+        association = _association(
+            kind, origin, destination, None, uris, when,
+            notes=f"Authored crosswalk (competencymap, {MANUAL}): skos:{mapping.predicate}. {mapping.comment}".strip(),
+            extensions={"skosMatch": f"skos:{mapping.predicate}", "mappingJustification": MANUAL,
+                        "author": mapping.author, "mappingDate": mapping.date},
+        )
+        identifier = str(stable_uuid("case", "association", "authored", kind, origin["identifier"], destination["identifier"]))
+        out.append({**association, "identifier": identifier, "uri": uris.of("CFAssociations", identifier)})
     return out
 
 

@@ -22,12 +22,13 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import orjson
-from rdflib import OWL, RDF, SKOS, XSD, BNode, Graph, Literal, Namespace, URIRef
+from rdflib import OWL, RDF, RDFS, SKOS, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS
 
 from competencymap._common.errors import CompetencyMapError
 from competencymap._common.version import package_version
 from competencymap.exports.schemas import DocumentError
+from competencymap.frameworks.sssom import MappingSet
 from competencymap.model.framework import Framework, Relation
 
 if TYPE_CHECKING:
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 SSSOM = Namespace("https://w3id.org/sssom/")
 SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
 JUSTIFICATION = "semapv:SemanticSimilarityThresholdMatching"
+MANUAL = "semapv:ManualMappingCuration"
+AUTHORED_COLUMNS = ("subject_id", "subject_label", "predicate_id", "object_id", "object_label",
+                    "mapping_justification", "author_id", "mapping_date", "comment")
 SET_BASE = "https://w3id.org/competencymap/crosswalks/"
 LICENSE = "https://opensource.org/licenses/MIT"
 PREDICATES = {"closeMatch", "relatedMatch", "exactMatch", "broadMatch", "narrowMatch"}
@@ -252,3 +256,81 @@ def render(crosswalk: Crosswalk, fmt: str) -> str:
         return orjson.dumps(to_json(crosswalk), option=orjson.OPT_INDENT_2).decode() + "\n"
     raise CompetencyMapError(f"unknown crosswalk format {fmt!r}; use one of {', '.join(FORMATS)}")
 
+
+# -- the authored crosswalk ------------------------------------------------------------------------
+
+
+def authored_rows(mappings: MappingSet) -> list[dict]:
+    """One dict per curated mapping (full IRIs), in file order."""
+    return [{"subject_id": m.subject, "subject_label": m.subject_label, "predicate_id": f"skos:{m.predicate}",
+             "object_id": m.object, "object_label": m.object_label, "mapping_justification": m.justification,
+             "author_id": m.author, "mapping_date": m.date, "comment": m.comment} for m in mappings.mappings]
+
+
+def authored_to_sssom_tsv(mappings: MappingSet) -> str:
+    """The authored set as SSSOM TSV: its metadata block (curie_map first) and its rows as CURIEs."""
+    prefixes = dict(mappings.metadata.get("curie_map") or {})
+    buffer = io.StringIO()
+    buffer.write("#curie_map:\n")
+    for prefix, namespace in prefixes.items():
+        buffer.write(f"#  {prefix}: {_yaml(namespace)}\n")
+    for key, value in mappings.metadata.items():
+        if key == "curie_map" or value is None:
+            continue
+        if isinstance(value, list):
+            buffer.write(f"#{key}:\n" + "".join(f"#  - {_yaml(str(item))}\n" for item in value))
+        else:
+            buffer.write(f"#{key}: {_yaml(str(value))}\n")
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+    writer.writerow(AUTHORED_COLUMNS)
+    by_length = sorted(prefixes.items(), key=lambda item: -len(item[1]))  # the most specific namespace first
+    namespaces = {p: n for p, n in by_length if p not in ("skos", "semapv")}
+    for row in authored_rows(mappings):
+        row = {**row, "subject_id": _curie(row["subject_id"], namespaces), "object_id": _curie(row["object_id"], namespaces)}
+        writer.writerow([row[column] for column in AUTHORED_COLUMNS])
+    return buffer.getvalue()
+
+
+def authored_to_skos_turtle(mappings: MappingSet) -> str:
+    """SKOS mapping triples, each with an owl:Axiom carrying its justification, author and comment."""
+    graph = Graph()
+    graph.bind("skos", SKOS)
+    graph.bind("sssom", SSSOM)
+    graph.bind("semapv", SEMAPV)
+    graph.bind("dcterms", DCTERMS)
+    mapping_set = URIRef(mappings.set_id)
+    graph.add((mapping_set, RDF.type, SSSOM.MappingSet))
+    graph.add((mapping_set, DCTERMS.title, Literal(str(mappings.metadata.get("mapping_set_title", "")))))
+    if mappings.metadata.get("license"):
+        graph.add((mapping_set, DCTERMS.license, URIRef(str(mappings.metadata["license"]))))
+    for m in mappings.mappings:
+        subject, obj, predicate = URIRef(m.subject), URIRef(m.object), SKOS[m.predicate]
+        graph.add((subject, predicate, obj))
+        graph.add((subject, SKOS.prefLabel, Literal(m.subject_label, lang="en")))
+        graph.add((obj, SKOS.prefLabel, Literal(m.object_label, lang="en")))
+        axiom = BNode()
+        graph.add((axiom, RDF.type, OWL.Axiom))
+        graph.add((axiom, OWL.annotatedSource, subject))
+        graph.add((axiom, OWL.annotatedProperty, predicate))
+        graph.add((axiom, OWL.annotatedTarget, obj))
+        graph.add((axiom, SSSOM.mapping_justification, SEMAPV.ManualMappingCuration))
+        graph.add((axiom, DCTERMS.isPartOf, mapping_set))
+        if m.author:
+            graph.add((axiom, DCTERMS.creator, URIRef(m.author)))
+        if m.comment:
+            graph.add((axiom, RDFS.comment, Literal(m.comment, lang="en")))
+    return graph.serialize(format="turtle")
+
+
+def render_authored(mappings: MappingSet, fmt: str) -> str:
+    """The authored crosswalk in one of FORMATS, as text."""
+    if fmt == "sssom":
+        return authored_to_sssom_tsv(mappings)
+    if fmt == "skos":
+        return authored_to_skos_turtle(mappings)
+    if fmt == "json":
+        document = {"mapping_set_id": mappings.set_id, "mapping_justification": MANUAL,
+                    "metadata": {k: v for k, v in mappings.metadata.items() if k != "curie_map"},
+                    "count": len(mappings.mappings), "mappings": authored_rows(mappings)}
+        return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n"
+    raise CompetencyMapError(f"unknown crosswalk format {fmt!r}; use one of {', '.join(FORMATS)}")

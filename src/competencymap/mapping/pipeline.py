@@ -8,8 +8,8 @@ settings `competencymap.mapping.settings`; the types a mapping returns are in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,7 +33,22 @@ def split_text(text: str, kind: str = "auto") -> tuple[list[Statement], list[Sta
     return statements, dropped
 
 
-Crosswalks = dict[str, tuple[str, dict[str, list[Relation]]]]  # target id -> (source id, links by source IRI)
+MAPPING_WEIGHTS = {"exactMatch": 1.0, "closeMatch": 1.0, "broadMatch": 0.9, "narrowMatch": 0.8, "relatedMatch": 0.6}
+
+
+@dataclass(frozen=True)
+class GroupCrosswalk:
+    """An authored crosswalk read through the source framework's hierarchy: `links` map source
+    groups (or single concepts, such as ESCO's transversal skills) to target concepts; `groups`
+    gives the groups above a source concept (nearest first) and `label` a source concept's name."""
+
+    source: str
+    links: dict[str, list[Relation]]
+    groups: Callable[[str], tuple[str, ...]]
+    label: Callable[[str], str]
+
+
+Crosswalks = dict[str, GroupCrosswalk]  # target framework id -> how its matches take evidence from the source's
 
 
 def map_texts(
@@ -100,41 +115,56 @@ def _apply_crosswalks(
 ) -> list[list[list[Match]]]:
     ids = [m.framework.id for m in matchers]
     out = list(ranked)
-    for target, (source, links) in crosswalks.items():
-        if target in ids and source in ids:
-            t, s = ids.index(target), ids.index(source)
+    for target, crosswalk in crosswalks.items():
+        if target in ids and crosswalk.source in ids:
+            t, s = ids.index(target), ids.index(crosswalk.source)
             matcher = matchers[t]
             out[t] = [
-                through_crosswalk(mine, theirs, links, matcher.framework, matcher.config.threshold_for(target), top_k)
+                through_crosswalk(mine, theirs, crosswalk, matcher.framework, matcher.config.threshold_for(target), top_k)
                 for mine, theirs in zip(ranked[t], ranked[s])
             ]
     return out
 
 
 def through_crosswalk(
-    matches: list[Match], source: list[Match], links: dict[str, list[Relation]], framework: Framework,
+    matches: list[Match], source: list[Match], crosswalk: GroupCrosswalk, framework: Framework,
     threshold: float, top_k: int,
 ) -> list[Match]:
     """Add crosswalk evidence to a statement's matches in the target framework.
 
     Only a *confident* source match supports anything (a wrong sense of a word, "warehousing" for a
-    data warehouse, is rarely confident): it supports the target skills it is linked to with
-    score = its confidence score x link score; the target's score becomes the larger of its own
-    and that support (a skill found only through the crosswalk is added with the support as its
-    score), and it is confident when either is."""
+    data warehouse, is rarely confident): through itself or any group above it that the crosswalk
+    maps, it supports the target concepts mapped there with score = its confidence score x the
+    mapping's weight (`MAPPING_WEIGHTS`: a close match counts whole, a related one 0.6); the best
+    path per target counts, and its evidence names the source skill and the group it came through.
+    The target's score becomes the larger of its own and that support (a concept found only
+    through the crosswalk is added with the support as its score), and it is confident when
+    either is."""
     by_iri = {m.iri: m for m in matches}
     for theirs in source:
         if not theirs.confident:
             continue
-        for link in links.get(theirs.iri, ()):
-            concept = framework.competencies.get(link.target)
+        for target, (support, evidence) in _supports(theirs, crosswalk).items():
+            concept = framework.competencies.get(target)
             if concept is None:
                 continue
-            support = round(theirs.signals.get("confidence", theirs.score) * (link.score or 0.0), 4)
-            evidence = Evidence("crosswalk", link.type, theirs.label, support, query=theirs.iri)
-            current = by_iri.get(link.target) or Match(concept.iri, concept.pref_label, framework.id, 0.0, concept.kind)
-            score = max(current.score, support)
-            by_iri[link.target] = replace(current, score=score, confident=current.confident or support >= threshold,
-                                          evidence=current.evidence + (evidence,))
+            current = by_iri.get(target) or Match(concept.iri, concept.pref_label, framework.id, 0.0, concept.kind)
+            signals = {**current.signals, "crosswalk": max(current.signals.get("crosswalk", 0.0), support)}
+            by_iri[target] = replace(current, score=max(current.score, support),
+                                     confident=current.confident or support >= threshold,
+                                     evidence=current.evidence + (evidence,), signals=signals)
     return sorted(by_iri.values(), key=lambda m: -m.score)[:top_k]
 
+
+def _supports(theirs: Match, crosswalk: GroupCrosswalk) -> dict[str, tuple[float, Evidence]]:
+    """Target IRI -> the best support one confident source match gives it, with its evidence."""
+    confidence = theirs.signals.get("confidence", theirs.score)
+    best: dict[str, tuple[float, Evidence]] = {}
+    for via in (theirs.iri, *crosswalk.groups(theirs.iri)):
+        for link in crosswalk.links.get(via, ()):
+            support = round(confidence * MAPPING_WEIGHTS.get(link.type, 0.0), 4)
+            if support <= best.get(link.target, (0.0, None))[0]:
+                continue
+            path = theirs.label if via == theirs.iri else f"{theirs.label} (in {crosswalk.label(via)})"
+            best[link.target] = (support, Evidence("crosswalk", link.type, path, support, query=theirs.iri))
+    return best

@@ -239,7 +239,10 @@ class FrameworkMatcher:
             + cfg.verb_weight * found.verb_fit
         )
         confidence = total - cfg.exact_weight * found.exact * _generic(found)
-        if cfg.context_weight > 0 and found.context is not None:
+        plain = self.framework.id in PLAIN_LANGUAGE
+        if plain:
+            total = confidence
+        elif cfg.context_weight > 0 and found.context is not None:
             total = total + cfg.context_weight * found.context
         return Weighted(total, confidence, label)
 
@@ -270,8 +273,8 @@ class FrameworkMatcher:
     def _evidence(self, found: Signals, j: int, signals: dict[str, float], row: int, query: int) -> tuple[Evidence, ...]:
         out = []
         pos = int(found.candidates[j])
-        if pos in found.exact_hits:
-            hit = found.exact_hits[pos]
+        hit = found.exact_hits.get(pos)
+        if hit is not None and not (self.framework.id in PLAIN_LANGUAGE and hit.score < GENERIC_EXACT):
             out.append(Evidence("exact", hit.field, hit.text, signals["exact"], _shift(hit.span, found), hit.text))
         if found.dense is not None:
             if row >= 0:
@@ -361,6 +364,10 @@ def runner_ups_not_confident(matches: list[Match]) -> list[Match]:
 
 
 GENERIC_EXACT = 0.4  # an exact hit less specific than this (one everyday word) never makes a match confident
+# Frameworks of short plain-language headings (Skills for Success): a generic one-word exact hit
+# ("monitor", "online") is no evidence for them at all, and the document's title does not lift them
+# (a credential's theme would otherwise put one component under every outcome).
+PLAIN_LANGUAGE = frozenset({"sfs"})
 
 
 def _generic(found: Signals) -> np.ndarray:

@@ -6,24 +6,35 @@ mapper's evidence), so a person can see why before accepting or rejecting. Stori
 catalog's work (`Catalog.add_suggestions`, which keeps every decision already made);
 `suggest_and_store` does both for a stored credential, as the API, the designer's page and
 `competencymap catalog suggest` do.
+
+Skills for Success is silent rather than noisy: its suggestions are only the confident ones
+(evidence above the cross-validated cut-off, see `mapping.settings`), and within one credential
+no component stays on more than a third of the outcomes unless its evidence holds for each: the
+outcome's own text, or a confident ESCO match of that outcome that the others do not share (a
+credential's theme, matched under every outcome, is no evidence for any one of them).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from competencymap._common.errors import InputTextError
 from competencymap._common.text import check_text
 from competencymap.catalog.schemas import Credential, Tag, TagIn
-from competencymap.mapping.results import MappingResult
+from competencymap.mapping.results import MappingResult, Match
 from competencymap.mapping.serialize import evidence_dict
+from competencymap.mapping.settings import PipelineConfig
 
 if TYPE_CHECKING:
     from competencymap.catalog import Catalog
     from competencymap.engine import CompetencyMap
 
 DEFAULT_TOP_K = 5
+CONFIDENT_ONLY = frozenset({"sfs"})  # frameworks whose suggestions are only their confident matches
+SHARE_LIMIT = 1 / 3  # a component on more of a credential's outcomes needs evidence that holds for each
 
 
 def suggest_tags(
@@ -44,8 +55,41 @@ def suggest_tags(
         return []
     contexts = [context] * len(texts) if context and context.strip() else None
     results = app.map_many(texts, list(frameworks), top_k=top_k, kind="outcomes", contexts=contexts)
+    for name in CONFIDENT_ONLY & set(frameworks):
+        results = limit_shared(results, name, PipelineConfig().threshold_for(name))
     return [suggestions(text, result, min_score=min_score, confident_only=confident_only)
             for text, result in zip(texts, results)]
+
+
+def limit_shared(results: list[MappingResult], framework: str, cutoff: float) -> list[MappingResult]:
+    """A credential's results where each `framework` concept confident on more than a third of the
+    outcomes stays confident only where its evidence holds (see `holds`; `cutoff` is the
+    framework's confidence cut-off). With fewer than three outcomes, the results as given."""
+    if len(results) < 3:
+        return results
+    limit = len(results) * SHARE_LIMIT
+    mine = [r.profiles.get(framework, []) for r in results]
+    through = Counter(iri for ranked in mine for iri in {e.query for m in ranked for e in m.evidence
+                                                         if e.method == "crosswalk"})
+    common = {iri for iri, n in through.items() if n > limit}
+    counts = Counter(m.iri for ranked in mine for m in ranked if m.confident)
+    crowded = {iri for iri, n in counts.items() if n > limit}
+    if not crowded:
+        return results
+    out = []
+    for result, ranked in zip(results, mine):
+        kept = [replace(m, confident=False) if m.iri in crowded and m.confident and not holds(m, cutoff, common) else m
+                for m in ranked]
+        out.append(replace(result, profiles={**result.profiles, framework: kept}))
+    return out
+
+
+def holds(match: Match, cutoff: float, common: set[str]) -> bool:
+    """Whether a confident match's evidence is this outcome's own: its text reaches the cut-off, or
+    a confident ESCO match not shared by more than a third of the outcomes supports it."""
+    if match.signals.get("confidence", 0.0) >= cutoff:
+        return True
+    return any(e.method == "crosswalk" and e.query not in common and e.score >= cutoff for e in match.evidence)
 
 
 def suggestions(
@@ -61,7 +105,8 @@ def suggestions(
             evidence={"outcome": outcome, "confident": m.confident, "evidence": [evidence_dict(e) for e in m.evidence]},
         )
         for m in result.profile
-        if (min_score is None or m.score >= min_score) and (m.confident or not confident_only)
+        if (min_score is None or m.score >= min_score)
+        and (m.confident or not (confident_only or m.framework in CONFIDENT_ONLY))
     ]
 
 

@@ -18,10 +18,11 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from competencymap.catalog import NotFound
 from competencymap.exports.case import CaseIndex, framework_to_cfpackage
 from competencymap.exports.readers import apply_tags_csv, parse_ctdl, parse_openbadges, parse_tags_csv, store_credential
 from competencymap.exports.schemas import DocumentError
-from competencymap.exports.sssom import DEFAULT_CROSSWALKS, build_crosswalk, render
+from competencymap.exports.sssom import DEFAULT_CROSSWALKS, build_crosswalk, render, render_authored
 from competencymap.model.framework import Relation
 from competencymap.service.deps import Service, ServiceDep
 from competencymap.service.models import MAX_ID, errors
@@ -60,9 +61,10 @@ def _packages(service: Service, base: str) -> list[dict]:
             continue
         framework = service.engine.framework(name)
         relations, source = _crosswalk(service, name)
+        authored = _authored(service, name)
         changed = datetime.fromtimestamp(service.engine.store.entry(name).path.stat().st_mtime, UTC)
         packages.append(framework_to_cfpackage(framework, crosswalk=relations, crosswalk_source=source,
-                                               base_url=base, last_change=changed))
+                                               authored=authored, base_url=base, last_change=changed))
     return packages
 
 
@@ -108,6 +110,13 @@ def get_cf_item_associations(sourcedId: SourcedId, request: Request, service: Se
     return case_index(request, service).item_associations(sourcedId)
 
 
+def _authored(service: Service, target: str) -> tuple:
+    """The curated mappings onto `target` from its default crosswalk source, when one ships."""
+    source = DEFAULT_CROSSWALKS.get(target)
+    mappings = service.engine.authored_crosswalk(source, target) if source else None
+    return mappings.mappings if mappings is not None else ()
+
+
 # -- crosswalks --------------------------------------------------------------------------------------
 
 
@@ -127,15 +136,24 @@ def get_crosswalk(
     target: Annotated[str, Path(max_length=50, description="Served framework whose skills they map to (e.g. sfs).")],
     service: ServiceDep,
     format: Annotated[Literal["sssom", "skos", "json"], Query(description="sssom, skos or json.")] = "sssom",
+    authored: Annotated[bool, Query(description="The curated crosswalk (source groups to target skills "
+                                                "and components, a justification per row) instead.")] = False,
 ) -> Response:
     """Every source concept's best target skill by embedding cosine (closeMatch from 0.55,
-    relatedMatch from 0.40), as scored SKOS mapping relations."""
+    relatedMatch from 0.40), as scored SKOS mapping relations; with `authored`, the curated
+    crosswalk that scoring uses (semapv:ManualMappingCuration)."""
     service.check_frameworks([source, target])
 
     def build() -> str:
+        if authored:
+            mappings = service.engine.authored_crosswalk(source, target)
+            if mappings is None:
+                raise NotFound(f"no authored crosswalk from {source!r} to {target!r}")
+            return render_authored(mappings, format)
         return render(build_crosswalk(service.engine, source, target), format)
 
-    text = service.cached(f"standards:crosswalk:{source}:{target}:{format}", build)
+    kind = "authored" if authored else "computed"
+    text = service.cached(f"standards:crosswalk:{source}:{target}:{format}:{kind}", build)
     if format == "json":
         return Response(text, media_type="application/json")
     filename = f"{source}-{target}.{SUFFIX[format]}"
