@@ -187,9 +187,9 @@ def suggest_command(state: _State, credential_id: int, frameworks: tuple[str, ..
     from competencymap.engine import CompetencyMap
 
     names = framework_names(frameworks) if frameworks else ["esco", "sfs"]
-    app = CompetencyMap(state.settings.with_(model=model), on_status=lambda m: click.echo(m, err=True))
+    engine = CompetencyMap(state.settings.with_(model=model), on_status=lambda m: click.echo(m, err=True))
     credential = state.catalog.get_credential(credential_id)
-    tags = suggest_and_store(app, state.catalog, credential, frameworks=names, top_k=top_k, min_score=min_score,
+    tags = suggest_and_store(engine, state.catalog, credential, frameworks=names, top_k=top_k, min_score=min_score,
                              confident_only=confident_only)
     for tag in tags:
         click.echo(_tag_line(tag))

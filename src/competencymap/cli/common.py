@@ -15,8 +15,8 @@ from competencymap.cli.options import DATA, HOME
 from competencymap.engine import CompetencyMap
 
 
-def app_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --home/--data/--model/--language/--backend and pass a ready `CompetencyMap` as `app`."""
+def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --home/--data/--model/--language/--backend and pass a ready `CompetencyMap` as `engine`."""
 
     @HOME
     @DATA
@@ -29,8 +29,8 @@ def app_options(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(home: Path | None, data: Path | None, model: str | None, language: str | None,
                 backend: str | None, **kwargs: Any) -> Any:
         settings = load_settings(home=home, data=data, model=model, language=language, backend=backend)
-        app = CompetencyMap(settings, on_status=lambda message: click.echo(message, err=True))
-        return command(app=app, **kwargs)
+        engine = CompetencyMap(settings, on_status=lambda message: click.echo(message, err=True))
+        return command(engine=engine, **kwargs)
 
     return wrapper
 

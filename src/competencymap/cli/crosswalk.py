@@ -12,7 +12,7 @@ import orjson
 
 from competencymap._common.config import Settings
 from competencymap._common.errors import CompetencyMapError
-from competencymap.cli.common import app_options
+from competencymap.cli.common import engine_options
 from competencymap.engine import CompetencyMap
 from competencymap.exports.case import framework_to_cfpackage
 from competencymap.exports.sssom import DEFAULT_CROSSWALKS, FORMATS, build_crosswalk, render, render_authored
@@ -29,8 +29,8 @@ from competencymap.model.framework import Framework, Relation
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
 @click.option("--authored", is_flag=True,
               help="The curated crosswalk from SOURCE groups to TARGET skills and components (no index needed).")
-@app_options
-def crosswalk_command(app: CompetencyMap, source: str, target: str, fmt: str, output: Path | None,
+@engine_options
+def crosswalk_command(engine: CompetencyMap, source: str, target: str, fmt: str, output: Path | None,
                       authored: bool) -> None:
     """Write the computed crosswalk from SOURCE concepts to TARGET skills (e.g. esco sfs), or with
     --authored the curated one (semapv:ManualMappingCuration, a justification per row).
@@ -39,12 +39,12 @@ def crosswalk_command(app: CompetencyMap, source: str, target: str, fmt: str, ou
     if fmt not in FORMATS:
         raise CompetencyMapError(f"unknown crosswalk format {fmt!r}; use one of {', '.join(FORMATS)}")
     if authored:
-        mappings = app.authored_crosswalk(source, target)
+        mappings = engine.authored_crosswalk(source, target)
         if mappings is None:
             raise CompetencyMapError(f"no authored crosswalk from {source!r} to {target!r} ships with the data")
         text, count = render_authored(mappings, fmt), len(mappings.mappings)
     else:
-        crosswalk = build_crosswalk(app, source, target)
+        crosswalk = build_crosswalk(engine, source, target)
         text, count = render(crosswalk, fmt), len(crosswalk.relations)
     if output is None:
         click.echo(text, nl=False)
@@ -65,14 +65,14 @@ def write_case_package(
     relations: list[Relation] = []
     source = None
     if source_name:
-        app = CompetencyMap(settings, on_status=lambda message: click.echo(message, err=True))
-        missing = [n for n in (source_name, framework.id) if app.index_status(n)["state"] != "ready"]
+        engine = CompetencyMap(settings, on_status=lambda message: click.echo(message, err=True))
+        missing = [n for n in (source_name, framework.id) if engine.index_status(n)["state"] != "ready"]
         if missing and crosswalk_from is None:
             click.echo(f"note: no computed crosswalk from {source_name} in the package: no ready index for "
                        f"{', '.join(missing)} (`competencymap index build --framework ...`)", err=True)
         else:
-            relations = app.crosswalk(source_name, framework.id)
-            source = app.framework(source_name)
+            relations = engine.crosswalk(source_name, framework.id)
+            source = engine.framework(source_name)
     changed = datetime.fromtimestamp(store.entry(framework.id).path.stat().st_mtime, UTC)
     package = framework_to_cfpackage(framework, crosswalk=relations, crosswalk_source=source, authored=authored,
                                      last_change=changed)

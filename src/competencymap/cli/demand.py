@@ -13,7 +13,7 @@ import click
 
 from competencymap._common.errors import CompetencyMapError
 from competencymap._common.options import split_list
-from competencymap.cli.common import app_options
+from competencymap.cli.common import engine_options
 from competencymap.cli.options import framework_names
 from competencymap.engine import CompetencyMap
 from competencymap.workflows.demand.corpus.partitions import DEFAULT_SIZE
@@ -69,9 +69,9 @@ ERRORS_SHOWN = 20
               help="Map in this process, without Dask and without per-posting files; a row the reader rejects stops "
                    "the run, a posting that cannot be mapped is skipped (exit code 3).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@app_options
+@engine_options
 def demand(
-    app: CompetencyMap,
+    engine: CompetencyMap,
     inputs: tuple[str, ...],
     frameworks: tuple[str, ...],
     by_month: bool,
@@ -113,10 +113,10 @@ def demand(
     if single_process:
         if folder is not None:
             raise CompetencyMapError("--single-process writes no run folder: name an output file, or drop --single-process")
-        table = _single_process(app, inputs, columns, options, catalog_db, no_catalog, quiet)
+        table = _single_process(engine, inputs, columns, options, catalog_db, no_catalog, quiet)
         left_out = table.errors
     else:
-        table, left_out = _on_dask(app, inputs, columns, options, folder, catalog_db, no_catalog, quiet,
+        table, left_out = _on_dask(engine, inputs, columns, options, folder, catalog_db, no_catalog, quiet,
                                    scheduler, workers, threads, partition_size)
     if top is not None:
         table = table.top(top)
@@ -138,17 +138,17 @@ def _is_folder(path: Path) -> bool:
     return path.is_dir() or path.suffix.lower() not in TABLE_SUFFIXES
 
 
-def _on_dask(app: CompetencyMap, inputs: tuple[str, ...], columns: Columns, options: DemandOptions,
+def _on_dask(engine: CompetencyMap, inputs: tuple[str, ...], columns: Columns, options: DemandOptions,
              folder: Path | None, catalog_db: str | None, no_catalog: bool, quiet: bool, scheduler: str | None,
              workers: int | None, threads: int | None, partition_size: int) -> tuple[DemandTable, int]:
     from competencymap.workflows.demand.corpus.run import ClusterOptions, CorpusOptions, prepare_corpus, run_corpus
 
     corpus = CorpusOptions(options, columns, partition_size)
     with _run_folder(folder) as root:
-        prepared = prepare_corpus(app.settings, list(inputs), root, corpus)  # file errors fail here
-        offers = _offers(app, catalog_db, no_catalog)
+        prepared = prepare_corpus(engine.settings, list(inputs), root, corpus)  # file errors fail here
+        offers = _offers(engine, catalog_db, no_catalog)
         cluster = ClusterOptions(scheduler=scheduler, workers=workers, threads=threads)
-        result = run_corpus(app.settings, list(inputs), root, corpus, cluster=cluster, offers=offers,
+        result = run_corpus(engine.settings, list(inputs), root, corpus, cluster=cluster, offers=offers,
                             progress=not quiet, say=_say, prepared=prepared)
         left_out = result.table.errors
         if left_out:
@@ -156,12 +156,12 @@ def _on_dask(app: CompetencyMap, inputs: tuple[str, ...], columns: Columns, opti
     return result.table, left_out
 
 
-def _offers(app: CompetencyMap, catalog_db: str | None, no_catalog: bool) -> list | None:
+def _offers(engine: CompetencyMap, catalog_db: str | None, no_catalog: bool) -> list | None:
     """The catalog's credentials with accepted tags, or None without a catalog."""
     from competencymap.workflows.employer_match import catalog_offers
 
     offers = None
-    catalog = None if no_catalog else _catalog(app, catalog_db)
+    catalog = None if no_catalog else _catalog(engine, catalog_db)
     if catalog is not None:
         try:
             offers = catalog_offers(catalog)
@@ -201,7 +201,7 @@ def _echo_skipped(errors: list[dict[str, Any]], left_out: int, more: str = "") -
         click.echo(f"skipped: ... and {left_out - len(shown)} more{more}", err=True)
 
 
-def _single_process(app: CompetencyMap, inputs: tuple[str, ...], columns: Columns, options: DemandOptions,
+def _single_process(engine: CompetencyMap, inputs: tuple[str, ...], columns: Columns, options: DemandOptions,
                     catalog_db: str | None, no_catalog: bool, quiet: bool) -> DemandTable:
     """The whole run in this process: a checking pass over every file (a bad row stops the run here),
     then one streamed pass (a posting that cannot be mapped is skipped and reported)."""
@@ -222,10 +222,10 @@ def _single_process(app: CompetencyMap, inputs: tuple[str, ...], columns: Column
         if not error.counted and len(skipped) < ERRORS_SHOWN:
             skipped.append(error)
 
-    catalog = None if no_catalog else _catalog(app, catalog_db)
+    catalog = None if no_catalog else _catalog(engine, catalog_db)
     try:
         table = demand_table(
-            app, postings(), frameworks=options.frameworks, by_month=options.by_month,
+            engine, postings(), frameworks=options.frameworks, by_month=options.by_month,
             by_occupation=options.by_occupation, catalog=catalog, rollup=options.rollup, progress=not quiet,
             fast=options.fast, total=total, group_by=options.group_by, on_error=keep,
         )
@@ -238,12 +238,12 @@ def _single_process(app: CompetencyMap, inputs: tuple[str, ...], columns: Column
     return table
 
 
-def _catalog(app: CompetencyMap, url: str | None):
+def _catalog(engine: CompetencyMap, url: str | None):
     """The catalog at `url`; by default the settings database, only when it already exists."""
     from competencymap.catalog import Catalog
 
     named = url is not None
-    url = url or app.settings.database_url
+    url = url or engine.settings.database_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
         if named:  # opening it would create an empty catalog: almost surely a wrong path
             raise CompetencyMapError(f"no catalog database at {url}")

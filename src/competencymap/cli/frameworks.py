@@ -223,9 +223,9 @@ def show_command(state: _State, iri: str, framework_name: str | None, limit: int
     names = [framework_name] if framework_name else store.names()
     for name in names:
         store.entry(name)
-    app = CompetencyMap(state.settings)
-    app.store = store
-    detail = concept_detail(app, iri, framework_name, within=names, crosswalk=False)
+    engine = CompetencyMap(state.settings)
+    engine.store = store
+    detail = concept_detail(engine, iri, framework_name, within=names, crosswalk=False)
     details = concept_dict(detail, limit or None)
     if as_json:
         _echo_json(details)

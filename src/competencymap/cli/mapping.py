@@ -23,7 +23,7 @@ from tqdm import tqdm
 from competencymap._common.errors import CompetencyMapError, InputTextError
 from competencymap._common.halves import run_in_halves
 from competencymap._common.text import check_text
-from competencymap.cli.common import app_options, echo_json
+from competencymap.cli.common import echo_json, engine_options
 from competencymap.cli.options import framework_names
 from competencymap.engine import CompetencyMap
 from competencymap.mapping.results import MappingResult, Match
@@ -97,16 +97,16 @@ def _checked(number: int, record_id: Any, text: object, field: str = "text", con
 @click.option("--statements/--no-statements", default=True, show_default=True,
               help="Include statement-level detail under \"statements\" (jsonl).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first bad record (exit 1) instead of reporting it in place.")
-@app_options
-def map_command(app: CompetencyMap, frameworks: tuple[str, ...], top_k: int, fmt: str, kind: str,
+@engine_options
+def map_command(engine: CompetencyMap, frameworks: tuple[str, ...], top_k: int, fmt: str, kind: str,
                 statements: bool, fail_fast: bool) -> None:
     """Map texts from stdin (JSON lines or plain text) onto competencies; results on stdout.
 
     Exit status 0 when every record mapped, 3 when some were reported as errors."""
     names = framework_names(frameworks)
     for name in names:
-        app.matcher(name)  # fail early on an unknown framework or a missing index
-    writer = Writer(app, names, top_k=top_k, kind=kind, fmt=fmt, statements=statements)
+        engine.matcher(name)  # fail early on an unknown framework or a missing index
+    writer = Writer(engine, names, top_k=top_k, kind=kind, fmt=fmt, statements=statements)
     batch: list[Record] = []
     with Progress() as progress:
         for record in read_records(stdin()):
@@ -163,9 +163,9 @@ class Progress:
 class Writer:
     """Maps batches of records and writes each result (or error) in input order."""
 
-    def __init__(self, app: CompetencyMap, names: Sequence[str], *, top_k: int, kind: str, fmt: str,
+    def __init__(self, engine: CompetencyMap, names: Sequence[str], *, top_k: int, kind: str, fmt: str,
                  statements: bool) -> None:
-        self.app, self.names = app, list(names)
+        self.engine, self.names = engine, list(names)
         self.top_k, self.kind, self.fmt, self.statements = top_k, kind, fmt, statements
         self.failed = 0
 
@@ -191,7 +191,7 @@ class Writer:
     def _map_all(self, records: Sequence[Record]) -> list[MappingResult]:
         texts = [r.text or "" for r in records]
         contexts = [r.context for r in records] if any(r.context for r in records) else None
-        return self.app.map_many(texts, self.names, top_k=self.top_k, kind=self.kind, contexts=contexts)
+        return self.engine.map_many(texts, self.names, top_k=self.top_k, kind=self.kind, contexts=contexts)
 
     def _emit_result(self, record: Record, result: MappingResult) -> None:
         if self.fmt == "text":
@@ -235,11 +235,11 @@ def _line(match: Match) -> str:
 @click.option("--framework", "-f", "framework", default="esco", show_default=True)
 @click.option("--top-k", default=10, show_default=True, type=click.IntRange(1, 200))
 @click.option("--json", "as_json", is_flag=True)
-@app_options
-def search_command(app: CompetencyMap, query: str, framework: str, top_k: int, as_json: bool) -> None:
+@engine_options
+def search_command(engine: CompetencyMap, query: str, framework: str, top_k: int, as_json: bool) -> None:
     """Rank a framework's competencies for a query typed at the terminal."""
     check_text(query, "query")
-    matches = app.search(query, framework, top_k=top_k)
+    matches = engine.search(query, framework, top_k=top_k)
     if as_json:
         echo_json([match_dict(m, evidence=True) for m in matches])
         return

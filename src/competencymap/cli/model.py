@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from competencymap.cli.common import app_options, echo_json
+from competencymap.cli.common import echo_json, engine_options
 from competencymap.encoding.onnx_export import export, read_manifest
 from competencymap.engine import CompetencyMap
 
@@ -15,10 +15,10 @@ def model() -> None:
 
 
 @model.command("info")
-@app_options
-def info_command(app: CompetencyMap) -> None:
+@engine_options
+def info_command(engine: CompetencyMap) -> None:
     """Where the model is, its verified sha256, the backend and the ONNX export's manifest."""
-    encoder = app.encoder
+    encoder = engine.encoder
     echo_json({
         "model": encoder.name, "folder": str(encoder.folder), "sha256": encoder.checksum,
         "backend": encoder.backend, "dimension": encoder.dimension, "max_seq_length": encoder.max_seq_length,
@@ -28,10 +28,10 @@ def info_command(app: CompetencyMap) -> None:
 
 @model.command("export")
 @click.option("--force", is_flag=True, help="Export again even when a verified export exists.")
-@app_options
-def export_command(app: CompetencyMap, force: bool) -> None:
+@engine_options
+def export_command(engine: CompetencyMap, force: bool) -> None:
     """Export the verified model to ONNX (fp32 and int8) once; later runs check it against its manifest."""
-    encoder = app.encoder
+    encoder = engine.encoder
     folder = encoder.onnx_folder()
     if force or read_manifest(folder) is None:
         click.echo(f"exporting {encoder.name} to ONNX under {folder}", err=True)

@@ -6,7 +6,7 @@ import click
 
 from competencymap._common.errors import CompetencyMapError
 from competencymap._common.options import split_list
-from competencymap.cli.common import app_options
+from competencymap.cli.common import engine_options
 from competencymap.engine import CompetencyMap
 
 # Bounds on what a busy or abusive client can make the server hold: connections beyond
@@ -29,9 +29,9 @@ KEEP_ALIVE_SECONDS = 5
               help="Listen on a non-loopback address without an API key (COMPETENCYMAP_API_KEY).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]), help="uvicorn log level.")
-@app_options
+@engine_options
 def serve(
-    app: CompetencyMap,
+    engine: CompetencyMap,
     host: str,
     port: int,
     frameworks: tuple[str, ...],
@@ -58,9 +58,9 @@ def serve(
             f"refusing to listen on {host} without an API key: set COMPETENCYMAP_API_KEY "
             "(or pass --allow-open-writes)"
         )
-    prepare_engine(app, options, say=lambda message: click.echo(message, err=True))
+    prepare_engine(engine, options, say=lambda message: click.echo(message, err=True))
     click.echo(f"serving {', '.join(options.frameworks) or 'no framework'} on http://{host}:{port}", err=True)
-    uvicorn.run(create_app(app.settings, app=app, options=options), host=host, port=port, log_level=log_level,
+    uvicorn.run(create_app(engine.settings, engine=engine, options=options), host=host, port=port, log_level=log_level,
                 server_header=False, limit_concurrency=LIMIT_CONCURRENCY, backlog=BACKLOG,
                 timeout_keep_alive=KEEP_ALIVE_SECONDS)
 

@@ -235,14 +235,14 @@ def _local(iri: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in iri.rsplit("/", 1)[-1])
 
 
-def build_crosswalk(app: CompetencyMap, source: str, target: str) -> Crosswalk:
+def build_crosswalk(engine: CompetencyMap, source: str, target: str) -> Crosswalk:
     """The engine's computed crosswalk with what SSSOM needs to describe it."""
     return Crosswalk(
-        source=app.framework(source),
-        target=app.framework(target),
-        relations=app.crosswalk(source, target),
+        source=engine.framework(source),
+        target=engine.framework(target),
+        relations=engine.crosswalk(source, target),
         tool_version=package_version(),
-        model=app.encoder.name,
+        model=engine.encoder.name,
     )
 
 

@@ -126,15 +126,15 @@ TAGS = [
 def create_app(
     settings: Settings | None = None,
     *,
-    app: CompetencyMap | None = None,
+    engine: CompetencyMap | None = None,
     options: ServiceOptions | None = None,
 ) -> FastAPI:
-    """The HTTP service for `settings` (or `app.settings`); `options` default to the environment.
+    """The HTTP service for `settings` (or `engine.settings`); `options` default to the environment.
 
-    Pass an existing `CompetencyMap` as `app` to share its loaded frameworks and indexes.
+    Pass an existing `CompetencyMap` as `engine` to share its loaded frameworks and indexes.
     """
     options = options or ServiceOptions.from_env()
-    settings = settings or (app.settings if app is not None else load_settings())
+    settings = settings or (engine.settings if engine is not None else load_settings())
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
@@ -142,7 +142,7 @@ def create_app(
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = options.worker_threads
-        service = await run_in_threadpool(start_service, settings, app, options)
+        service = await run_in_threadpool(start_service, settings, engine, options)
         api.state.service = service
         try:
             yield

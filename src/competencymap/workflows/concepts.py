@@ -107,7 +107,7 @@ class ConceptLookups:
     crosswalks: dict[tuple[str, str], dict[str, list[Relation]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def owner_index(self, app: CompetencyMap, names: Sequence[str]) -> dict[str, str]:
+    def owner_index(self, engine: CompetencyMap, names: Sequence[str]) -> dict[str, str]:
         """IRI -> the first of `names` listing it."""
         key = tuple(names)
         with self.lock:
@@ -115,27 +115,27 @@ class ConceptLookups:
         if found is None:
             found = {}
             for name in names:
-                framework = app.framework(name)
+                framework = engine.framework(name)
                 for iri in [*framework.competencies, *framework.occupations]:
                     found.setdefault(iri, name)
             with self.lock:
                 self.owners[key] = found
         return found
 
-    def crosswalk(self, app: CompetencyMap, source: str, target: str) -> dict[str, list[Relation]]:
+    def crosswalk(self, engine: CompetencyMap, source: str, target: str) -> dict[str, list[Relation]]:
         """The engine's crosswalk from `source` to `target` grouped by source IRI, best first."""
         key = (source, target)
         with self.lock:
             found = self.crosswalks.get(key)
         if found is None:
-            found = crosswalk_index(app.crosswalk(source, target))
+            found = crosswalk_index(engine.crosswalk(source, target))
             with self.lock:
                 self.crosswalks[key] = found
         return found
 
 
 def concept_detail(
-    app: CompetencyMap,
+    engine: CompetencyMap,
     iri: str,
     framework: str | None = None,
     *,
@@ -148,31 +148,31 @@ def concept_detail(
     `within`: the frameworks searched and drawn on for references and mappings (default: every
     framework of the store); `framework` looks only there. `crosswalk` adds the computed
     mappings towards the other searched frameworks (it needs their indexes)."""
-    names = list(dict.fromkeys(within if within is not None else app.store.names()))
+    names = list(dict.fromkeys(within if within is not None else engine.store.names()))
     if framework is not None:
-        app.framework(framework)  # an unknown name fails here, with the store's message
+        engine.framework(framework)  # an unknown name fails here, with the store's message
         if framework not in names:
             names.insert(0, framework)
     lookups = lookups or ConceptLookups()
-    owners = lookups.owner_index(app, names)
+    owners = lookups.owner_index(engine, names)
     home = framework if framework is not None else owners.get(iri)
-    if home is not None and app.framework(home).concept(iri) is None and not _named(app, home, iri):
+    if home is not None and engine.framework(home).concept(iri) is None and not _named(engine, home, iri):
         home = None
     if home is None and framework is None:
-        home = next((name for name in names if _named(app, name, iri)), None)
+        home = next((name for name in names if _named(engine, name, iri)), None)
     if home is None:
         raise UnknownConcept(f"unknown IRI {iri}: not in {', '.join([framework] if framework else names)}")
-    return _detail(app, iri, home, names, owners, lookups, crosswalk)
+    return _detail(engine, iri, home, names, owners, lookups, crosswalk)
 
 
-def _named(app: CompetencyMap, name: str, iri: str) -> bool:
+def _named(engine: CompetencyMap, name: str, iri: str) -> bool:
     """True when a non-mapping relation of framework `name` names `iri`."""
-    graph = app.graph(name)
+    graph = engine.graph(name)
     return any(r.type not in MAPPING_TYPES for r in [*graph.relations_from(iri), *graph.relations_to(iri)])
 
 
 def _detail(
-    app: CompetencyMap,
+    engine: CompetencyMap,
     iri: str,
     home: str,
     names: list[str],
@@ -180,13 +180,13 @@ def _detail(
     lookups: ConceptLookups,
     crosswalk: bool,
 ) -> ConceptDetail:
-    framework = app.framework(home)
-    graph = app.graph(home)
+    framework = engine.framework(home)
+    graph = engine.graph(home)
     concept = framework.concept(iri)
 
     def ref(other: str) -> ConceptRef:
         owner = owners.get(other)
-        found = app.framework(owner).concept(other) if owner else framework.concept(other)
+        found = engine.framework(owner).concept(other) if owner else framework.concept(other)
         if found is None:
             return ConceptRef(other, framework=None)
         return ConceptRef(other, found.pref_label, found.kind, owner or home)
@@ -205,7 +205,7 @@ def _detail(
             fields.update(scope_note=concept.scope_note, reuse_level=concept.reuse_level, schemes=tuple(concept.schemes))
         else:
             fields["isco_group"] = concept.isco_group
-    mappings, notes = _mappings(app, iri, home, names, ref, lookups, crosswalk and is_competency)
+    mappings, notes = _mappings(engine, iri, home, names, ref, lookups, crosswalk and is_competency)
     return ConceptDetail(
         iri=iri,
         framework=home,
@@ -239,7 +239,7 @@ def _skill_links(graph: FrameworkGraph, iri: str, ref: Ref) -> tuple[Link, ...]:
 
 
 def _mappings(
-    app: CompetencyMap,
+    engine: CompetencyMap,
     iri: str,
     home: str,
     names: list[str],
@@ -252,7 +252,7 @@ def _mappings(
     out: list[Link] = []
     seen: set[tuple[str, str, str]] = set()
     for name in names:
-        graph = app.graph(name)
+        graph = engine.graph(name)
         pairs = [(r, "outgoing", r.target) for r in graph.relations_from(iri, MAPPING_TYPES)]
         pairs += [(r, "incoming", r.source) for r in graph.relations_to(iri, MAPPING_TYPES)]
         for relation, direction, other in pairs:
@@ -267,7 +267,7 @@ def _mappings(
             if other == home or other.endswith("-occupations"):
                 continue
             try:
-                relations = lookups.crosswalk(app, home, other).get(iri, [])
+                relations = lookups.crosswalk(engine, home, other).get(iri, [])
             except CompetencyMapError as exc:
                 notes.append(f"crosswalk {home} -> {other} not used: {exc.line_text()}")
                 continue

@@ -143,7 +143,7 @@ def needs_from_result(result: MappingResult, frameworks: Sequence[str], *, fallb
 
 
 def posting_needs(
-    app: CompetencyMap,
+    engine: CompetencyMap,
     text: str,
     frameworks: Sequence[str] = ("esco",),
     top_k: int = NEED_TOP_K,
@@ -154,7 +154,7 @@ def posting_needs(
     """What a posting asks for: confident profile entries per framework (see module docs); the
     posting's `title` is the mapping's context."""
     frameworks = list(frameworks)
-    result = app.map(text, frameworks, top_k=top_k, kind="posting", config=config, context=title or None,
+    result = engine.map(text, frameworks, top_k=top_k, kind="posting", config=config, context=title or None,
                      statement_top_k=min(top_k, STATEMENT_TOP_K))
     return needs_from_result(result, frameworks)
 
@@ -239,19 +239,19 @@ class _Children:
 
 
 def mapping_relations(
-    app: CompetencyMap, need_frameworks: Sequence[str], other_frameworks: Iterable[str]
+    engine: CompetencyMap, need_frameworks: Sequence[str], other_frameworks: Iterable[str]
 ) -> tuple[list[Relation], list[str]]:
     """Cross-framework mapping relations between the need frameworks and the others.
 
     The frameworks' own mapping relations (SKOS exactMatch, closeMatch...) plus, for each pair,
-    the engine's ``app.crosswalk(need, other)``. A crosswalk the engine cannot give is skipped
+    the engine's ``engine.crosswalk(need, other)``. A crosswalk the engine cannot give is skipped
     and named in the returned notes.
     """
     relations: list[Relation] = []
     notes: list[str] = []
     names = list(dict.fromkeys([*need_frameworks, *other_frameworks]))
     for name in names:
-        framework = _framework_or_none(app, name)
+        framework = _framework_or_none(engine, name)
         if framework is not None:
             relations += [r for r in framework.relations if r.type in MAPPING_TYPES]
     done: set[frozenset[str]] = set()
@@ -261,43 +261,43 @@ def mapping_relations(
             if target == source or pair in done:
                 continue
             try:
-                relations += list(app.crosswalk(source, target))
+                relations += list(engine.crosswalk(source, target))
                 done.add(pair)
             except CompetencyMapError as exc:
                 notes.append(f"crosswalk {source} -> {target} not used: {exc.line_text()}")
     return relations, notes
 
 
-def _framework_or_none(app: CompetencyMap, name: str) -> Framework | None:
+def _framework_or_none(engine: CompetencyMap, name: str) -> Framework | None:
     try:
-        return app.framework(name)
+        return engine.framework(name)
     except CompetencyMapError:
         return None
 
 
-def tag_frameworks(app: CompetencyMap, need_frameworks: Sequence[str], offers: Sequence[Offer]) -> list[str]:
+def tag_frameworks(engine: CompetencyMap, need_frameworks: Sequence[str], offers: Sequence[Offer]) -> list[str]:
     """Loadable frameworks named by tags the need frameworks do not already hold.
 
     A tag framework whose IRIs the need frameworks hold (e.g. a slice of ESCO) adds nothing;
     a tag in an unknown framework can still match by IRI ('same').
     """
-    known = {iri for name in need_frameworks for iri in app.framework(name).competencies}
+    known = {iri for name in need_frameworks for iri in engine.framework(name).competencies}
     others: list[str] = []
     for offer in offers:
         if any(iri not in known for iri, _ in offer.tags):
             others += [name for name in offer.frameworks if name not in need_frameworks]
-    return [name for name in dict.fromkeys(others) if _framework_or_none(app, name) is not None]
+    return [name for name in dict.fromkeys(others) if _framework_or_none(engine, name) is not None]
 
 
 def coverage_rule(
-    app: CompetencyMap, need_frameworks: Sequence[str], offers: Sequence[Offer], extra: Sequence[str] = ()
+    engine: CompetencyMap, need_frameworks: Sequence[str], offers: Sequence[Offer], extra: Sequence[str] = ()
 ) -> tuple[CoverageRule, list[Relation], list[str]]:
     """The rule over the need frameworks, `extra` frameworks and the frameworks the tags name,
     with the mapping relations it uses and notes on crosswalks that were not available."""
-    others = [n for n in dict.fromkeys([*extra, *tag_frameworks(app, need_frameworks, offers)]) if n not in need_frameworks]
-    others = [n for n in others if _framework_or_none(app, n) is not None]
-    graphs = [app.graph(name) for name in [*need_frameworks, *others]]  # the engine's, built once
-    relations, notes = mapping_relations(app, need_frameworks, others)
+    others = [n for n in dict.fromkeys([*extra, *tag_frameworks(engine, need_frameworks, offers)]) if n not in need_frameworks]
+    others = [n for n in others if _framework_or_none(engine, n) is not None]
+    graphs = [engine.graph(name) for name in [*need_frameworks, *others]]  # the engine's, built once
+    relations, notes = mapping_relations(engine, need_frameworks, others)
     return CoverageRule(graphs, relations), relations, notes
 
 
@@ -368,11 +368,11 @@ class CatalogCoverage:
         return _report(needs, matches, self.notes)
 
 
-def catalog_coverage(app: CompetencyMap, catalog: Catalog, frameworks: Sequence[str]) -> CatalogCoverage:
+def catalog_coverage(engine: CompetencyMap, catalog: Catalog, frameworks: Sequence[str]) -> CatalogCoverage:
     """Read the catalog once (one query) and index its accepted tags for needs in `frameworks`."""
     snapshot = catalog.accepted_snapshot()
     offers = offers_from_snapshot(snapshot)
-    rule, _, notes = coverage_rule(app, list(frameworks), offers)
+    rule, _, notes = coverage_rule(engine, list(frameworks), offers)
     return CatalogCoverage(
         version=snapshot.version,
         frameworks=tuple(frameworks),
@@ -443,7 +443,7 @@ def _report(needs: Sequence[Need], matches: list[CredentialMatch], notes: Sequen
 
 
 def match_posting(
-    app: CompetencyMap,
+    engine: CompetencyMap,
     catalog: Catalog,
     text: str,
     *,
@@ -458,7 +458,7 @@ def match_posting(
     Pass a `coverage` built by :func:`catalog_coverage` for the same frameworks to skip reading
     the catalog (a service keeps one per catalog version); the posting's `title` is context."""
     frameworks = list(frameworks)
-    needs = posting_needs(app, text, frameworks, top_k, config=config, title=title)
+    needs = posting_needs(engine, text, frameworks, top_k, config=config, title=title)
     if coverage is None or list(coverage.frameworks) != frameworks:
-        coverage = catalog_coverage(app, catalog, frameworks)
+        coverage = catalog_coverage(engine, catalog, frameworks)
     return coverage.match(needs)

@@ -38,7 +38,7 @@ SHARE_LIMIT = 1 / 3  # a component on more of a credential's outcomes needs evid
 
 
 def suggest_tags(
-    app: CompetencyMap,
+    engine: CompetencyMap,
     outcomes: Sequence[str],
     *,
     frameworks: Sequence[str] = ("esco",),
@@ -54,7 +54,7 @@ def suggest_tags(
     if not texts:
         return []
     contexts = [context] * len(texts) if context and context.strip() else None
-    results = app.map_many(texts, list(frameworks), top_k=top_k, kind="outcomes", contexts=contexts)
+    results = engine.map_many(texts, list(frameworks), top_k=top_k, kind="outcomes", contexts=contexts)
     for name in CONFIDENT_ONLY & set(frameworks):
         results = limit_shared(results, name, PipelineConfig().threshold_for(name))
     return [suggestions(text, result, min_score=min_score, confident_only=confident_only)
@@ -111,7 +111,7 @@ def suggestions(
 
 
 def suggest_and_store(
-    app: CompetencyMap,
+    engine: CompetencyMap,
     catalog: Catalog,
     credential: Credential,
     *,
@@ -126,6 +126,6 @@ def suggest_and_store(
     outcomes = credential.learning_outcomes
     if not outcomes:
         raise InputTextError(f"credential {credential.id} has no learning outcomes to map", field="learning_outcomes")
-    suggested = suggest_tags(app, [o.text for o in outcomes], frameworks=frameworks, top_k=top_k,
+    suggested = suggest_tags(engine, [o.text for o in outcomes], frameworks=frameworks, top_k=top_k,
                              min_score=min_score, confident_only=confident_only, context=credential.title)
     return catalog.add_suggestions(credential.id, [(o.id, items) for o, items in zip(outcomes, suggested)])

@@ -1,7 +1,7 @@
 """Researchers: which competencies job postings ask for, how often, and how much the catalog offers.
 
 :func:`demand` reads postings as a stream, maps them in chunks with
-``app.map_many(..., kind="posting")`` and keeps only counters, so a corpus of any size runs in
+``engine.map_many(..., kind="posting")`` and keeps only counters, so a corpus of any size runs in
 bounded memory. Each chunk becomes :class:`MappedPosting` records (id, cells, ranked profile
 entries) and the counter reads only those: the corpus run (:mod:`competencymap.workflows.demand.corpus`) writes
 the same records to Parquet on Dask workers and counts them with the same code, so both paths
@@ -477,33 +477,33 @@ class DemandContext:
         return Supply(offers, self.rule, self.rollup)
 
 
-def demand_context(app: CompetencyMap, options: DemandOptions, offers: Sequence[Offer] = (), *,
+def demand_context(engine: CompetencyMap, options: DemandOptions, offers: Sequence[Offer] = (), *,
                    catalog: bool = False) -> DemandContext:
     """The roll-up (skill groups from the framework graphs, SfS links from the crosswalk) and, with
     a catalog, the coverage rule; raises for an unknown framework or a missing index."""
     for name in options.mapped_frameworks():
-        app.matcher(name, options.pipeline_config)  # fail early: unknown framework or missing index
+        engine.matcher(name, options.pipeline_config)  # fail early: unknown framework or missing index
     frameworks = list(options.frameworks)
     notes: list[str] = []
-    sfs_fw = _known(app, options.sfs) if options.rollup else None
+    sfs_fw = _known(engine, options.sfs) if options.rollup else None
     extra = [options.sfs] if sfs_fw is not None and options.sfs not in frameworks else []
     relations: list[Relation]
     rule, relations = CoverageRule([]), []
     if catalog or sfs_fw is not None:
-        rule, relations, rule_notes = coverage_rule(app, frameworks, offers, extra)
+        rule, relations, rule_notes = coverage_rule(engine, frameworks, offers, extra)
         notes += rule_notes
     links = sfs_links(relations, sfs_fw) if sfs_fw is not None else {}
     if sfs_fw is not None and options.sfs not in frameworks and not links:
         notes.append(f"no mapping to {options.sfs!r} available: the Skills for Success roll-up is empty")
-    rollup = Rollup([app.graph(name) for name in frameworks], sfs_fw, links) if options.rollup else None
+    rollup = Rollup([engine.graph(name) for name in frameworks], sfs_fw, links) if options.rollup else None
     if catalog and not offers:
         notes.append("the catalog has no credential with an accepted tag: supply is 0 everywhere")
     return DemandContext(rollup, rule, notes)
 
 
-def _known(app: CompetencyMap, name: str) -> Framework | None:
+def _known(engine: CompetencyMap, name: str) -> Framework | None:
     try:
-        return app.framework(name)
+        return engine.framework(name)
     except CompetencyMapError:
         return None
 
@@ -731,7 +731,7 @@ def _title(posting: dict[str, Any]) -> str:
 
 
 def posting_occupations(
-    app: CompetencyMap, postings: Sequence[dict[str, Any]], texts: Sequence[str], occupations: str,
+    engine: CompetencyMap, postings: Sequence[dict[str, Any]], texts: Sequence[str], occupations: str,
     config: PipelineConfig | None = None,
 ) -> list[tuple[str, str]]:
     """(IRI, label) of each posting's occupation: the best match of its title, or of its text
@@ -740,12 +740,12 @@ def posting_occupations(
     best: list[tuple[str, str] | None] = [None] * len(postings)
     with_title = [i for i, t in enumerate(titles) if t]
     if with_title:
-        ranked = app.matcher(occupations, config).rank([titles[i] for i in with_title], top_k=1)
+        ranked = engine.matcher(occupations, config).rank([titles[i] for i in with_title], top_k=1)
         for i, matches in zip(with_title, ranked):
             best[i] = (matches[0].iri, matches[0].label) if matches else None
     untitled = [i for i, t in enumerate(titles) if not t]
     if untitled:
-        mapped = app.map_many([texts[i] for i in untitled], [occupations], top_k=1, kind="posting", config=config)
+        mapped = engine.map_many([texts[i] for i in untitled], [occupations], top_k=1, kind="posting", config=config)
         for i, result in zip(untitled, mapped):
             best[i] = (result.profile[0].iri, result.profile[0].label) if result.profile else None
     return [b if b is not None else ("", NO_OCCUPATION) for b in best]
@@ -754,19 +754,19 @@ def posting_occupations(
 # -- mapping a batch ------------------------------------------------------------------------------
 
 
-def _map(app: CompetencyMap, items: Sequence[dict[str, Any]], texts: Sequence[str], ids: Sequence[str],
+def _map(engine: CompetencyMap, items: Sequence[dict[str, Any]], texts: Sequence[str], ids: Sequence[str],
          months: Sequence[str | None], options: DemandOptions) -> list[MappedPosting]:
     config = options.pipeline_config
-    results = app.map_many(texts, list(options.frameworks), top_k=options.top_k, kind="posting", config=config,
+    results = engine.map_many(texts, list(options.frameworks), top_k=options.top_k, kind="posting", config=config,
                            statement_top_k=min(options.top_k, STATEMENT_TOP_K))
     jobs: list[tuple[str, str] | None] = [None] * len(items)
     if options.by_occupation:
-        jobs = list(posting_occupations(app, items, texts, options.occupations, config))
+        jobs = list(posting_occupations(engine, items, texts, options.occupations, config))
     return mapped_postings(results, items, ids, months, jobs, options)
 
 
 def map_batch_safely(
-    app: CompetencyMap, batch: Sequence[tuple[int, Any]], options: DemandOptions
+    engine: CompetencyMap, batch: Sequence[tuple[int, Any]], options: DemandOptions
 ) -> tuple[list[MappedPosting], list[PostingError]]:
     """Map numbered postings (dicts or objects, see :func:`as_posting`), recording each one that
     cannot be mapped instead of failing.
@@ -799,14 +799,14 @@ def map_batch_safely(
                 errors.append(PostingError(exc.message + "; counted under 'unknown'", "date", counted=True, **where))
         ready.append((number, posting, pid, text, month))
     mapped: list[MappedPosting] = []
-    _bisect(app, ready, options, mapped, errors)  # keeps the postings' order
+    _bisect(engine, ready, options, mapped, errors)  # keeps the postings' order
     return mapped, errors
 
 
-def _bisect(app: CompetencyMap, ready: list[tuple[int, dict[str, Any], str, str, str | None]], options: DemandOptions,
+def _bisect(engine: CompetencyMap, ready: list[tuple[int, dict[str, Any], str, str, str | None]], options: DemandOptions,
             mapped: list[MappedPosting], errors: list[PostingError]) -> None:
     def run(part: Sequence[tuple[int, dict[str, Any], str, str, str | None]]) -> list[MappedPosting]:
-        return _map(app, [r[1] for r in part], [r[3] for r in part], [r[2] for r in part], [r[4] for r in part], options)
+        return _map(engine, [r[1] for r in part], [r[3] for r in part], [r[2] for r in part], [r[4] for r in part], options)
 
     for (number, posting, pid, _, _), outcome in zip(ready, run_in_halves(ready, run)):
         if isinstance(outcome, Exception):  # one posting's failure is recorded, whatever it was
@@ -821,7 +821,7 @@ def _bisect(app: CompetencyMap, ready: list[tuple[int, dict[str, Any], str, str,
 
 
 def demand(
-    app: CompetencyMap,
+    engine: CompetencyMap,
     postings: Iterable[Any],
     *,
     frameworks: Sequence[str] = ("esco",),
@@ -862,9 +862,9 @@ def demand(
                             group_by=tuple(group_by), rollup=rollup, fast=fast, config=config, top_k=top_k,
                             chunk_size=max(1, chunk_size), occupations=occupations, sfs=sfs)
     for name in options.frameworks:
-        app.framework(name)
+        engine.framework(name)
     offers = catalog_offers(catalog) if catalog is not None else []
-    context = demand_context(app, options, offers, catalog=catalog is not None)
+    context = demand_context(engine, options, offers, catalog=catalog is not None)
     counter = DemandCounter(context.rollup)
     first: list[PostingError] = []
 
@@ -874,7 +874,7 @@ def demand(
         if on_error is not None:
             on_error(error)
 
-    left_out = count_postings(app, postings, counter, options, progress=progress, total=total, on_error=record)
+    left_out = count_postings(engine, postings, counter, options, progress=progress, total=total, on_error=record)
     if counter.postings == 0:
         raise nothing_counted(first[0], left_out) if first else CompetencyMapError("no postings to analyse")
     supply = context.supply(offers) if catalog is not None else None
@@ -892,7 +892,7 @@ def nothing_counted(first: PostingError, left_out: int) -> CompetencyMapError:
 
 
 def count_postings(
-    app: CompetencyMap,
+    engine: CompetencyMap,
     postings: Iterable[Any],
     counter: DemandCounter,
     options: DemandOptions,
@@ -911,7 +911,7 @@ def count_postings(
     bar = tqdm(total=total, unit=" postings", file=sys.stderr, disable=not progress, delay=1.0, mininterval=1.0)
     try:
         for chunk in _chunks(postings, options.chunk_size):
-            mapped, errors = map_batch_safely(app, chunk, options)
+            mapped, errors = map_batch_safely(engine, chunk, options)
             for posting in mapped:
                 counter.add_mapped(posting, options.frameworks)
             for error in errors:
