@@ -147,6 +147,18 @@ def _no_credential(request: Request, raw_id: str) -> HTMLResponse:
     return not_found(request, t_for(request)("designer.no_credential", id=_shown(raw_id)))
 
 
+def _stored_credential(request: Request, raw_id: str) -> Credential | HTMLResponse:
+    """The stored credential a page's address names, or the page saying there is none (an id
+    that is not a number in range, or no such credential)."""
+    credential_id = parse_id(raw_id)
+    if credential_id is None:
+        return _no_credential(request, raw_id)
+    try:
+        return service_of(request).catalog.get_credential(credential_id)
+    except NotFound:
+        return _no_credential(request, raw_id)
+
+
 @router.get("/designer", response_class=HTMLResponse)
 def designer_home(request: Request, search: str = "") -> HTMLResponse:
     service = service_of(request)
@@ -188,28 +200,22 @@ async def create_credential(request: Request) -> Response:
 @router.get("/designer/{raw_id}/edit", response_class=HTMLResponse)
 def edit_credential(request: Request, raw_id: str) -> HTMLResponse:
     t = t_for(request)
-    credential_id = parse_id(raw_id)
-    if credential_id is None:
-        return _no_credential(request, raw_id)
-    try:
-        credential = service_of(request).catalog.get_credential(credential_id)
-    except NotFound:
-        return _no_credential(request, raw_id)
+    found = _stored_credential(request, raw_id)
+    if isinstance(found, HTMLResponse):
+        return found
+    credential = found
     return render(request, "credential_form.html", section="designer", title=t("designer.edit", title=credential.title),
-                  values=_form_values(credential), action=f"/designer/{credential_id}/edit", editing=credential)
+                  values=_form_values(credential), action=f"/designer/{credential.id}/edit", editing=credential)
 
 
 @router.post("/designer/{raw_id}/edit", response_class=HTMLResponse)
 async def update_credential(request: Request, raw_id: str) -> Response:
     t = t_for(request)
     service = service_of(request)
-    credential_id = parse_id(raw_id)
-    if credential_id is None:
-        return _no_credential(request, raw_id)
-    try:
-        credential = service.catalog.get_credential(credential_id)
-    except NotFound:
-        return _no_credential(request, raw_id)
+    found = _stored_credential(request, raw_id)
+    if isinstance(found, HTMLResponse):
+        return found
+    credential = found
     values, outcomes, errors = await _read_form(request)
     if not key_ok(request):
         return key_refused(request)
@@ -220,9 +226,9 @@ async def update_credential(request: Request, raw_id: str) -> Response:
     if errors:
         return render(request, "credential_form.html", status=422, section="designer", errors=errors,
                       title=t("designer.edit", title=credential.title), values=values,
-                      action=f"/designer/{credential_id}/edit", editing=credential)
-    await run_in_threadpool(service.catalog.update_credential, credential_id, changes)
-    return redirect(f"/designer/{credential_id}")
+                      action=f"/designer/{credential.id}/edit", editing=credential)
+    await run_in_threadpool(service.catalog.update_credential, credential.id, changes)
+    return redirect(f"/designer/{credential.id}")
 
 
 # -- one credential: review -------------------------------------------------------------------------
@@ -274,13 +280,10 @@ async def suggest(request: Request, raw_id: str) -> Response:
     service = service_of(request)
     if not key_ok(request):
         return key_refused(request)
-    credential_id = parse_id(raw_id)
-    if credential_id is None:
-        return _no_credential(request, raw_id)
-    try:
-        credential = service.catalog.get_credential(credential_id)
-    except NotFound:
-        return _no_credential(request, raw_id)
+    found = _stored_credential(request, raw_id)
+    if isinstance(found, HTMLResponse):
+        return found
+    credential = found
     problem = ""
     if not credential.learning_outcomes:
         problem = t("designer.error.no_outcomes_to_map")
@@ -290,8 +293,8 @@ async def suggest(request: Request, raw_id: str) -> Response:
         except CompetencyMapError as exc:
             problem = t("error.engine", problem=exc.line_text())
     if problem or is_fragment(request):
-        return _review_part(request, credential_id, problem, status=422 if problem else 200)
-    return redirect(f"/designer/{credential_id}#review")
+        return _review_part(request, credential.id, problem, status=422 if problem else 200)
+    return redirect(f"/designer/{credential.id}#review")
 
 
 def _review_part(request: Request, credential_id: int, problem: str = "", *, status: int = 200) -> HTMLResponse:
@@ -372,13 +375,10 @@ def _search(request: Request, credential: Credential, q: str, framework: str, ou
 def search_part(request: Request, raw_id: str, q: str = "", framework: str = "",
                 outcome_id: str = "") -> HTMLResponse:
     """The add-a-tag results alone (the page's search-as-you-type replaces them)."""
-    credential_id = parse_id(raw_id)
-    if credential_id is None:
-        return _no_credential(request, raw_id)
-    try:
-        credential = service_of(request).catalog.get_credential(credential_id)
-    except NotFound:
-        return _no_credential(request, raw_id)
+    found = _stored_credential(request, raw_id)
+    if isinstance(found, HTMLResponse):
+        return found
+    credential = found
     context = _search(request, credential, q, framework, outcome_id)
     return render(request, "parts/search_results.html", credential=credential, **context)
 
@@ -392,13 +392,10 @@ async def add_tag(request: Request, raw_id: str) -> Response:
     who = person(request)
     if not key_ok(request):
         return key_refused(request)
-    credential_id = parse_id(raw_id)
-    if credential_id is None:
-        return _no_credential(request, raw_id)
-    try:
-        credential = service.catalog.get_credential(credential_id)
-    except NotFound:
-        return _no_credential(request, raw_id)
+    found = _stored_credential(request, raw_id)
+    if isinstance(found, HTMLResponse):
+        return found
+    credential = found
     outcome_id = parse_id(outcome) if outcome else None  # none given: a tag of the whole credential
     problem = ""
     if not who:
@@ -409,12 +406,12 @@ async def add_tag(request: Request, raw_id: str) -> Response:
         try:
             detail = await run_in_threadpool(competency_detail, service, iri, framework or None)
             tag = TagIn(competency_iri=detail.iri, framework=detail.framework, label=detail.pref_label)
-            await run_in_threadpool(service.catalog.add_manual_tag, credential_id, outcome_id, tag, decided_by=who)
+            await run_in_threadpool(service.catalog.add_manual_tag, credential.id, outcome_id, tag, decided_by=who)
         except (CompetencyMapError, ValidationError):
             problem = t("designer.error.unknown_competency")
     if problem:
-        return _page(request, credential_id, status=422, reviewer_error=problem)
-    return redirect(f"/designer/{credential_id}#review")
+        return _page(request, credential.id, status=422, reviewer_error=problem)
+    return redirect(f"/designer/{credential.id}#review")
 
 
 # -- who is reviewing -------------------------------------------------------------------------------
