@@ -138,7 +138,7 @@ def make_postings(n: int, path: Path, seed: int = 7) -> dict:
 def single_process(settings, postings_path: Path, options: dict, warm: list[dict]) -> dict:
     from competencymap._common.memory import peak_rss_mib
     from competencymap.engine import CompetencyMap
-    from competencymap.workflows.demand.counting import demand
+    from competencymap.workflows.demand.single import demand
     from competencymap.workflows.postings_io import read_postings
 
     start = time.perf_counter()
@@ -167,7 +167,7 @@ def on_dask(settings, postings_path: Path, warm_path: Path, options: dict, worke
         register_engine,
         run_corpus,
     )
-    from competencymap.workflows.demand.counting import DemandOptions
+    from competencymap.workflows.demand.options import DemandOptions
 
     threads = max(1, available_cores() // workers)
     demand_options = DemandOptions(frameworks=tuple(options["frameworks"]), by_month=options["by_month"],

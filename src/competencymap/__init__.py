@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from competencymap.mapping.results import Evidence, MappingResult, Match, StatementResult
     from competencymap.model.framework import Competency, Framework, Level, Occupation, Relation
     from competencymap.workflows.concepts import concept_detail
-    from competencymap.workflows.demand.counting import demand
+    from competencymap.workflows.demand.single import demand
     from competencymap.workflows.employer_match import catalog_coverage, match_posting
     from competencymap.workflows.tagging import suggest_tags
 
@@ -44,7 +44,7 @@ _PUBLIC = {
     "suggest_tags": "competencymap.workflows.tagging",
     "match_posting": "competencymap.workflows.employer_match",
     "catalog_coverage": "competencymap.workflows.employer_match",
-    "demand": "competencymap.workflows.demand.counting",
+    "demand": "competencymap.workflows.demand.single",
     "concept_detail": "competencymap.workflows.concepts",
 }
 __all__ = [

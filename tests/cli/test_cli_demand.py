@@ -210,7 +210,7 @@ def stopped_run(home: Path, postings: Path, out: Path) -> None:
     from competencymap._common.config import load_settings
     from competencymap.workflows.demand.corpus.output import FORMAT
     from competencymap.workflows.demand.corpus.run import CorpusOptions, prepare_corpus
-    from competencymap.workflows.demand.counting import DemandOptions
+    from competencymap.workflows.demand.options import DemandOptions
 
     prepared = prepare_corpus(load_settings(home=home), [str(postings)], out, CorpusOptions(DemandOptions(frameworks=("mini",))))
     prepared.folder.create()

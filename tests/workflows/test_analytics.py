@@ -27,20 +27,12 @@ from competencymap.model.framework import (
     Relation,
 )
 from competencymap.model.graph import FrameworkGraph
-from competencymap.workflows.demand.counting import (
-    LEVEL_COMPETENCY,
-    LEVEL_SFS,
-    NO_OCCUPATION,
-    DemandCounter,
-    DemandOptions,
-    PostingError,
-    Rollup,
-    build_table,
-    demand,
-    map_batch_safely,
-    posting_month,
-    sfs_links,
-)
+from competencymap.workflows.demand.counting import DemandCounter
+from competencymap.workflows.demand.options import LEVEL_COMPETENCY, LEVEL_SFS, NO_OCCUPATION, DemandOptions
+from competencymap.workflows.demand.postings import PostingError, map_batch_safely, posting_month
+from competencymap.workflows.demand.rollup import Rollup, sfs_links
+from competencymap.workflows.demand.single import demand
+from competencymap.workflows.demand.table import build_table
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 E = "http://example.org/esco/"

@@ -15,7 +15,8 @@ from competencymap._common.errors import CompetencyMapError
 from competencymap.workflows.demand.corpus.inputs import resolve_inputs
 from competencymap.workflows.demand.corpus.output import OutputFolder, read_postings_file, write_postings
 from competencymap.workflows.demand.corpus.partitions import plan_partitions
-from competencymap.workflows.demand.counting import DemandOptions, MappedPosting, ProfileEntry
+from competencymap.workflows.demand.options import DemandOptions
+from competencymap.workflows.demand.postings import MappedPosting, ProfileEntry
 from competencymap.workflows.postings_io import Columns, RowError, read_items
 
 

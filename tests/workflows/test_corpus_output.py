@@ -19,7 +19,7 @@ import pytest
 from competencymap._common.errors import CompetencyMapError
 from competencymap.workflows.demand.corpus.output import OutputFolder, write_atomic
 from competencymap.workflows.demand.corpus.run import write_demand_table
-from competencymap.workflows.demand.counting import DemandTable
+from competencymap.workflows.demand.table import DemandTable
 
 
 def refuse_writes(monkeypatch: pytest.MonkeyPatch, folder: Path, code: int) -> None:

@@ -18,7 +18,8 @@ from competencymap._common.config import load_settings
 from competencymap._common.errors import CompetencyMapError
 from competencymap.catalog import Catalog, read_credentials_file
 from competencymap.workflows.demand.corpus.run import CorpusOptions, run_corpus
-from competencymap.workflows.demand.counting import DemandOptions, demand
+from competencymap.workflows.demand.options import DemandOptions
+from competencymap.workflows.demand.single import demand
 from competencymap.workflows.employer_match import catalog_offers
 from competencymap.workflows.postings_io import Columns, read_postings
 

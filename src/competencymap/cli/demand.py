@@ -17,8 +17,10 @@ from competencymap.cli.common import engine_options
 from competencymap.cli.options import framework_names
 from competencymap.engine import CompetencyMap
 from competencymap.workflows.demand.corpus.partitions import DEFAULT_SIZE
-from competencymap.workflows.demand.counting import DemandOptions, DemandTable, PostingError, posting_month
-from competencymap.workflows.demand.counting import demand as demand_table
+from competencymap.workflows.demand.options import DemandOptions
+from competencymap.workflows.demand.postings import PostingError, posting_month
+from competencymap.workflows.demand.single import demand as demand_table
+from competencymap.workflows.demand.table import DemandTable
 from competencymap.workflows.postings_io import (
     OUTPUT_FORMATS,
     Columns,

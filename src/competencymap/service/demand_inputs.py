@@ -11,7 +11,7 @@ from typing import Any
 from competencymap._common.errors import CompetencyMapError
 from competencymap.service.deps import Service
 from competencymap.service.errors import ApiError
-from competencymap.workflows.demand.counting import OCCUPATIONS
+from competencymap.workflows.demand.options import OCCUPATIONS
 from competencymap.workflows.postings_io import postings_format
 
 

@@ -37,7 +37,7 @@ from competencymap.service.demand_inputs import check_occupations, upload_name
 from competencymap.service.deps import Service
 from competencymap.service.errors import ApiError, OverLimit
 from competencymap.service.uploads import receive_upload, row_limit
-from competencymap.workflows.demand.counting import DemandOptions
+from competencymap.workflows.demand.options import DemandOptions
 from competencymap.workflows.postings_io import TooManyRows
 
 JOB_ID = r"^[0-9a-f]{32}$"

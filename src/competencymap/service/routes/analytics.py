@@ -1,7 +1,7 @@
 """`POST /analytics/demand` and `POST /analytics/demand/upload`: how often each competency is
 asked for across postings, rolled up, set against catalog supply.
 
-The work is `competencymap.workflows.demand.counting.demand`; this module gathers the postings (given in the
+The work is `competencymap.workflows.demand.single.demand`; this module gathers the postings (given in the
 body, stored, or an uploaded CSV/JSONL/Parquet file), enforces the batch limit and shapes the
 table as JSON or CSV.
 """
@@ -26,7 +26,8 @@ from competencymap.service.errors import TooLarge, invalid_field
 from competencymap.service.models import FRAMEWORK_LIST_PATTERN, DemandRequest, DemandResponse, FormWholeNumber, errors
 from competencymap.service.security import require_api_key
 from competencymap.service.uploads import receive_upload, row_limit
-from competencymap.workflows.demand.counting import demand, posting_month
+from competencymap.workflows.demand.postings import posting_month
+from competencymap.workflows.demand.single import demand
 from competencymap.workflows.postings_io import TooManyRows, read_postings, scan_postings, write_csv
 
 router = APIRouter(tags=["analytics"])

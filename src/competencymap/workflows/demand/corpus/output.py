@@ -36,7 +36,8 @@ from typing import Any
 import orjson
 
 from competencymap._common.errors import CompetencyMapError
-from competencymap.workflows.demand.counting import DemandOptions, MappedPosting, PostingError, ProfileEntry
+from competencymap.workflows.demand.options import DemandOptions
+from competencymap.workflows.demand.postings import MappedPosting, PostingError, ProfileEntry
 
 MANIFEST = "manifest.json"
 POSTINGS = "postings"

@@ -13,7 +13,8 @@ from typing import Any
 from distributed import WorkerPlugin, get_worker
 
 from competencymap._common.config import Settings, env_int
-from competencymap.workflows.demand.counting import DemandContext, DemandOptions, demand_context
+from competencymap.workflows.demand.options import DemandOptions
+from competencymap.workflows.demand.single import DemandContext, demand_context
 
 PLUGIN_NAME = "competencymap-engine"
 

@@ -50,18 +50,11 @@ from competencymap.workflows.demand.corpus.output import (
 )
 from competencymap.workflows.demand.corpus.partitions import DEFAULT_SIZE, Partition, Plan, plan_partitions
 from competencymap.workflows.demand.corpus.plugin import PLUGIN_NAME, EnginePlugin, worker_plugin
-from competencymap.workflows.demand.counting import (
-    CounterPart,
-    DemandCounter,
-    DemandOptions,
-    DemandTable,
-    PostingError,
-    SupplyCounts,
-    build_table,
-    demand_context,
-    map_batch_safely,
-    table_keys,
-)
+from competencymap.workflows.demand.counting import CounterPart, DemandCounter, SupplyCounts
+from competencymap.workflows.demand.options import DemandOptions
+from competencymap.workflows.demand.postings import PostingError, map_batch_safely
+from competencymap.workflows.demand.single import demand_context
+from competencymap.workflows.demand.table import DemandTable, build_table, table_keys
 from competencymap.workflows.employer_match import Offer
 from competencymap.workflows.postings_io import Columns, RowError, read_items, write_table
 
