@@ -4,11 +4,11 @@ glob patterns, in one sorted, de-duplicated list; each with its size and sha256.
 from __future__ import annotations
 
 import glob
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from competencymap._common.checksum import file_sha256
 from competencymap._common.errors import CompetencyMapError
 from competencymap.workflows.postings_io import postings_format
 
@@ -74,11 +74,3 @@ def _is_postings(path: Path) -> bool:
 def _input(number: int, absolute: str, name: str) -> InputFile:
     path = Path(absolute)
     return InputFile(number, absolute, name, postings_format(path), path.stat().st_size, file_sha256(path))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
