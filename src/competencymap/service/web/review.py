@@ -48,6 +48,7 @@ class OutcomeReview:
     position: int | None
     text: str
     groups: list[FrameworkGroup] = field(default_factory=list)
+    quiet: list[str] = field(default_factory=list)  # titles of frameworks where nothing stood out
 
     @property
     def count(self) -> int:
@@ -97,7 +98,9 @@ def tag_view(tag: Tag, outcome_text: str) -> TagView:
 
 def review(credential: Credential, tags: Sequence[Tag], frameworks: Sequence[tuple[str, str]]) -> list[OutcomeReview]:
     """Each outcome (then the credential as a whole, when it has tags of its own) with its tags
-    grouped by framework in `frameworks` order ((name, title) pairs), best score first."""
+    grouped by framework in `frameworks` order ((name, title) pairs), best score first. An outcome
+    with tags names the frameworks where none of its competencies stood out (Skills for Success
+    suggests nothing below its cut-off: silence, said out loud)."""
     order = {name: i for i, (name, _) in enumerate(frameworks)}
     titles = dict(frameworks)
     rows = [OutcomeReview(o.id, o.position, o.text) for o in credential.learning_outcomes]
@@ -112,6 +115,9 @@ def review(credential: Credential, tags: Sequence[Tag], frameworks: Sequence[tup
         group.tags.append(tag_view(tag, target.text))
     for row in [*rows, whole]:
         row.groups.sort(key=lambda g: order.get(g.name, len(order)))
+        if row.groups and row.outcome_id is not None:  # suggested already: say which framework stayed silent
+            tagged = {g.name for g in row.groups}
+            row.quiet = [title for name, title in frameworks if name not in tagged]
     return rows + ([whole] if whole.groups else [])
 
 
