@@ -36,13 +36,15 @@ def match_dict(match: Match, *, evidence: bool = False) -> dict[str, Any]:
 def result_dict(result: MappingResult, frameworks: Sequence[str], *, top_k: int,
                 statements: bool = True) -> dict[str, Any]:
     """One mapped text, in the shape of `POST /map` (`service.models.MapResponse`) and of each line
-    of `competencymap map`: the frameworks asked, the per-statement matches with evidence (left
-    out with `statements=False`), each framework's profile (best `top_k`, with evidence) and the
-    boilerplate dropped."""
-    profile: dict[str, list[dict[str, Any]]] = {name: [] for name in frameworks}
+    of `competencymap map`: the frameworks asked, `matches` (the whole text ranked: each framework's
+    best `top_k`, frameworks in the order asked, without evidence), the per-statement matches with
+    evidence (left out with `statements=False`), each framework's profile (the same best `top_k`,
+    with evidence) and the boilerplate dropped."""
+    ranked: dict[str, list[Match]] = {name: [] for name in frameworks}
     for match in result.profile:
-        profile.setdefault(match.framework, []).append(match_dict(match, evidence=True))
-    out: dict[str, Any] = {"frameworks": list(frameworks)}
+        ranked.setdefault(match.framework, []).append(match)
+    out: dict[str, Any] = {"frameworks": list(frameworks),
+                           "matches": [match_dict(m) for best in ranked.values() for m in best[:top_k]]}
     if statements:
         out["statements"] = [
             {
@@ -54,6 +56,6 @@ def result_dict(result: MappingResult, frameworks: Sequence[str], *, top_k: int,
             }
             for item in result.results
         ]
-    out["profile"] = {name: matches[:top_k] for name, matches in profile.items()}
+    out["profile"] = {name: [match_dict(m, evidence=True) for m in best[:top_k]] for name, best in ranked.items()}
     out["dropped"] = [{"text": s.text, "start": s.start, "end": s.end, "reason": s.reason} for s in result.dropped]
     return out

@@ -276,8 +276,17 @@ class Dropped(BaseModel):
     reason: str = Field(description="Rule that dropped it (salary, benefits, how to apply, ...).")
 
 
+class RankedMatch(BaseModel):
+    iri: str = Field(description="Competency IRI.")
+    label: str = Field(description="Preferred label.")
+    score: float = Field(description="Fused score; higher is better.")
+    framework: str = Field(description="Framework of the competency.")
+
+
 class MapResponse(BaseModel):
     frameworks: list[str] = Field(description="Frameworks mapped onto.")
+    matches: list[RankedMatch] = Field(description="The whole text ranked, best first: each framework's best "
+                                                   "top_k, frameworks in the order asked (the profile without evidence).")
     statements: list[StatementMatches] = Field(description="One entry per statement and framework.")
     profile: dict[str, list[Match]] = Field(description="Per framework: the whole text's competencies, best first.")
     dropped: list[Dropped] = Field(description="Boilerplate left out (postings).")
