@@ -229,11 +229,14 @@ class Evidence(BaseModel):
                                    "crosswalk: the supporting concept's IRI).")
 
 
-class Match(BaseModel):
+class RankedMatch(BaseModel):
     iri: str = Field(description="Competency IRI.")
     label: str = Field(description="Preferred label.")
     score: float = Field(description="Fused score; higher is better.")
     framework: str = Field(description="Framework of the competency.")
+
+
+class Match(RankedMatch):
     kind: str = Field(description="Kind of the competency.")
     confident: bool = Field(description="True when the score reaches the calibrated confidence threshold.")
     evidence: list[Evidence] = Field(description="Why it matched.")
@@ -274,13 +277,6 @@ class Dropped(BaseModel):
     start: int = Field(description="Start offset in the input text.")
     end: int = Field(description="End offset in the input text.")
     reason: str = Field(description="Rule that dropped it (salary, benefits, how to apply, ...).")
-
-
-class RankedMatch(BaseModel):
-    iri: str = Field(description="Competency IRI.")
-    label: str = Field(description="Preferred label.")
-    score: float = Field(description="Fused score; higher is better.")
-    framework: str = Field(description="Framework of the competency.")
 
 
 class MapResponse(BaseModel):
