@@ -137,33 +137,48 @@ def to_sssom_tsv(crosswalk: Crosswalk) -> str:
 
 def to_skos_turtle(crosswalk: Crosswalk) -> str:
     """SKOS mapping triples with an owl:Axiom per mapping carrying its confidence."""
+    graph, mapping_set = _mapping_graph(crosswalk.prefixes(), crosswalk.set_id, _title(crosswalk), LICENSE)
+    for row in crosswalk.rows():
+        axiom = _add_mapping(graph, mapping_set, row, (crosswalk.source.language, crosswalk.target.language),
+                             SEMAPV.SemanticSimilarityThresholdMatching)
+        if row["confidence"] is not None:
+            graph.add((axiom, SSSOM.confidence, Literal(float(row["confidence"]), datatype=XSD.double)))
+    return graph.serialize(format="turtle")
+
+
+def _mapping_graph(prefixes: dict[str, str], set_id: str, title: str, license_iri: str | None) -> tuple[Graph, URIRef]:
+    """An RDF graph with the mapping set described and the usual prefixes bound; the set's node."""
     graph = Graph()
-    for prefix, namespace in crosswalk.prefixes().items():
+    for prefix, namespace in prefixes.items():
         graph.bind(prefix, Namespace(namespace))
     graph.bind("skos", SKOS)
     graph.bind("sssom", SSSOM)
     graph.bind("semapv", SEMAPV)
     graph.bind("dcterms", DCTERMS)
-    mapping_set = URIRef(crosswalk.set_id)
+    mapping_set = URIRef(set_id)
     graph.add((mapping_set, RDF.type, SSSOM.MappingSet))
-    graph.add((mapping_set, DCTERMS.title, Literal(_title(crosswalk))))
-    graph.add((mapping_set, DCTERMS.license, URIRef(LICENSE)))
-    for row in crosswalk.rows():
-        subject, obj = URIRef(row["subject_id"]), URIRef(row["object_id"])
-        predicate: URIRef = SKOS[row["predicate_id"].removeprefix("skos:")]
-        graph.add((subject, predicate, obj))
-        graph.add((subject, SKOS.prefLabel, Literal(row["subject_label"], lang=crosswalk.source.language)))
-        graph.add((obj, SKOS.prefLabel, Literal(row["object_label"], lang=crosswalk.target.language)))
-        axiom = BNode()
-        graph.add((axiom, RDF.type, OWL.Axiom))
-        graph.add((axiom, OWL.annotatedSource, subject))
-        graph.add((axiom, OWL.annotatedProperty, predicate))
-        graph.add((axiom, OWL.annotatedTarget, obj))
-        graph.add((axiom, SSSOM.mapping_justification, SEMAPV.SemanticSimilarityThresholdMatching))
-        graph.add((axiom, DCTERMS.isPartOf, mapping_set))
-        if row["confidence"] is not None:
-            graph.add((axiom, SSSOM.confidence, Literal(float(row["confidence"]), datatype=XSD.double)))
-    return graph.serialize(format="turtle")
+    graph.add((mapping_set, DCTERMS.title, Literal(title)))
+    if license_iri:
+        graph.add((mapping_set, DCTERMS.license, URIRef(license_iri)))
+    return graph, mapping_set
+
+
+def _add_mapping(graph: Graph, mapping_set: URIRef, row: dict, languages: tuple[str, str], justification: URIRef) -> BNode:
+    """One SSSOM row (full IRIs) as a SKOS mapping triple, both labels and its owl:Axiom (returned,
+    for the caller's own annotations)."""
+    subject, obj = URIRef(row["subject_id"]), URIRef(row["object_id"])
+    predicate: URIRef = SKOS[row["predicate_id"].removeprefix("skos:")]
+    graph.add((subject, predicate, obj))
+    graph.add((subject, SKOS.prefLabel, Literal(row["subject_label"], lang=languages[0])))
+    graph.add((obj, SKOS.prefLabel, Literal(row["object_label"], lang=languages[1])))
+    axiom = BNode()
+    graph.add((axiom, RDF.type, OWL.Axiom))
+    graph.add((axiom, OWL.annotatedSource, subject))
+    graph.add((axiom, OWL.annotatedProperty, predicate))
+    graph.add((axiom, OWL.annotatedTarget, obj))
+    graph.add((axiom, SSSOM.mapping_justification, justification))
+    graph.add((axiom, DCTERMS.isPartOf, mapping_set))
+    return axiom
 
 
 def to_json(crosswalk: Crosswalk) -> dict:
@@ -293,32 +308,15 @@ def authored_to_sssom_tsv(mappings: MappingSet) -> str:
 
 def authored_to_skos_turtle(mappings: MappingSet) -> str:
     """SKOS mapping triples, each with an owl:Axiom carrying its justification, author and comment."""
-    graph = Graph()
-    graph.bind("skos", SKOS)
-    graph.bind("sssom", SSSOM)
-    graph.bind("semapv", SEMAPV)
-    graph.bind("dcterms", DCTERMS)
-    mapping_set = URIRef(mappings.set_id)
-    graph.add((mapping_set, RDF.type, SSSOM.MappingSet))
-    graph.add((mapping_set, DCTERMS.title, Literal(str(mappings.metadata.get("mapping_set_title", "")))))
-    if mappings.metadata.get("license"):
-        graph.add((mapping_set, DCTERMS.license, URIRef(str(mappings.metadata["license"]))))
-    for m in mappings.mappings:
-        subject, obj, predicate = URIRef(m.subject), URIRef(m.object), SKOS[m.predicate]
-        graph.add((subject, predicate, obj))
-        graph.add((subject, SKOS.prefLabel, Literal(m.subject_label, lang="en")))
-        graph.add((obj, SKOS.prefLabel, Literal(m.object_label, lang="en")))
-        axiom = BNode()
-        graph.add((axiom, RDF.type, OWL.Axiom))
-        graph.add((axiom, OWL.annotatedSource, subject))
-        graph.add((axiom, OWL.annotatedProperty, predicate))
-        graph.add((axiom, OWL.annotatedTarget, obj))
-        graph.add((axiom, SSSOM.mapping_justification, SEMAPV.ManualMappingCuration))
-        graph.add((axiom, DCTERMS.isPartOf, mapping_set))
-        if m.author:
-            graph.add((axiom, DCTERMS.creator, URIRef(m.author)))
-        if m.comment:
-            graph.add((axiom, RDFS.comment, Literal(m.comment, lang="en")))
+    license_iri = mappings.metadata.get("license")
+    graph, mapping_set = _mapping_graph({}, mappings.set_id, str(mappings.metadata.get("mapping_set_title", "")),
+                                        str(license_iri) if license_iri else None)
+    for row in authored_rows(mappings):
+        axiom = _add_mapping(graph, mapping_set, row, ("en", "en"), SEMAPV.ManualMappingCuration)
+        if row["author_id"]:
+            graph.add((axiom, DCTERMS.creator, URIRef(row["author_id"])))
+        if row["comment"]:
+            graph.add((axiom, RDFS.comment, Literal(row["comment"], lang="en")))
     return graph.serialize(format="turtle")
 
 
