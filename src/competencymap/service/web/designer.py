@@ -200,10 +200,9 @@ async def create_credential(request: Request) -> Response:
 @router.get("/designer/{raw_id}/edit", response_class=HTMLResponse)
 def edit_credential(request: Request, raw_id: str) -> HTMLResponse:
     t = t_for(request)
-    found = _stored_credential(request, raw_id)
-    if isinstance(found, HTMLResponse):
-        return found
-    credential = found
+    credential = _stored_credential(request, raw_id)
+    if isinstance(credential, HTMLResponse):
+        return credential
     return render(request, "credential_form.html", section="designer", title=t("designer.edit", title=credential.title),
                   values=_form_values(credential), action=f"/designer/{credential.id}/edit", editing=credential)
 
@@ -212,10 +211,9 @@ def edit_credential(request: Request, raw_id: str) -> HTMLResponse:
 async def update_credential(request: Request, raw_id: str) -> Response:
     t = t_for(request)
     service = service_of(request)
-    found = _stored_credential(request, raw_id)
-    if isinstance(found, HTMLResponse):
-        return found
-    credential = found
+    credential = _stored_credential(request, raw_id)
+    if isinstance(credential, HTMLResponse):
+        return credential
     values, outcomes, errors = await _read_form(request)
     if not key_ok(request):
         return key_refused(request)
@@ -280,10 +278,9 @@ async def suggest(request: Request, raw_id: str) -> Response:
     service = service_of(request)
     if not key_ok(request):
         return key_refused(request)
-    found = _stored_credential(request, raw_id)
-    if isinstance(found, HTMLResponse):
-        return found
-    credential = found
+    credential = _stored_credential(request, raw_id)
+    if isinstance(credential, HTMLResponse):
+        return credential
     problem = ""
     if not credential.learning_outcomes:
         problem = t("designer.error.no_outcomes_to_map")
@@ -375,10 +372,9 @@ def _search(request: Request, credential: Credential, q: str, framework: str, ou
 def search_part(request: Request, raw_id: str, q: str = "", framework: str = "",
                 outcome_id: str = "") -> HTMLResponse:
     """The add-a-tag results alone (the page's search-as-you-type replaces them)."""
-    found = _stored_credential(request, raw_id)
-    if isinstance(found, HTMLResponse):
-        return found
-    credential = found
+    credential = _stored_credential(request, raw_id)
+    if isinstance(credential, HTMLResponse):
+        return credential
     context = _search(request, credential, q, framework, outcome_id)
     return render(request, "parts/search_results.html", credential=credential, **context)
 
@@ -392,10 +388,9 @@ async def add_tag(request: Request, raw_id: str) -> Response:
     who = person(request)
     if not key_ok(request):
         return key_refused(request)
-    found = _stored_credential(request, raw_id)
-    if isinstance(found, HTMLResponse):
-        return found
-    credential = found
+    credential = _stored_credential(request, raw_id)
+    if isinstance(credential, HTMLResponse):
+        return credential
     outcome_id = parse_id(outcome) if outcome else None  # none given: a tag of the whole credential
     problem = ""
     if not who:
