@@ -9,6 +9,7 @@ import types
 from copy import copy
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+from fastapi import Form
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from competencymap._common.text import MAX_TEXT_CHARS
@@ -59,6 +60,16 @@ FormWholeNumber = BeforeValidator(_form_whole_number)
 # A form's comma-separated framework names: no control characters and at least one name (an empty
 # list is refused, as `frameworks: []` is in JSON; leaving the field out means every served one).
 FRAMEWORK_LIST_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s,][^\x00-\x1f\x7f]*$"
+
+# The demand options of the two upload forms (`POST /analytics/demand/upload`, `POST /jobs/demand/upload`).
+FormFrameworks = Annotated[str | None, Form(max_length=500, pattern=FRAMEWORK_LIST_PATTERN,
+                                            description="Comma-separated served frameworks; default: all served.")]
+FormByMonth = Annotated[bool, Form(description="One block of rows per month posted.")]
+FormByOccupation = Annotated[bool, Form(description="One block of rows per posting's best ESCO occupation.")]
+FormRollup = Annotated[bool, Form(description="Also count skill groups and Skills for Success skills.")]
+FormFast = Annotated[bool, Form(description="Cheaper mapping for large files.")]
+FormTopN = Annotated[int | None, Form(ge=1, le=10_000, description="Keep the n most demanded rows of each block."),
+                     FormWholeNumber]
 IdValue = Annotated[int, Field(ge=1, le=MAX_ID, strict=True), WholeNumber]  # the validator runs first
 ID_DIGITS = len(str(MAX_ID))
 

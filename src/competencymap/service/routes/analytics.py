@@ -23,7 +23,17 @@ from competencymap._common.text import check_text
 from competencymap.service.demand_inputs import check_occupations, stored_posting, upload_name
 from competencymap.service.deps import Service, ServiceDep
 from competencymap.service.errors import TooLarge, invalid_field
-from competencymap.service.models import FRAMEWORK_LIST_PATTERN, DemandRequest, DemandResponse, FormWholeNumber, errors
+from competencymap.service.models import (
+    DemandRequest,
+    DemandResponse,
+    FormByMonth,
+    FormByOccupation,
+    FormFast,
+    FormFrameworks,
+    FormRollup,
+    FormTopN,
+    errors,
+)
 from competencymap.service.security import require_api_key
 from competencymap.service.uploads import receive_upload, row_limit
 from competencymap.workflows.demand.postings import posting_month
@@ -67,14 +77,12 @@ def demand_upload(
     service: ServiceDep,
     file: Annotated[UploadFile, File(description="Postings as .csv, .jsonl (.ndjson) or .parquet; a `text` "
                                                  "(or description/body) column, optional title and posted_on.")],
-    frameworks: Annotated[str | None, Form(max_length=500, pattern=FRAMEWORK_LIST_PATTERN,
-                                           description="Comma-separated served frameworks; default: all served.")] = None,
-    by_month: Annotated[bool, Form(description="One block of rows per month posted.")] = False,
-    by_occupation: Annotated[bool, Form(description="One block of rows per posting's best ESCO occupation.")] = False,
-    rollup: Annotated[bool, Form(description="Also count skill groups and Skills for Success skills.")] = True,
-    fast: Annotated[bool, Form(description="Cheaper mapping for large files.")] = False,
-    top_n: Annotated[int | None, Form(ge=1, le=10_000, description="Keep the n most demanded rows of each block."),
-                     FormWholeNumber] = None,
+    frameworks: FormFrameworks = None,
+    by_month: FormByMonth = False,
+    by_occupation: FormByOccupation = False,
+    rollup: FormRollup = True,
+    fast: FormFast = False,
+    top_n: FormTopN = None,
     csrf_token: Annotated[str | None, Form(max_length=200, description="The page's form token (GET /csrf-token), "
                                                                         "for browser forms.")] = None,
     format: OutputFormat = "json",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -23,7 +23,17 @@ from competencymap.service import jobs
 from competencymap.service.demand_inputs import stored_posting
 from competencymap.service.deps import Service, ServiceDep
 from competencymap.service.errors import invalid_field
-from competencymap.service.models import FRAMEWORK_LIST_PATTERN, DemandRequest, DemandResponse, FormWholeNumber, errors
+from competencymap.service.models import (
+    DemandRequest,
+    DemandResponse,
+    FormByMonth,
+    FormByOccupation,
+    FormFast,
+    FormFrameworks,
+    FormRollup,
+    FormTopN,
+    errors,
+)
 from competencymap.service.security import require_api_key
 
 router = APIRouter(tags=["analytics"])
@@ -82,14 +92,12 @@ def submit_upload(
     file: Annotated[UploadFile, File(description="Postings as .csv, .jsonl (.ndjson) or .parquet (CSV and JSONL may be "
                                                  ".gz); a `text` (or description/body) column, optional title, "
                                                  "posted_on and id.")],
-    frameworks: Annotated[str | None, Form(max_length=500, pattern=FRAMEWORK_LIST_PATTERN,
-                                           description="Comma-separated served frameworks; default: all served.")] = None,
-    by_month: Annotated[bool, Form(description="One block of rows per month posted.")] = False,
-    by_occupation: Annotated[bool, Form(description="One block of rows per posting's best ESCO occupation.")] = False,
-    rollup: Annotated[bool, Form(description="Also count skill groups and Skills for Success skills.")] = True,
-    fast: Annotated[bool, Form(description="Cheaper mapping for large files.")] = False,
-    top_n: Annotated[int | None, Form(ge=1, le=10_000, description="Keep the n most demanded rows of each block."),
-                     FormWholeNumber] = None,
+    frameworks: FormFrameworks = None,
+    by_month: FormByMonth = False,
+    by_occupation: FormByOccupation = False,
+    rollup: FormRollup = True,
+    fast: FormFast = False,
+    top_n: FormTopN = None,
 ) -> JSONResponse:
     """A demand job over an uploaded postings file (the body size limit applies). Rows that are
     not postings are skipped and listed at `GET /jobs/{id}/errors`."""
