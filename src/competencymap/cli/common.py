@@ -21,7 +21,7 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @HOME
     @DATA
     @click.option("--model", help="Embedding model: a name or a local sentence-transformers folder "
-                                  "(default: COMPETENCYMAP_MODEL or all-MiniLM-L6-v2).")
+                                  "(default: COMPETENCYMAP_MODEL or esco-minilm-l6, the stock all-MiniLM-L6-v2 adapted to ESCO; all-MiniLM-L6-v2 selects the stock model).")
     @click.option("--language", help="Framework label language (default: en).")
     @click.option("--backend", type=click.Choice(BACKENDS),
                   help="What runs the model (default: COMPETENCYMAP_BACKEND or onnx-int8).")

