@@ -65,3 +65,27 @@ def score(rankings: Sequence[Sequence[str]], queries: Sequence[Query]) -> dict[s
         h5 += hits5 > 0
     n = len(queries)
     return {"mrr": mrr / n, "rp@5": rp5 / n, "recall@10": r10 / n, "hit@5": h5 / n, "n": n}
+
+
+SKILLSKAPE = HERE.parent.parent / "shared" / "benchmarks" / "skillskape"
+
+
+def load_skillskape(split: str, label_to_iri: Mapping[str, str]) -> list[Query]:
+    """SkillSkape's `split` (dev or test; train is training data) as queries: labels matched to ESCO by
+    preferred label, exactly after trimming, then ignoring case; sentences with no matched label are
+    left out."""
+    import ast
+
+    lower = {label.lower(): iri for label, iri in label_to_iri.items()}
+    queries = []
+    with (SKILLSKAPE / f"{split}.csv").open(encoding="utf-8", newline="") as handle:
+        for n, row in enumerate(csv.DictReader(handle)):
+            try:
+                labels = ast.literal_eval(row["skills"])
+            except (ValueError, SyntaxError):
+                continue
+            gold = {label_to_iri.get(x.strip()) or lower.get(x.strip().lower()) for x in labels if isinstance(x, str)}
+            gold.discard(None)
+            if gold and row["sentence"].strip():
+                queries.append(Query(f"skillskape-{split}-{n}", row["sentence"].strip(), frozenset(gold)))  # type: ignore[arg-type]
+    return queries

@@ -22,6 +22,7 @@ from competencymap.frameworks.store import FrameworkStore
 from competencymap.mapping.pipeline import Crosswalks, GroupCrosswalk, map_texts
 from competencymap.mapping.results import MappingResult, Match
 from competencymap.mapping.scoring import FrameworkMatcher
+from competencymap.mapping.fusion import read_fusion
 from competencymap.mapping.settings import PipelineConfig
 from competencymap.mapping.statement_vectors import StatementEncoder
 from competencymap.model.framework import Framework, Relation
@@ -166,8 +167,13 @@ class CompetencyMap:
         return self._lexical[name]
 
     @_locked
+    @property
+    def default_config(self) -> PipelineConfig:
+        """The pipeline's defaults, with the learned fusion shipped with the model when it has one."""
+        return PipelineConfig(fusion=read_fusion(self.encoder.adapter_folder))
+
     def matcher(self, name: str, config: PipelineConfig | None = None, *, build: bool = False) -> FrameworkMatcher:
-        config = config or PipelineConfig()
+        config = config or self.default_config
         key = (name, config)
         if key not in self._matchers:
             self._matchers[key] = FrameworkMatcher(

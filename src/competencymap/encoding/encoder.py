@@ -174,6 +174,7 @@ class Encoder:
         self.requested_backend = check_backend(backend)
         self.cache_dir = Path(cache_dir) if cache_dir else _default_cache()
         self.on_status = on_status
+        self.adapter_folder: Path | None = None  # an adapted model's adapter (and the fusion learned with it)
         self.folder, self.name, expected = self._resolve(str(model))
         modules = _check_modules(self.folder)
         self._weights = _check_weights(self.folder)
@@ -224,6 +225,7 @@ class Encoder:
         if self.on_status and not (self.cache_dir / "adapted").is_dir():
             self.on_status(f"merging the {name} adapter into {STOCK_MODEL}; this runs once")
         merged, sha256 = merged_folder(adapter, base, actual, self.cache_dir, model_slug(name))
+        self.adapter_folder = folder
         return merged, name, sha256
 
     def _verify(self, expected: str | None) -> str:

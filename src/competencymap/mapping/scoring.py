@@ -10,9 +10,11 @@ label hits — and measures for each one:
 - ``bm25``: BM25 over labels, scaled to [0, 1] by the statement's best BM25 score;
 - ``exact``: a label of the competency occurs verbatim in the statement (its specificity).
 
-`weigh` turns these `Signals` into final scores (a weighted sum under a `PipelineConfig`); it
-is pure, so the tuning script can try many weights on signals collected once. Every stage can
-be switched off so the benchmark can compare them.
+`weigh` turns these `Signals` into final scores: with a learned fusion (`fusion.py`, the
+default with the adapted model) the probability that the candidate is right, else a weighted sum
+under the `PipelineConfig`'s hand-set weights. It is pure, so the benchmarks can try fusions
+and weights on signals collected once. Every stage can be switched off so the benchmark can
+compare them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import faiss
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from competencymap.mapping.fusion import FEATURES, Fusion
 from competencymap.mapping.ranking_cache import CAPACITY as CACHE
 from competencymap.mapping.ranking_cache import RankingCache, context_key
 from competencymap.mapping.results import Evidence, Match, evidence_span
@@ -194,7 +197,8 @@ class FrameworkMatcher:
         weighted = self.weigh(found)
         order = np.argsort(-weighted.total, kind="stable")[:top_k]
         rows, queries = self._label_evidence_rows(found, order)
-        threshold = self.config.threshold_for(self.framework.id)
+        fusion = self._fusion(self.config)
+        threshold = fusion.threshold if fusion else self.config.threshold_for(self.framework.id)
         matches = [self._match(found, weighted, int(j), int(row), int(query), threshold)
                    for j, row, query in zip(order, rows, queries)]
         return runner_ups_not_confident(matches)
@@ -231,6 +235,10 @@ class FrameworkMatcher:
         (this matcher's by default)."""
         cfg = config or self.config
         label = np.maximum(found.label, cfg.phrase_weight * found.phrase) if cfg.phrases else found.label
+        fusion = self._fusion(cfg)
+        if fusion is not None:
+            probability = fusion.probability(signal_matrix(found))
+            return Weighted(probability, probability, label)
         total = (
             cfg.label_weight * label
             + cfg.description_weight * found.description
@@ -245,6 +253,10 @@ class FrameworkMatcher:
         elif cfg.context_weight > 0 and found.context is not None:
             total = total + cfg.context_weight * found.context
         return Weighted(total, confidence, label)
+
+    def _fusion(self, cfg: PipelineConfig) -> Fusion | None:
+        """The config's learned fusion where it applies (frameworks of full labels)."""
+        return cfg.fusion if self.framework.id not in PLAIN_LANGUAGE else None
 
     def _match(self, found: Signals, weighted: Weighted, j: int, row: int, query: int, threshold: float) -> Match:
         score = float(weighted.total[j])
@@ -377,6 +389,19 @@ def _generic(found: Signals) -> np.ndarray:
     if generic:
         out[np.searchsorted(found.candidates, generic)] = 1.0  # candidates are sorted
     return out
+
+
+def signal_matrix(found: Signals) -> np.ndarray:
+    """The candidates' signals as columns in the order of `fusion.FEATURES` (a missing context is 0)."""
+    generic = _generic(found)
+    context = found.context if found.context is not None else np.zeros(len(found.candidates), np.float32)
+    best = np.maximum(found.label, found.phrase)
+    gap = best - best.max() if len(best) else best
+    columns = {"label": found.label, "phrase": found.phrase, "best_label": best, "gap": gap,
+               "description": found.description, "bm25": found.bm25,
+               "exact": found.exact * (1 - generic), "generic_exact": found.exact * generic,
+               "verb": found.verb_fit, "context": context}
+    return np.column_stack([columns[name] for name in FEATURES]).astype(np.float32)
 
 
 def _scaled(positions: np.ndarray, scores: np.ndarray, cand: np.ndarray) -> np.ndarray:

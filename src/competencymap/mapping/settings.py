@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from competencymap.mapping.fusion import Fusion
+
 
 @dataclass(frozen=True)
 class PipelineConfig:
@@ -28,6 +30,10 @@ class PipelineConfig:
     # development set (benchmarks/sfs_cutoff.py; folds' cut-offs 0.80-0.93, median 0.93): silence
     # over noise, a component is confident only on strong own or crosswalk evidence.
     thresholds: tuple[tuple[str, float], ...] = (("sfs", 0.93),)
+    # A learned fusion (mapping/fusion.py) replaces the weighted sum and the cut-off above for
+    # frameworks of full labels (ESCO and user frameworks; not the plain-language ones). The engine
+    # sets the one shipped with its model.
+    fusion: Fusion | None = None
 
     def only(self, **changes: object) -> PipelineConfig:
         return replace(self, **changes)  # type: ignore[arg-type]
