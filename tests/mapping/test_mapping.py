@@ -18,6 +18,8 @@ from competencymap.engine import CompetencyMap
 from competencymap.statements.segment import phrases
 
 POSTGRES = "http://data.europa.eu/esco/skill/a8d07b5a-c1a1-42c6-9d53-db9c7a2ca996"
+DATA_ANALYSIS = "http://data.europa.eu/esco/skill/2b92a5b2-6758-4ee3-9fb4-b6387a55cc8f"  # perform data analysis
+ONLINE_ANALYSIS = "http://data.europa.eu/esco/skill/062320e5-79d1-45e8-8b7e-5deeb53279a2"  # perform online data analysis
 
 
 def test_phrases_split_enumerations_with_offsets() -> None:
@@ -65,7 +67,8 @@ def test_map_cli_contract(built_home: Path) -> None:
         assert o["frameworks"] == ["mini"] and list(o["profile"]) == ["mini"] and o["dropped"] == []
         scores = [m["score"] for m in o["profile"]["mini"]]
         assert scores == sorted(scores, reverse=True) and len(scores) == 5
-        assert set(o["profile"]["mini"][0]) == {"iri", "label", "score", "framework", "kind", "confident", "evidence"}
+        assert set(o["profile"]["mini"][0]) == {"iri", "label", "score", "framework", "kind", "confident", "evidence",
+                                                "grouped_under"}
         assert all(m["framework"] == "mini" for m in o["profile"]["mini"])
     labels_a = [m["label"] for m in out[0]["profile"]["mini"][:3]]
     assert "PostgreSQL" in labels_a and "Java (computer programming)" in labels_a
@@ -191,6 +194,41 @@ def test_map_text_profile_and_dropped_boilerplate(built_home: Path) -> None:
     assert {m.label for m in result.profile[:4]} >= {"SQL", "Java (computer programming)"}
     with pytest.raises(InputTextError):
         app.map("   ", ["mini"])
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("text", ["Experience with PostgreSQL and Java is required.",
+                                  "Perform data analysis, including online data analysis",
+                                  "Prepare bread products and dairy products"])
+def test_a_one_statement_texts_matches_are_its_statements_ranking(built_home: Path, text: str) -> None:
+    done = _run(built_home, "map", "--framework", "mini", "--top-k", "10", stdin=json.dumps({"text": text}) + "\n")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    [statement] = out["statements"]
+    ranking = [m["iri"] for m in statement["matches"]]
+    assert len(ranking) == 10
+    assert [m["iri"] for m in out["matches"]] == ranking
+    assert [m["iri"] for m in out["profile"]["mini"]] == ranking
+    assert [m["score"] for m in out["matches"]] == [m["score"] for m in statement["matches"]]
+
+
+@pytest.mark.model
+def test_two_close_labelled_competencies_are_both_matched_one_grouped_under_the_other(built_home: Path) -> None:
+    text = "Perform data analysis, including online data analysis"
+    done = _run(built_home, "map", "--framework", "mini", "--top-k", "10", stdin=json.dumps({"text": text}) + "\n")
+    out = json.loads(done.stdout)
+    ranked = [m["iri"] for m in out["matches"]]
+    assert ranked[:2] == [ONLINE_ANALYSIS, DATA_ANALYSIS]  # both named, both shown, each at its own rank
+    entries = {m["iri"]: m for m in out["profile"]["mini"]}
+    assert entries[DATA_ANALYSIS]["grouped_under"] == ONLINE_ANALYSIS and entries[DATA_ANALYSIS]["confident"]
+    assert entries[ONLINE_ANALYSIS]["grouped_under"] is None
+    app = CompetencyMap(load_settings(home=built_home))
+    profile = app.map(text, ["mini"], top_k=10).profiles["mini"]
+    assert DATA_ANALYSIS in profile[0].related and profile[1].grouped_under == ONLINE_ANALYSIS
+    printed = _run(built_home, "map", "--framework", "mini", "--top-k", "3", "--format", "text", stdin=text).stdout
+    grouped = [line for line in printed.split("profile [mini]:")[1].splitlines() if DATA_ANALYSIS in line]
+    assert grouped == [grouped[0]] and grouped[0].startswith("      ")
+    assert grouped[0].endswith("≈ grouped with perform online data analysis")
 
 
 @pytest.mark.model

@@ -1,11 +1,11 @@
-"""Profile rules: near duplicates of one statement collapse, support and confidence weigh,
-asset lines make optional entries, entries sort by score."""
+"""Profile rules: near duplicates of one statement are grouped (never removed), support and
+confidence weigh, asset lines make optional entries, entries sort by score."""
 
 from __future__ import annotations
 
 import pytest
 
-from competencymap.mapping.profile import aggregate, collapse, is_optional
+from competencymap.mapping.profile import aggregate, group, is_optional
 from competencymap.mapping.results import Match, StatementResult
 from competencymap.statements.segment import Statement
 
@@ -33,14 +33,47 @@ def result(text: str, *matches: Match) -> StatementResult:
     return StatementResult(Statement(text, 0, len(text)), "esco", list(matches))
 
 
-def test_near_duplicates_of_one_statement_fold_into_the_best() -> None:
-    kept = collapse([m("unload", 0.9), m("load", 0.99), m("cargo", 0.91), m("dock", 0.9)], similarity)
-    assert [k.label for k in kept] == ["load", "dock"]
-    assert set(kept[0].related) == {E + "unload", E + "cargo"} and kept[1].related == ()
+def test_near_duplicates_of_one_statement_are_grouped_under_the_best() -> None:
+    ranked = group([m("unload", 0.9), m("load", 0.99), m("cargo", 0.91), m("dock", 0.9)], similarity)
+    assert [k.label for k in ranked] == ["load", "cargo", "unload", "dock"]  # every match, best first
+    assert [k.grouped_under for k in ranked] == ["", E + "load", E + "load", ""]
+    assert set(ranked[0].related) == {E + "unload", E + "cargo"} and ranked[3].related == ()
+    assert ranked[1].related == ranked[2].related == ()
 
 
-def test_without_a_similarity_nothing_collapses() -> None:
-    assert [k.label for k in collapse([m("load", 0.9), m("unload", 0.8)], None)] == ["load", "unload"]
+def test_without_a_similarity_nothing_is_grouped() -> None:
+    ranked = group([m("load", 0.9), m("unload", 0.8)], None)
+    assert [k.label for k in ranked] == ["load", "unload"] and not any(k.grouped_under for k in ranked)
+
+
+def test_a_profile_keeps_every_competency_and_groups_near_duplicates() -> None:
+    one = result("Load and unload cargo at the dock", m("unload", 0.9), m("load", 0.99), m("cargo", 0.91),
+                 m("dock", 0.9))
+    profile = aggregate([one], similarity=similarity)
+    assert [p.label for p in profile] == ["load", "cargo", "unload", "dock"]  # the statement's ranking
+    assert [p.grouped_under for p in profile] == ["", E + "load", E + "load", ""]
+    assert set(profile[0].related) == {E + "unload", E + "cargo"}
+    assert [p.label for p in aggregate([one], similarity=similarity, top_k=2)] == ["load", "cargo"]
+
+
+def test_an_entry_standing_on_its_own_in_any_statement_is_not_grouped() -> None:
+    profile = aggregate([
+        result("Load cargo", m("load", 0.99), m("unload", 0.9)),
+        result("Unload trucks", m("unload", 0.95, confident=False)),
+    ], similarity=similarity)
+    assert [(p.label, p.grouped_under, p.support) for p in profile] == [("load", "", 1), ("unload", "", 2)]
+    assert profile[0].related == ()  # listed only while grouped
+
+
+def test_an_entry_grouped_under_one_outside_the_top_k_stands_on_its_own() -> None:
+    close = pairwise({**SIMILAR, frozenset((E + "unload", E + "crate")): 0.8})
+    statements = [result("Load trucks", m("load", 0.95), m("unload", 0.94)),
+                  result("Unload crates", m("crate", 0.96), m("unload", 0.93)),
+                  result("Unload more crates", m("crate", 0.965), m("unload", 0.92))]
+    everything = aggregate(statements, similarity=close)
+    assert [(p.label, p.grouped_under) for p in everything] == [("unload", E + "load"), ("crate", ""), ("load", "")]
+    top = aggregate(statements, similarity=close, top_k=2)  # 0.94 + 2 x 0.03 ranks it above the entry it is grouped under
+    assert [(p.label, p.grouped_under) for p in top] == [("unload", ""), ("crate", "")]
 
 
 def test_support_and_confidence_weigh_and_entries_sort_by_score() -> None:
@@ -76,15 +109,17 @@ def test_required_lines(text: str) -> None:
     assert not is_optional(text)
 
 
-def test_same_words_collapse_at_a_lower_similarity_than_different_words() -> None:
+def test_same_words_group_at_a_lower_similarity_than_different_words() -> None:
     from competencymap.mapping.results import Evidence
 
     def found_by(name: str, score: float, span: tuple[int, int]) -> Match:
         return Match(E + name, name, "esco", score, confident=True, evidence=(Evidence("label", "pref_label", name, score, span),))
 
     sim = pairwise({frozenset((E + "a", E + "b")): 0.65}, 0.0)
-    assert [k.label for k in collapse([found_by("a", 0.9, (0, 10)), found_by("b", 0.8, (0, 10))], sim)] == ["a"]
-    assert [k.label for k in collapse([found_by("a", 0.9, (0, 4)), found_by("b", 0.8, (6, 10))], sim)] == ["a", "b"]
+    same = group([found_by("a", 0.9, (0, 10)), found_by("b", 0.8, (0, 10))], sim)
+    assert [(k.label, k.grouped_under) for k in same] == [("a", ""), ("b", E + "a")]
+    apart = group([found_by("a", 0.9, (0, 4)), found_by("b", 0.8, (6, 10))], sim)
+    assert [(k.label, k.grouped_under) for k in apart] == [("a", ""), ("b", "")]
 
 
 def test_a_distant_second_reading_of_the_same_words_is_not_confident() -> None:

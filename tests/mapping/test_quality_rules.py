@@ -39,10 +39,20 @@ def test_nursing_posting_needs_reflect_its_duties(full_app) -> None:
 
 
 def test_one_line_becomes_one_need_with_its_near_duplicates_related(full_app) -> None:
+    from competencymap.workflows.employer_match import needs_from_result
+
     result = full_app.map("Load and unload freight at customer docks", ["esco"], top_k=10, kind="posting")
-    confident = [m for m in result.profiles["esco"] if m.confident]
-    assert 1 <= len(confident) <= 4  # (before these rules: 20 near-duplicate cargo entries)
-    assert any(m.related for m in confident)
+    needs = needs_from_result(result, ["esco"])
+    assert 1 <= len(needs) <= 4  # (before these rules: 20 near-duplicate cargo entries)
+    assert any(n.related for n in needs)
+    profile = result.profiles["esco"]  # the near duplicates stay in the profile, grouped under their need
+    shown = {m.iri for m in profile}
+    assert [m.iri for m in profile] == [m.iri for m in result.results[0].matches]
+    grouped = [m for m in profile if m.grouped_under]
+    assert grouped and all(m.grouped_under in shown for m in grouped)
+    related = {n.iri: n.related for n in needs}
+    under_needs = [m for m in grouped if m.grouped_under in related]
+    assert under_needs and all(m.iri in related[m.grouped_under] for m in under_needs)
 
 
 def test_a_generic_one_word_hit_is_never_confident_by_itself(full_app) -> None:

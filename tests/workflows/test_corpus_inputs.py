@@ -82,7 +82,8 @@ def test_per_posting_file_round_trip(tmp_path: Path) -> None:
     options = DemandOptions(frameworks=("esco", "sfs"), by_month=True, group_by=("region",))
     postings = [
         MappedPosting("p1", (ProfileEntry("esco", 1, "http://x/sql", "SQL", 1.2, True),
-                             ProfileEntry("esco", 2, "http://x/java", "Java", 0.5, False),
+                             ProfileEntry("esco", 2, "http://x/mysql", "MySQL", 1.1, True, grouped_under="http://x/sql"),
+                             ProfileEntry("esco", 3, "http://x/java", "Java", 0.5, False),
                              ProfileEntry("sfs", 1, "http://s/digital", "Digital", 0.7, True)),
                       statements=4, month="2026-01", groups=("north",), source="a.jsonl", line=1),
         MappedPosting("p1", (), statements=0, month="unknown", groups=("(none)",), source="a.jsonl", line=2),  # same id
@@ -96,5 +97,9 @@ def test_per_posting_file_round_trip(tmp_path: Path) -> None:
     assert read_postings_file(path, options) == postings
     table = pq.read_table(path)
     assert table.column_names == ["posting_id", "source", "line", "framework", "rank", "iri", "label", "score",
-                                  "confident", "optional", "statements", "month", "region"]
-    assert table.num_rows == 5 and list(path.parent.iterdir()) == [path]  # no temporary file left
+                                  "confident", "optional", "statements", "grouped_under", "month", "region"]
+    assert table.column("grouped_under").to_pylist() == [None, "http://x/sql", None, None, None, None]
+    assert table.num_rows == 6 and list(path.parent.iterdir()) == [path]  # no temporary file left
+    assert [e.iri for e in postings[0].needs(["esco", "sfs"])] == ["http://x/sql", "http://s/digital"]  # a group once
+    pq.write_table(table.drop(["grouped_under"]), path)  # written before format 2: nothing was grouped
+    assert [e.grouped_under for p in read_postings_file(path, options) for e in p.entries] == [""] * 5

@@ -268,6 +268,22 @@ def test_needs_fall_back_to_the_best_when_none_is_confident() -> None:
     assert [n.iri for n in found] == [E + "sql", E + "java", E + "cook"]
 
 
+def test_a_near_duplicate_group_is_one_need_listing_the_others_as_related() -> None:
+    from dataclasses import replace
+
+    profile = [replace(match(E + "sql", 0.8, True), related=(E + "mysql", E + "query")),
+               replace(match(E + "mysql", 0.75, True), grouped_under=E + "sql"),
+               match(E + "java", 0.6, True),
+               replace(match(E + "query", 0.55, False), grouped_under=E + "sql")]
+    found = needs_from_result(MappingResult([], [], _by_framework(profile)), ["tiny"])
+    assert [(n.iri, n.related) for n in found] == [(E + "sql", (E + "mysql", E + "query")), (E + "java", ())]
+    unsure = [replace(m, confident=False) for m in [*profile, match(E + "cook", 0.5, False)]]
+    assert [m.iri for m in pick_needs(unsure, ["tiny"])] == [E + "sql", E + "java", E + "cook"]  # three groups
+    alone = profile[1:]  # grouped under an entry the profile does not hold: a need of its own
+    assert [n.iri for n in needs_from_result(MappingResult([], [], _by_framework(alone)), ["tiny"])] == [
+        E + "mysql", E + "java"]
+
+
 def test_optional_needs_are_kept_for_matching_and_left_out_of_demand() -> None:
     profile = [match(E + "sql", 0.8, True), match(E + "java", 0.7, True, optional=True),
                match(E + "java", 0.6, True, framework="sfs")]  # the same IRI, required, in a later framework

@@ -219,8 +219,13 @@ def _print_text(record_id: str, result: MappingResult, top_k: int) -> None:
             click.echo(f"    {_line(match)}")
     for framework, profile in result.profiles.items():
         click.echo(f"\n  profile [{framework}]:")
+        labels = {m.iri: m.label for m in profile}
         for match in profile[:top_k]:
-            click.echo(f"    {_line(match)}")
+            if match.grouped_under:  # a near duplicate: at its own rank, indented, naming its group
+                home = labels.get(match.grouped_under, match.grouped_under)
+                click.echo(f"      {_line(match)}  ≈ grouped with {home}")
+            else:
+                click.echo(f"    {_line(match)}")
     click.echo("")
 
 

@@ -2,12 +2,17 @@
 
 The rules (docs/design.md, section 14):
 
-- **Near duplicates collapse.** Within one statement's 30 best matches, a match whose preferred label is as close
-  as :data:`DUPLICATE` (cosine) to a better match of the same statement — or as close as
-  :data:`SAME_SPAN_DUPLICATE` when the same words found both — is folded into it and listed as
-  one of its ``related`` concepts ("load cargo onto ships" takes "unload cargo" and "supervise
-  loading of cargo"); one line never becomes a handful of entries, while an enumeration
-  ("MySQL and PostgreSQL") keeps each item, found by its own words.
+- **Every competency stays.** The profile ranks every match of every statement: a one-statement
+  text's profile is that statement's ranking (same competencies, same order).
+- **Near duplicates are grouped, not removed.** Within one statement's 30 best matches, a match
+  whose preferred label is as close as :data:`DUPLICATE` (cosine) to a better match of the same
+  statement — or as close as :data:`SAME_SPAN_DUPLICATE` when the same words found both — keeps
+  its own entry at its own rank, marked ``grouped_under`` that better match and listed as one of
+  its ``related`` concepts ("load cargo onto ships" groups "unload cargo" and "supervise loading
+  of cargo"), so a display can show one line as one group and a need is made once per group,
+  while an enumeration ("MySQL and PostgreSQL") keeps each item ungrouped, found by its own words.
+  An entry that stands on its own in any statement is not grouped; one grouped under an entry
+  that is not in the profile's top k stands on its own.
 - **Support.** A competency found by several statements ranks by its best score plus
   :data:`SUPPORT_BONUS` for every further statement where it is confident (half that where it
   is not); ``support`` counts the statements.
@@ -47,9 +52,9 @@ def is_optional(text: str) -> bool:
     return _OPTIONAL.search(text) is not None
 
 
-def collapse(matches: Sequence[Match], similarity: Similarity | None, *, at: float = DUPLICATE) -> list[Match]:
-    """One statement's matches, best first, with each near duplicate folded into the better match
-    it is close to (kept in that match's ``related``)."""
+def group(matches: Sequence[Match], similarity: Similarity | None, *, at: float = DUPLICATE) -> list[Match]:
+    """One statement's matches, best first, every one kept: each near duplicate is marked
+    ``grouped_under`` the better match it is close to and listed in that match's ``related``."""
     if similarity is None or len(matches) < 2:
         return list(matches)
     everything = sorted(matches, key=lambda m: -m.score)
@@ -59,25 +64,33 @@ def collapse(matches: Sequence[Match], similarity: Similarity | None, *, at: flo
     numbered = {span: n for n, span in enumerate(dict.fromkeys(s for s in spans if s is not None))}
     ids = np.array([numbered[span] if span is not None else -1 - n for n, span in enumerate(spans)])  # no span: equal to none
     limits = np.where(ids[:, None] == ids[None, :], min(at, SAME_SPAN_DUPLICATE), at)
-    folds = (cosines >= limits).T.tolist()  # folds[i][k]: i would fold into a kept k
-    kept: list[int] = []
+    close = (cosines >= limits).T.tolist()  # close[i][k]: i would be grouped under a head k
+    heads: list[int] = []
+    home: dict[int, int] = {}
     related: dict[int, list[str]] = {}
     for i in range(len(ordered)):
-        row = folds[i]
-        home = next((k for k in kept if row[k]), None)
-        if home is None:
-            kept.append(i)
+        row = close[i]
+        found = next((k for k in heads if row[k]), None)
+        if found is None:
+            heads.append(i)
         else:
-            related.setdefault(home, []).append(ordered[i].iri)
-    return [replace(ordered[k], related=ordered[k].related + tuple(related.get(k, ()))) if k in related else ordered[k]
-            for k in kept] + rest
+            home[i] = found
+            related.setdefault(found, []).append(ordered[i].iri)
+    out = []
+    for i, match in enumerate(ordered):
+        if i in home:
+            match = replace(match, grouped_under=ordered[home[i]].iri)
+        elif i in related:
+            match = replace(match, related=match.related + tuple(related[i]))
+        out.append(match)
+    return out + rest
 
 
-def _settled(match: Match, support: int, optional: bool, related: tuple[str, ...]) -> Match:
+def _settled(match: Match, support: int, optional: bool, related: tuple[str, ...], grouped_under: str) -> Match:
     """The profile entry of a match (a new object only when one of these changed)."""
-    if (support, optional, related) == (match.support, match.optional, match.related):
+    if (support, optional, related, grouped_under) == (match.support, match.optional, match.related, match.grouped_under):
         return match
-    return replace(match, support=support, optional=optional, related=related)
+    return replace(match, support=support, optional=optional, related=related, grouped_under=grouped_under)
 
 
 def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity: Similarity | None = None) -> list[Match]:
@@ -86,10 +99,11 @@ def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity
     bonus: dict[str, float] = {}
     support: dict[str, int] = {}
     required: set[str] = set()
+    heads: set[str] = set()  # entries standing on their own in at least one statement
     related: dict[str, list[str]] = {}
     for result in results:
         optional = is_optional(result.statement.text)
-        for match in collapse(result.matches, similarity):
+        for match in group(result.matches, similarity):
             iri = match.iri
             if iri in support:
                 bonus[iri] += SUPPORT_BONUS if match.confident else SUPPORT_BONUS / 2
@@ -98,11 +112,14 @@ def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity
             support[iri] = support.get(iri, 0) + 1
             if not optional:
                 required.add(iri)
+            if not match.grouped_under:
+                heads.add(iri)
             related.setdefault(iri, [])
             related[iri] += [r for r in match.related if r not in related[iri]]
             if iri not in best or match.score > best[iri].score:
                 best[iri] = match
-    entries = [_settled(m, support[m.iri], m.iri not in required, tuple(r for r in related[m.iri] if r not in best))
-               for m in best.values()]
-    entries.sort(key=lambda m: m.score + bonus[m.iri], reverse=True)
-    return entries[:top_k]
+    ranked = sorted(best.values(), key=lambda m: m.score + bonus[m.iri], reverse=True)[:top_k]
+    shown = {m.iri for m in ranked}
+    return [_settled(m, support[m.iri], m.iri not in required, tuple(r for r in related[m.iri] if r not in heads),
+                     "" if m.iri in heads or m.grouped_under not in shown else m.grouped_under)
+            for m in ranked]

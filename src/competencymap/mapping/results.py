@@ -29,9 +29,10 @@ class Match:
     confident: bool = False
     evidence: tuple[Evidence, ...] = ()
     signals: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
-    related: tuple[str, ...] = ()  # near duplicates folded into this entry (profiles: profile.py)
+    related: tuple[str, ...] = ()  # near duplicates grouped under this entry (profiles: profile.py)
     support: int = 1  # statements behind this entry (profiles)
     optional: bool = False  # every statement behind it marks it as an asset, not a requirement
+    grouped_under: str = ""  # IRI of the better entry this near duplicate is grouped under ("" when none)
 
 
 def evidence_span(match: Match) -> tuple[int, int] | None:

@@ -19,7 +19,10 @@ def evidence_dict(evidence: Evidence) -> dict[str, Any]:
     }
 
 
-def match_dict(match: Match, *, evidence: bool = False) -> dict[str, Any]:
+def match_dict(match: Match, *, evidence: bool = False, grouping: bool = False) -> dict[str, Any]:
+    """A match as a dict; with `evidence`, its kind, confidence and evidence too; with `grouping` (a
+    profile entry, `service.models.ProfileMatch`), `grouped_under`: the IRI of the better entry this
+    near duplicate is grouped under, null when it stands on its own."""
     out: dict[str, Any] = {
         "iri": match.iri,
         "label": match.label,
@@ -30,6 +33,8 @@ def match_dict(match: Match, *, evidence: bool = False) -> dict[str, Any]:
         out["kind"] = match.kind
         out["confident"] = match.confident
         out["evidence"] = [evidence_dict(e) for e in match.evidence]
+    if grouping:
+        out["grouped_under"] = match.grouped_under or None
     return out
 
 
@@ -39,7 +44,9 @@ def result_dict(result: MappingResult, frameworks: Sequence[str], *, top_k: int,
     of `competencymap map`: the frameworks asked, `matches` (the whole text ranked: each framework's
     best `top_k`, frameworks in the order asked, without evidence), the per-statement matches with
     evidence (left out with `statements=False`), each framework's profile (the same best `top_k`,
-    with evidence) and the boilerplate dropped."""
+    with evidence and, for a near duplicate, the entry it is grouped under) and the boilerplate
+    dropped. Every competency ranked in the top k is in `matches`; a one-statement text's
+    `matches` are its statement's ranking."""
     ranked: dict[str, list[Match]] = {name: [] for name in frameworks}
     for match in result.profile:
         ranked.setdefault(match.framework, []).append(match)
@@ -56,6 +63,7 @@ def result_dict(result: MappingResult, frameworks: Sequence[str], *, top_k: int,
             }
             for item in result.results
         ]
-    out["profile"] = {name: [match_dict(m, evidence=True) for m in best[:top_k]] for name, best in ranked.items()}
+    out["profile"] = {name: [match_dict(m, evidence=True, grouping=True) for m in best[:top_k]]
+                      for name, best in ranked.items()}
     out["dropped"] = [{"text": s.text, "start": s.start, "end": s.end, "reason": s.reason} for s in result.dropped]
     return out

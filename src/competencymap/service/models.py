@@ -253,6 +253,13 @@ class Match(RankedMatch):
     evidence: list[Evidence] = Field(description="Why it matched.")
 
 
+class ProfileMatch(Match):
+    grouped_under: str | None = Field(description="For a near duplicate of a better entry of the same statement (a "
+                                                   "preferred label close to it): that entry's IRI; it keeps its own "
+                                                   "rank and is grouped under that entry for display, never hidden. "
+                                                   "Null for an entry standing on its own.")
+
+
 class SearchResponse(BaseModel):
     query: str = Field(description="The query as given.")
     framework: str = Field(description="The framework searched.")
@@ -293,9 +300,12 @@ class Dropped(BaseModel):
 class MapResponse(BaseModel):
     frameworks: list[str] = Field(description="Frameworks mapped onto.")
     matches: list[RankedMatch] = Field(description="The whole text ranked, best first: each framework's best "
-                                                   "top_k, frameworks in the order asked (the profile without evidence).")
+                                                   "top_k, frameworks in the order asked (the profile without evidence): "
+                                                   "every competency ranked, near duplicates included; for a "
+                                                   "one-statement text, its statement's ranking.")
     statements: list[StatementMatches] = Field(description="One entry per statement and framework.")
-    profile: dict[str, list[Match]] = Field(description="Per framework: the whole text's competencies, best first.")
+    profile: dict[str, list[ProfileMatch]] = Field(description="Per framework: the whole text's competencies, best "
+                                                              "first, near duplicates grouped, none removed.")
     dropped: list[Dropped] = Field(description="Boilerplate left out (postings).")
 
 

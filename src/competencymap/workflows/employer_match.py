@@ -3,8 +3,8 @@
 **Needs.** The posting is mapped (``kind="posting"``, its title as context) onto each requested
 framework; its needs follow the rule of :mod:`competencymap.workflows.needs` (confident profile
 entries per framework, best first, or the first framework's best few when it has none). Near
-duplicates from one statement are one need (the others listed as ``related``, see
-:mod:`competencymap.mapping.profile`). Entries that only asset lines name ("French is an asset")
+duplicates from one statement are one need: the profile keeps each as an entry grouped under the
+better one, and the need lists them as ``related`` (see :mod:`competencymap.mapping.profile`). Entries that only asset lines name ("French is an asset")
 are ``optional`` needs, kept apart: shown, never counted in a coverage share.
 
 **Coverage rule.** A need is met by a credential when one of the credential's *accepted* tags is
@@ -69,7 +69,7 @@ class Need:
     framework: str
     score: float
     evidence: tuple[Evidence, ...] = ()
-    related: tuple[str, ...] = ()  # near duplicates folded into this need
+    related: tuple[str, ...] = ()  # near duplicates grouped under this need
     optional: bool = False  # named only by lines that call it an asset
     support: int = 1  # statements behind it
 

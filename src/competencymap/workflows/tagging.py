@@ -2,7 +2,9 @@
 
 Each outcome is mapped (``kind="outcomes"``) onto each framework; its profile entries become
 suggested tags carrying their evidence (the outcome text, whether the match is confident and the
-mapper's evidence), so a person can see why before accepting or rejecting. Storing them is the
+mapper's evidence), so a person can see why before accepting or rejecting. Every entry ranked in
+the top k is suggested: a near duplicate of a better suggestion (see
+:mod:`competencymap.mapping.profile`) is suggested too, marked as grouped under it. Storing them is the
 catalog's work (`Catalog.add_suggestions`, which keeps every decision already made);
 `suggest_and_store` does both for a stored credential, as the API, the designer's page and
 `competencymap catalog suggest` do.
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from competencymap._common.errors import InputTextError
 from competencymap._common.text import check_text
@@ -95,19 +97,21 @@ def holds(match: Match, cutoff: float, common: set[str]) -> bool:
 def suggestions(
     outcome: str, result: MappingResult, *, min_score: float | None = None, confident_only: bool = False
 ) -> list[TagIn]:
-    """The profile entries of one mapped outcome that pass the filters, as tags with evidence."""
-    return [
-        TagIn(
-            competency_iri=m.iri,
-            framework=m.framework,
-            label=m.label,
-            score=m.score,
-            evidence={"outcome": outcome, "confident": m.confident, "evidence": [evidence_dict(e) for e in m.evidence]},
-        )
-        for m in result.profile
-        if (min_score is None or m.score >= min_score)
-        and (m.confident or not (confident_only or m.framework in CONFIDENT_ONLY))
-    ]
+    """The profile entries of one mapped outcome that pass the filters, as tags with evidence; a
+    near duplicate grouped under another suggested entry names it (``grouped_under``, its IRI, and
+    ``grouped_label``) so the review can show the two together."""
+    kept = [m for m in result.profile
+            if (min_score is None or m.score >= min_score)
+            and (m.confident or not (confident_only or m.framework in CONFIDENT_ONLY))]
+    labels = {m.iri: m.label for m in kept}
+    out = []
+    for m in kept:
+        evidence: dict[str, Any] = {"outcome": outcome, "confident": m.confident,
+                                    "evidence": [evidence_dict(e) for e in m.evidence]}
+        if m.grouped_under in labels:
+            evidence.update(grouped_under=m.grouped_under, grouped_label=labels[m.grouped_under])
+        out.append(TagIn(competency_iri=m.iri, framework=m.framework, label=m.label, score=m.score, evidence=evidence))
+    return out
 
 
 def suggest_and_store(

@@ -33,6 +33,7 @@ class TagView:
     outcome: list[Segment]  # the outcome text with the matching spans marked
     evidence: list[EvidenceItem]
     note: str = ""
+    grouped_with: str = ""  # a suggested near duplicate: the label of the better suggestion it is grouped under
 
 
 @dataclass
@@ -91,9 +92,10 @@ def tag_view(tag: Tag, outcome_text: str) -> TagView:
         evidence.append(EvidenceItem(str(e.get("method", "")), str(e.get("field", "")), str(e.get("text", "")),
                                      float(score) if isinstance(score, (int, float)) else None, matched))
     confident = data.get("confident") if tag.source == "suggested" else None
+    grouped = data.get("grouped_label") if tag.source == "suggested" else None
     return TagView(tag=tag, confident=bool(confident) if confident is not None else None,
                    outcome=highlight(text, _spans(items, len(text))), evidence=evidence,
-                   note=str(data.get("note", "")))
+                   note=str(data.get("note", "")), grouped_with=grouped if isinstance(grouped, str) else "")
 
 
 def review(credential: Credential, tags: Sequence[Tag], frameworks: Sequence[tuple[str, str]]) -> list[OutcomeReview]:

@@ -39,6 +39,7 @@ class ProfileEntry:
     score: float
     confident: bool
     optional: bool = False  # named only by lines that call it an asset (never counted as a need)
+    grouped_under: str = ""  # IRI of the entry this near duplicate is grouped under (never a need of its own)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ def mapped_postings(results: Sequence[Any], items: Sequence[dict[str, Any]], ids
         for match in result.profile:
             ranks[match.framework] += 1
             entries.append(ProfileEntry(match.framework, ranks[match.framework], match.iri, match.label,
-                                        float(match.score), bool(match.confident), bool(match.optional)))
+                                        float(match.score), bool(match.confident), bool(match.optional),
+                                        match.grouped_under))
         out.append(MappedPosting(
             posting_id=pid, entries=tuple(entries), statements=len(result.statements), month=month,
             occupation=job[0] if job else None, occupation_label=job[1] if job else None,

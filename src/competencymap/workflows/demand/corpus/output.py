@@ -9,7 +9,9 @@
     DIR/run.lock                      held (flock) by the run writing the folder: pid, host, start time
 
 A per-posting file has one row per (posting, profile entry): posting_id, source, line,
-framework, rank (1 = best within its framework), iri, label, score, confident, optional, statements, and
+framework, rank (1 = best within its framework), iri, label, score, confident, optional, statements,
+grouped_under (the IRI of the entry a near duplicate is grouped under, null for none; a file
+written before format 2 has no such column and no grouped entry), and
 month / occupation / occupation_label / the group-by columns when the run has them. A posting
 with no profile entry has one row with empty framework and iri, so every mapped posting is
 there. Every file is written to a temporary name and renamed, so a file that exists is whole:
@@ -44,7 +46,8 @@ POSTINGS = "postings"
 ERRORS = "errors"
 LOCK = "run.lock"
 ERRORS_FILE = "errors.jsonl"
-FORMAT = 1  # layout of the folder and its files
+GROUPED = "grouped_under"  # the per-posting column a format-1 file does not have
+FORMAT = 2  # layout of the folder and its files (2: per-posting files have grouped_under)
 
 
 class OutputFolder:
@@ -194,7 +197,7 @@ def temporary_beside(path: Path) -> Path:
 
 def posting_columns(options: DemandOptions) -> list[str]:
     out = ["posting_id", "source", "line", "framework", "rank", "iri", "label", "score", "confident", "optional",
-           "statements"]
+           "statements", GROUPED]
     out += ["month"] if options.by_month else []
     out += ["occupation", "occupation_label"] if options.by_occupation else []
     return out + list(options.group_by)
@@ -220,7 +223,8 @@ def posting_rows(postings: Iterable[MappedPosting], options: DemandOptions) -> d
             row = {**base, "framework": entry.framework if entry else None, "rank": entry.rank if entry else None,
                    "iri": entry.iri if entry else None, "label": entry.label if entry else None,
                    "score": entry.score if entry else None, "confident": entry.confident if entry else None,
-                   "optional": entry.optional if entry else None}
+                   "optional": entry.optional if entry else None,
+                   GROUPED: (entry.grouped_under or None) if entry else None}
             for name in columns:
                 columns[name].append(row[name])
     return columns
@@ -245,7 +249,9 @@ def read_postings_file(path: Path, options: DemandOptions) -> list[MappedPosting
     """The mapped postings of one per-posting file (rows of a posting are consecutive)."""
     import pyarrow.parquet as pq
 
-    data = pq.read_table(path, columns=posting_columns(options)).to_pydict()
+    names = pq.read_schema(path).names
+    data = pq.read_table(path, columns=[c for c in posting_columns(options) if c != GROUPED or c in names]).to_pydict()
+    grouped = data.get(GROUPED) or [None] * len(data["posting_id"])  # format 1: nothing was grouped
     out: list[MappedPosting] = []
     rows = len(data["posting_id"])
     i = 0
@@ -255,7 +261,8 @@ def read_postings_file(path: Path, options: DemandOptions) -> list[MappedPosting
                 and data["posting_id"][j + 1] == data["posting_id"][i]:
             j += 1
         entries = tuple(ProfileEntry(data["framework"][k], data["rank"][k], data["iri"][k], data["label"][k],
-                                     data["score"][k], bool(data["confident"][k]), bool(data["optional"][k]))
+                                     data["score"][k], bool(data["confident"][k]), bool(data["optional"][k]),
+                                     grouped[k] or "")
                         for k in range(i, j + 1) if data["iri"][k] is not None)
         out.append(MappedPosting(
             posting_id=data["posting_id"][i], entries=entries, statements=data["statements"][i],
