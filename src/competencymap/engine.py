@@ -19,10 +19,10 @@ from competencymap._common.errors import IndexNotReady
 from competencymap.encoding.encoder import Encoder
 from competencymap.frameworks.sssom import MappingSet, authored_crosswalk_path, read_sssom
 from competencymap.frameworks.store import FrameworkStore
+from competencymap.mapping.fusion import read_fusion
 from competencymap.mapping.pipeline import Crosswalks, GroupCrosswalk, map_texts
 from competencymap.mapping.results import MappingResult, Match
 from competencymap.mapping.scoring import FrameworkMatcher
-from competencymap.mapping.fusion import read_fusion
 from competencymap.mapping.settings import PipelineConfig
 from competencymap.mapping.statement_vectors import StatementEncoder
 from competencymap.model.framework import Framework, Relation
