@@ -64,6 +64,7 @@ class CompetencyMap:
         self._indexes: dict[str, CompetencyIndex] = {}
         self._lexical: dict[str, LexicalIndex] = {}
         self._matchers: dict[tuple[str, PipelineConfig], FrameworkMatcher] = {}
+        self._default_config: PipelineConfig | None = None
         self._crosswalks: dict[tuple[str, str], list[Relation]] = {}
         self._authored: dict[tuple[str, str], MappingSet | None] = {}
         self._crosswalk_links: dict[tuple[str, str], GroupCrosswalk] = {}
@@ -166,12 +167,14 @@ class CompetencyMap:
             self._lexical[name] = index
         return self._lexical[name]
 
-    @_locked
     @property
     def default_config(self) -> PipelineConfig:
         """The pipeline's defaults, with the learned fusion shipped with the model when it has one."""
-        return PipelineConfig(fusion=read_fusion(self.encoder.adapter_folder))
+        if self._default_config is None:
+            self._default_config = PipelineConfig(fusion=read_fusion(self.encoder.adapter_folder))
+        return self._default_config
 
+    @_locked
     def matcher(self, name: str, config: PipelineConfig | None = None, *, build: bool = False) -> FrameworkMatcher:
         config = config or self.default_config
         key = (name, config)
