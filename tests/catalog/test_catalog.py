@@ -202,17 +202,114 @@ def test_replacing_outcomes_keeps_tags_of_unchanged_texts(catalog: Catalog, db_u
     catalog.set_tag_state(kept.id, "accepted", "ana")
     catalog.add_suggested_tags(created.id, third.id, [tag(3)])
 
-    # Drop the first outcome, edit the third, move the second to the end.
+    # A new first outcome (the old first is listed nowhere: a rewording of it), a new second one
+    # (the old second is still listed, further down: not a rewording), the old third dropped.
     new_texts = ["Present model results to a slide audience", "Write a new outcome", second.text]
-    updated = catalog.update_credential(created.id, {"learning_outcomes": new_texts})
+    revision = catalog.revise_credential(created.id, {"learning_outcomes": new_texts})
+    updated = revision.credential
 
     assert [o.text for o in updated.learning_outcomes] == new_texts
     assert [o.position for o in updated.learning_outcomes] == [1, 2, 3]
-    assert updated.learning_outcomes[2].id == second.id
-    assert {o.id for o in updated.learning_outcomes[:2]}.isdisjoint({first.id, third.id})
+    assert [o.id for o in updated.learning_outcomes][0::2] == [first.id, second.id]
+    assert updated.learning_outcomes[1].id not in {first.id, second.id, third.id}
     tags = catalog.list_tags(created.id)
-    assert [(t.id, t.outcome_id, t.state) for t in tags] == [(kept.id, second.id, "accepted")]
+    assert [(t.id, t.outcome_id, t.state, t.carried_from) for t in tags] == [(kept.id, second.id, "accepted", None)]
     assert table_count(db_url, "outcomes") == 3
+    changes = revision.changes
+    assert (changes.reworded, changes.removed, changes.kept_decisions, changes.dropped_suggestions) == (1, 1, 0, 2)
+    assert changes.deleted_decisions == 0
+
+
+def _decided(catalog: Catalog, credential_id: int, outcome_id: int, first: int) -> list[int]:
+    """Three tags on one outcome: accepted, rejected and still suggested; their ids."""
+    made = catalog.add_suggested_tags(credential_id, outcome_id, [tag(first), tag(first + 1), tag(first + 2)])
+    catalog.set_tag_state(made[0].id, "accepted", "ana")
+    catalog.set_tag_state(made[1].id, "rejected", "ana")
+    return [t.id for t in made]
+
+
+def test_a_reworded_outcome_keeps_its_decisions(catalog: Catalog) -> None:
+    created = catalog.create_credential(credential_data())
+    first, second, third = created.learning_outcomes
+    accepted, rejected, undecided = _decided(catalog, created.id, second.id, 10)
+    other = _decided(catalog, created.id, third.id, 20)
+    reworded = "Check a spreadsheet model for errors with auditing tools"
+
+    revision = catalog.revise_credential(created.id, {"learning_outcomes": [first.text, reworded, third.text]})
+
+    assert [(o.id, o.text) for o in revision.credential.learning_outcomes][1] == (second.id, reworded)
+    changes = revision.changes
+    assert (changes.reworded, changes.kept_decisions, changes.dropped_suggestions, changes.removed) == (1, 2, 1, 0)
+    tags = {t.id: t for t in catalog.list_tags(created.id)}
+    assert undecided not in tags and set(other) <= set(tags)
+    assert (tags[accepted].state, tags[accepted].decided_by, tags[accepted].carried_from) == ("accepted", "ana", second.text)
+    assert (tags[rejected].state, tags[rejected].carried_from) == ("rejected", second.text)
+    assert all(tags[i].carried_from is None for i in other)  # the untouched outcome's tags are not marked
+
+    # Suggesting again keeps the kept decisions (still marked); the dropped one comes back undecided.
+    again = catalog.add_suggested_tags(created.id, second.id, [tag(10), tag(12)])
+    assert (again[0].id, again[0].state, again[0].carried_from) == (accepted, "accepted", second.text)
+    assert again[1].state == "suggested" and again[1].carried_from is None
+
+    # Reworded once more: the mark still names the wording the decision was made under.
+    catalog.update_credential(created.id, {"learning_outcomes": [first.text, "Audit spreadsheet models", third.text]})
+    assert catalog.get_tag(accepted).carried_from == second.text
+    # A new decision is made under the present wording: the mark goes.
+    assert catalog.set_tag_state(rejected, "accepted", "ben").carried_from is None
+
+
+def test_removing_an_outcome_says_how_many_decisions_went(catalog: Catalog) -> None:
+    created = catalog.create_credential(credential_data())
+    first, second, third = created.learning_outcomes
+    _decided(catalog, created.id, third.id, 30)
+    catalog.add_manual_tag(created.id, third.id, tag(40), decided_by="ana")
+    catalog.add_manual_tag(created.id, None, tag(41), decided_by="ana")  # the credential's own: untouched
+
+    revision = catalog.revise_credential(created.id, {"learning_outcomes": [first.text, second.text]})
+
+    changes = revision.changes
+    assert (changes.removed, changes.reworded, changes.kept_decisions) == (1, 0, 0)
+    assert (changes.deleted_accepted, changes.deleted_rejected, changes.dropped_suggestions) == (2, 1, 1)
+    assert changes.deleted_decisions == 3
+    assert [t.competency_iri for t in catalog.list_tags(created.id)] == [tag(41)["competency_iri"]]
+
+
+def test_outcomes_pair_by_text_then_by_position(catalog: Catalog) -> None:
+    created = catalog.create_credential(credential_data())
+    a, b, c = created.learning_outcomes
+    # An outcome inserted at the top takes nobody's place: every old text is still listed.
+    inserted = catalog.revise_credential(created.id, {"learning_outcomes": ["New first", a.text, b.text, c.text]})
+    assert [o.id for o in inserted.credential.learning_outcomes][1:] == [a.id, b.id, c.id]
+    assert (inserted.changes.reworded, inserted.changes.removed) == (0, 0)
+    # Moved and reworded at once: not the same position, so the old outcome goes and the new is new.
+    moved = catalog.revise_credential(created.id, {"learning_outcomes": ["New first", b.text, "A reworded"]})
+    ids = [o.id for o in moved.credential.learning_outcomes]
+    assert ids[1] == b.id and ids[2] not in {a.id, c.id}
+    assert (moved.changes.reworded, moved.changes.removed) == (0, 2)
+    # A title-only update changes no outcome.
+    assert catalog.revise_credential(created.id, {"title": "Renamed"}).changes.removed == 0
+
+
+def test_accept_every_confident_suggestion(catalog: Catalog) -> None:
+    created = catalog.create_credential(credential_data())
+    outcome = created.learning_outcomes[0].id
+    sure, unsure, decided, elsewhere = catalog.add_suggested_tags(created.id, outcome, [
+        tag(1, evidence={"confident": True}), tag(2, evidence={"confident": False}),
+        tag(3, evidence={"confident": True}), tag(4, evidence={})])
+    other = catalog.add_suggested_tags(created.id, created.learning_outcomes[1].id, [tag(5, evidence={"confident": True})])
+    catalog.set_tag_state(decided.id, "rejected", "ana")
+
+    accepted = catalog.accept_confident(created.id, "ben")
+
+    assert [t.id for t in accepted] == [sure.id, other[0].id]
+    assert all(t.state == "accepted" and t.decided_by == "ben" for t in accepted)
+    states = {t.id: t.state for t in catalog.list_tags(created.id)}
+    assert (states[unsure.id], states[decided.id], states[elsewhere.id]) == ("suggested", "rejected", "suggested")
+    assert catalog.accept_confident(created.id, "ben") == []  # idempotent
+    with pytest.raises(InvalidValue):
+        catalog.accept_confident(created.id, " ")
+    with pytest.raises(NotFound):
+        catalog.accept_confident(404, "ben")
 
 
 def test_delete_credential_removes_outcomes_and_tags(catalog: Catalog, db_url: str) -> None:

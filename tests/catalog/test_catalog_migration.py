@@ -164,3 +164,29 @@ def test_catalog_version_moves_with_every_tag_and_credential_write(tmp_path: Pat
     seen.append(catalog.catalog_version())
     assert seen == sorted(seen) and len(set(seen)) == len(seen) - 1 and seen[-2] == seen[-3]
     assert catalog.accepted_snapshot().credentials == []
+
+
+def test_migration_from_schema_2_adds_the_carried_mark(tmp_path: Path) -> None:
+    """A schema-2 catalog (tags without `carried_from`) gets the column, its rows intact."""
+    path = tmp_path / "v2.sqlite"
+    catalog = Catalog(f"sqlite:///{path}")
+    credential = catalog.create_credential(CREDENTIAL)
+    tag = catalog.add_manual_tag(credential.id, credential.learning_outcomes[0].id, {
+        "competency_iri": "http://example.org/sql", "framework": "x", "label": "SQL"}, decided_by="Dana")
+    catalog.close()
+    con = sqlite3.connect(path)
+    con.execute("ALTER TABLE tags DROP COLUMN carried_from")
+    con.execute("UPDATE catalog_meta SET value = 2 WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+
+    migrated = Catalog(f"sqlite:///{path}")
+    kept = migrated.get_tag(tag.id)
+    assert (kept.state, kept.decided_by, kept.carried_from) == ("accepted", "Dana", None)
+    revision = migrated.revise_credential(credential.id, {"learning_outcomes": ["Write SQL", "Explain results"]})
+    assert revision.changes.kept_decisions == 1 and migrated.get_tag(tag.id).carried_from == "Write SQL queries"
+    migrated.close()
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT value FROM catalog_meta WHERE key = 'schema_version'").fetchone() == (3,)
+    assert "carried_from" in [row[1] for row in con.execute("PRAGMA table_info(tags)")]
+    con.close()

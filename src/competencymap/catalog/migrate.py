@@ -3,7 +3,9 @@
 ``catalog_meta`` holds ``schema_version``. A database without that table but with a
 ``credentials`` table was made before versions existed: version 1. Version 2 adds a public
 ``uid`` (UUID4) to credentials and postings, makes every table AUTOINCREMENT on SQLite (so a
-deleted id is never given again) and starts the catalog version counter.
+deleted id is never given again) and starts the catalog version counter. Version 3 adds
+``tags.carried_from``: the outcome's earlier wording under which a kept decision was made (NULL
+for every tag stored before; see ``Catalog.revise_credential``).
 
 SQLite cannot add AUTOINCREMENT to a table in place, so version 1 tables are rebuilt: renamed
 aside, created anew, their rows copied with their ids, the old tables dropped, the foreign keys
@@ -11,6 +13,10 @@ checked, all in one ``BEGIN IMMEDIATE`` transaction (foreign key enforcement off
 SQLite's documented procedure for changing a table asks). Another process starting at the same
 time waits on the lock, then finds the new version and does nothing. On other databases
 (PostgreSQL) the uid columns are added in place; their sequences never reuse ids anyway.
+
+Version 2 becomes 3 in place on every database (``ALTER TABLE tags ADD COLUMN``), under the write
+lock, so concurrent first starts add the column once. A version 1 SQLite catalog is rebuilt with
+the current tables at once; a version 1 catalog elsewhere goes to 2, then to 3.
 
 A version 1 SQLite file keeps no trace of rows deleted from the top of a table, so the first id
 after the migration may be one such a row had; from then on no id is given twice, and uids never.
@@ -58,9 +64,11 @@ def ensure_schema(engine: Engine, writer: Engine) -> None:
         )
     if version == 1:
         if engine.dialect.name == "sqlite":
-            _sqlite_from_v1(writer)
+            _sqlite_from_v1(writer)  # rebuilds with the current tables: version 3 at once
         else:
-            _generic_from_v1(writer)
+            _generic_from_v1(writer)  # version 2
+    if version in (1, 2):
+        _from_v2(writer)
         return
     with writer.begin() as connection:
         Base.metadata.create_all(connection)
@@ -142,5 +150,17 @@ def _generic_from_v1(writer: Engine) -> None:
             connection.execute(text(f"ALTER TABLE {table} ALTER COLUMN uid SET NOT NULL"))
             connection.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT uq_{table}_uid UNIQUE (uid)"))
         Base.metadata.create_all(connection)  # catalog_meta
-        _set_meta(connection, META_SCHEMA, SCHEMA_VERSION)
+        _set_meta(connection, META_SCHEMA, 2)
         _set_meta(connection, META_CATALOG, 0, only_if_missing=True)
+
+
+def _from_v2(writer: Engine) -> None:
+    """Version 2 to 3: tags get their nullable ``carried_from`` column (every database, in place)."""
+    with writer.begin() as connection:  # SQLite: BEGIN IMMEDIATE, the write lock held to the end
+        if connection.dialect.name != "sqlite":
+            connection.execute(text("LOCK TABLE tags IN ACCESS EXCLUSIVE MODE"))
+        if schema_version(connection) != 2:
+            return  # another process migrated it while this one waited
+        if "carried_from" not in _columns(connection, "tags"):
+            connection.execute(text("ALTER TABLE tags ADD COLUMN carried_from TEXT"))
+        _set_meta(connection, META_SCHEMA, 3)

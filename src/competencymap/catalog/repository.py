@@ -8,12 +8,15 @@ used after the call from any thread.
 Rules worth knowing:
 
 * Outcomes are positioned 1, 2, 3... Replacing the outcome list keeps the id
-  and tags of every outcome whose text is unchanged; see :class:`CredentialUpdate`.
+  and tags of every outcome whose text is unchanged, and the id and decisions of
+  an outcome reworded in place; :meth:`Catalog.revise_credential` counts what was
+  kept and deleted. See :class:`CredentialUpdate` for the rules.
 * :meth:`Catalog.add_suggested_tags` is idempotent. A competency already tagged
   on the same outcome keeps its state and decision; only a suggestion no one
   has decided on yet is refreshed (label, score, evidence).
 * A tag's decision records who and when (:meth:`Catalog.set_tag_state`); a
-  manual tag is an accepted decision by its author.
+  manual tag is an accepted decision by its author. A new decision clears the
+  mark of a decision carried over from an outcome's earlier wording.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ from competencymap.catalog.schemas import (
     AcceptedTags,
     Credential,
     CredentialIn,
+    CredentialRevision,
     CredentialUpdate,
+    OutcomeChanges,
     Posting,
     PostingIn,
     Tag,
@@ -131,19 +136,27 @@ class Catalog:
 
     def update_credential(self, credential_id: int, changes: CredentialUpdate | Mapping[str, Any]) -> Credential:
         """Change only the given fields; see :class:`CredentialUpdate` for the outcome rule."""
+        return self.revise_credential(credential_id, changes).credential
+
+    def revise_credential(
+        self, credential_id: int, changes: CredentialUpdate | Mapping[str, Any]
+    ) -> CredentialRevision:
+        """:meth:`update_credential`, also saying what a new outcome list did to the tags:
+        decisions kept on reworded outcomes, and decisions deleted with removed ones."""
         fields = _coerce(CredentialUpdate, changes).changes()
         outcomes = fields.pop("learning_outcomes", None)
+        report = OutcomeChanges()
         with self._write() as session:
             row = _credential_row(session, credential_id)
             for name, value in fields.items():
                 setattr(row, name, value)
             if outcomes is not None:
-                _replace_outcomes(row, outcomes)
+                report = _replace_outcomes(session, row, outcomes)
             if fields or outcomes is not None:
                 row.updated_at = utcnow()
                 _touch(session)
             session.flush()
-            return Credential.model_validate(row)
+            return CredentialRevision(credential=Credential.model_validate(row), changes=report)
 
     def delete_credential(self, credential_id: int) -> None:
         """Delete a credential with its outcomes and tags."""
@@ -213,6 +226,22 @@ class Catalog:
             session.flush()
             _touch(session)
             return Tag.model_validate(row)
+
+    def accept_confident(self, credential_id: int, decided_by: str) -> list[Tag]:
+        """Accept every suggestion of the credential still undecided and marked confident, as
+        `decided_by`, in one transaction; returns the tags accepted now (none the second time)."""
+        who = _person(decided_by)
+        now = utcnow()
+        with self._write() as session:
+            _credential_row(session, credential_id)
+            query = select(TagRow).where(TagRow.credential_id == credential_id, TagRow.state == "suggested")
+            rows = [row for row in session.scalars(query) if is_confident(row.evidence)]
+            for row in rows:
+                _decide(row, "accepted", who, now)
+            session.flush()
+            if rows:
+                _touch(session)
+            return [Tag.model_validate(row) for row in sorted(rows, key=lambda r: r.id)]
 
     def get_tag(self, tag_id: int) -> Tag:
         with self._read() as session:
@@ -472,15 +501,65 @@ def _new_credential_row(item: CredentialIn, now: datetime) -> CredentialRow:
     return row
 
 
-def _replace_outcomes(row: CredentialRow, texts: list[str]) -> None:
-    """New ordered outcome list; unchanged texts keep their row (id, tags)."""
-    existing = {outcome.text: outcome for outcome in row.learning_outcomes}
-    outcomes = []
+def _replace_outcomes(session: Session, row: CredentialRow, texts: list[str]) -> OutcomeChanges:
+    """New ordered outcome list, paired with the old one by the rules of :class:`CredentialUpdate`:
+    an unchanged text keeps its row (id, tags); a new text where the old outcome at its position
+    is no longer listed is that outcome reworded (its row, its decided tags); what is left is
+    deleted with its tags."""
+    unclaimed = {outcome.text: outcome for outcome in row.learning_outcomes}
+    at_position = {outcome.position: outcome for outcome in row.learning_outcomes}
+    listed = set(texts)
+    outcomes: list[OutcomeRow] = []
+    reworded: list[tuple[OutcomeRow, str]] = []
     for position, text in enumerate(texts, 1):
-        outcome = existing.pop(text, None) or OutcomeRow(text=text)
+        outcome = unclaimed.pop(text, None)
+        if outcome is None:
+            outcome = _reworded(at_position.get(position), listed, unclaimed)
+            if outcome is not None:
+                reworded.append((outcome, outcome.text))
+                outcome.text = text
+        outcome = outcome or OutcomeRow(text=text)
         outcome.position = position
         outcomes.append(outcome)
-    row.learning_outcomes = outcomes  # rows left in `existing` are deleted (tags cascade)
+    kept, dropped = _carry_decisions(session, reworded)
+    removed = _states(session, [o.id for o in unclaimed.values()])
+    row.learning_outcomes = outcomes  # rows left unclaimed are deleted (their tags cascade)
+    return OutcomeChanges(reworded=len(reworded), removed=len(unclaimed), kept_decisions=kept,
+                          dropped_suggestions=dropped + removed["suggested"],
+                          deleted_accepted=removed["accepted"], deleted_rejected=removed["rejected"])
+
+
+def _reworded(old: OutcomeRow | None, listed: set[str], unclaimed: dict[str, OutcomeRow]) -> OutcomeRow | None:
+    """The old outcome at a new text's position, when its own text is listed nowhere any more."""
+    if old is None or old.text in listed or unclaimed.get(old.text) is not old:
+        return None
+    del unclaimed[old.text]
+    return old
+
+
+def _carry_decisions(session: Session, reworded: list[tuple[OutcomeRow, str]]) -> tuple[int, int]:
+    """On each reworded outcome: drop the undecided suggestions, mark each decision with the
+    wording it was made under (the earliest, when reworded again). Returns (kept, dropped)."""
+    kept = dropped = 0
+    for outcome, previous in reworded:
+        for tag in session.scalars(select(TagRow).where(TagRow.outcome_id == outcome.id)):
+            if tag.state == "suggested":
+                session.delete(tag)
+                dropped += 1
+            else:
+                tag.carried_from = tag.carried_from or previous
+                kept += 1
+    return kept, dropped
+
+
+def _states(session: Session, outcome_ids: list[int]) -> dict[str, int]:
+    """How many tags of these outcomes are in each state."""
+    counts = dict.fromkeys(("suggested", "accepted", "rejected"), 0)
+    if outcome_ids:
+        query = select(TagRow.state, func.count()).where(TagRow.outcome_id.in_(outcome_ids)).group_by(TagRow.state)
+        for state, count in session.execute(query):
+            counts[state] = int(count)
+    return counts
 
 
 def _credential_row(session: Session, credential_id: int) -> CredentialRow:
@@ -554,6 +633,11 @@ def _upsert_suggestion(
     return row
 
 
+def is_confident(evidence: Mapping[str, Any] | None) -> bool:
+    """Whether a suggestion's stored evidence marks it confident (above its framework's cut-off)."""
+    return bool(evidence and evidence.get("confident") is True)
+
+
 def _undecided(row: TagRow) -> bool:
     return row.state == "suggested" and row.source == "suggested" and row.decided_at is None
 
@@ -562,6 +646,7 @@ def _decide(row: TagRow, state: str, who: str, when: datetime) -> None:
     row.state = state
     row.decided_by = who
     row.decided_at = when
+    row.carried_from = None  # decided under the outcome's present wording
 
 
 def _snapshot_order(row: TagRow, position: int) -> tuple[int, float, int]:

@@ -158,10 +158,17 @@ class CredentialIn(_Input):
 class CredentialUpdate(_Input):
     """A partial update: only the fields present are changed.
 
-    ``learning_outcomes``, when present, replaces the whole ordered list. An
-    outcome whose text is unchanged keeps its id and its tags (whatever its new
-    position); outcomes whose text is no longer listed are deleted with their
-    tags; new or edited texts become new outcomes without tags.
+    ``learning_outcomes``, when present, replaces the whole ordered list, paired with the old
+    one by these rules, in order:
+
+    1. An outcome whose text is unchanged keeps its id and its tags (whatever its new position).
+    2. A reworded outcome: a new text at position *n* where the old outcome *n*'s text is no
+       longer listed anywhere. It keeps its id and its decided tags (accepted or rejected), each
+       marked ``carried_from`` the wording it was decided under; its undecided suggestions are
+       dropped (suggest again to get ones for the new wording).
+    3. Any other new text is a new outcome without tags.
+    4. An old outcome paired with nothing is deleted with its tags; the update's
+       :class:`OutcomeChanges` counts the decisions deleted so none is lost unsaid.
     """
 
     title: Title | None = None
@@ -255,6 +262,29 @@ class Tag(_Output):
     decided_by: str | None
     decided_at: datetime | None
     created_at: datetime
+    carried_from: str | None = None  # the outcome's earlier wording this decision was made under (kept on rewording)
+
+
+class OutcomeChanges(_Output):
+    """What a new outcome list did to the tags (see :class:`CredentialUpdate` for the rules)."""
+
+    reworded: int = 0  # outcomes paired with their new wording (same position)
+    removed: int = 0  # outcomes deleted with their tags
+    kept_decisions: int = 0  # accepted or rejected tags kept on a reworded outcome
+    dropped_suggestions: int = 0  # undecided suggestions of reworded or removed outcomes (suggest again)
+    deleted_accepted: int = 0  # accepted tags deleted with the removed outcomes
+    deleted_rejected: int = 0  # rejected tags deleted with the removed outcomes
+
+    @property
+    def deleted_decisions(self) -> int:
+        return self.deleted_accepted + self.deleted_rejected
+
+
+class CredentialRevision(_Output):
+    """A credential after an update, with what its new outcome list did to the tags."""
+
+    credential: Credential
+    changes: OutcomeChanges
 
 
 class Posting(_Output):

@@ -40,7 +40,8 @@ CREDIT_STATUSES = ("credit", "non_credit")
 LANGUAGES = ("en", "fr")
 TAG_STATES = ("suggested", "accepted", "rejected")
 TAG_SOURCES = ("suggested", "manual")
-SCHEMA_VERSION = 2  # 1: before versions (no uid, ids could be reused); 2: uids, AUTOINCREMENT, catalog_meta
+SCHEMA_VERSION = 3  # 1: before versions (no uid, ids could be reused); 2: uids, AUTOINCREMENT, catalog_meta;
+# 3: tags.carried_from (a decision kept when its outcome was reworded)
 META_SCHEMA = "schema_version"
 META_CATALOG = "catalog_version"
 _AUTOINCREMENT = {"sqlite_autoincrement": True}
@@ -165,6 +166,9 @@ class TagRow(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The outcome's wording the decision was made under, when the outcome was reworded afterwards
+    # and the decision kept (see Catalog.revise_credential); NULL once someone decides again.
+    carried_from: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class PostingRow(Base):
