@@ -230,6 +230,22 @@ def test_designer_edits_and_refusals(api: httpx.Client) -> None:
     changed = api.patch(f"/credentials/{cid}", json={
         "duration_hours": 12.5, "learning_outcomes": [kept["text"], "Tune slow queries with indexes"]}).json()
     assert changed["duration_hours"] == 12.5 and changed["learning_outcomes"][0]["id"] == kept["id"]
+    # a reworded outcome keeps its decision, marked; a removed one says what it took with it
+    second = changed["learning_outcomes"][1]
+    tagged = api.post(f"/credentials/{cid}/tags", json={"competency_iri": SQL, "outcome_id": second["id"],
+                                                        "decided_by": DESIGNER})
+    assert tagged.status_code == 201, tagged.text
+    reworded = api.patch(f"/credentials/{cid}", json={
+        "learning_outcomes": [kept["text"], "Tune slow SQL queries with indexes"]}).json()
+    assert reworded["learning_outcomes"][1]["id"] == second["id"]
+    assert reworded["outcome_changes"] == {"reworded": 1, "removed": 0, "kept_decisions": 1, "dropped_suggestions": 0,
+                                           "deleted_accepted": 0, "deleted_rejected": 0, "deleted_decisions": 0}
+    carried = api.get(f"/credentials/{cid}/tags").json()["tags"]
+    assert [(t["id"], t["state"], t["carried_from"]) for t in carried] == [
+        (tagged.json()["id"], "accepted", "Tune slow queries with indexes")]
+    shrunk = api.patch(f"/credentials/{cid}", json={"learning_outcomes": [kept["text"]]}).json()
+    assert (shrunk["outcome_changes"]["deleted_accepted"], shrunk["outcome_changes"]["deleted_decisions"]) == (1, 1)
+    assert api.patch(f"/credentials/{cid}", json={"title": "Editable credential"}).json()["outcome_changes"]["removed"] == 0
     # a refused change leaves the credential as it was (one transaction)
     refused = api.patch(f"/credentials/{cid}", json={"title": "New title", "learning_outcomes": ["same", "same"]})
     assert error_of(refused, 422)["field"].startswith("learning_outcomes")

@@ -17,7 +17,17 @@ import json
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    TypeAdapter,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from competencymap._common.errors import InputTextError
@@ -275,8 +285,10 @@ class OutcomeChanges(_Output):
     deleted_accepted: int = 0  # accepted tags deleted with the removed outcomes
     deleted_rejected: int = 0  # rejected tags deleted with the removed outcomes
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def deleted_decisions(self) -> int:
+        """Accepted and rejected tags deleted with the removed outcomes."""
         return self.deleted_accepted + self.deleted_rejected
 
 

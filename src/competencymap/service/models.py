@@ -21,6 +21,7 @@ from competencymap.catalog.schemas import (
     CredentialUpdate,
     Iri,
     Outcome,
+    OutcomeChanges,
     Person,
     Posting,
     PostingIn,
@@ -419,7 +420,28 @@ TagOut = described(
         "decided_by": "Who accepted or rejected it.",
         "decided_at": "When it was accepted or rejected (UTC).",
         "created_at": "When it was stored (UTC).",
+        "carried_from": "The outcome's earlier wording this decision was made under, when the outcome was "
+                        "reworded since (the decision was kept); null otherwise, and again once someone decides.",
     },
+)
+OutcomeChangesOut = described(
+    OutcomeChanges,
+    "OutcomeChangesOut",
+    {
+        "reworded": "Outcomes paired with their new wording (same position, old text listed nowhere).",
+        "removed": "Outcomes deleted with their tags.",
+        "kept_decisions": "Accepted or rejected tags kept on reworded outcomes (marked carried_from).",
+        "dropped_suggestions": "Undecided suggestions of reworded or removed outcomes (suggest again).",
+        "deleted_accepted": "Accepted tags deleted with the removed outcomes.",
+        "deleted_rejected": "Rejected tags deleted with the removed outcomes.",
+    },
+)
+CredentialUpdated = create_model(
+    "CredentialUpdated",
+    __base__=CredentialOut,
+    __module__=__name__,
+    outcome_changes=(OutcomeChangesOut, Field(description="What the new learning_outcomes did to the tags "
+                                                          "(all zero when the list was not given).")),
 )
 _POSTING_FIELDS = {
     "title": "Job title.",

@@ -26,6 +26,7 @@ from competencymap.service.models import (
     CredentialOut,
     CredentialPage,
     CredentialPatch,
+    CredentialUpdated,
     ManualTag,
     SuggestTagsRequest,
     SuggestTagsResponse,
@@ -77,13 +78,15 @@ def get_credential(credential_id: CredentialId, service: ServiceDep) -> Credenti
 
 
 @router.patch(
-    "/credentials/{credential_id}", response_model=CredentialOut, dependencies=write,
+    "/credentials/{credential_id}", response_model=CredentialUpdated, dependencies=write,
     summary="Change some fields of a micro-credential", responses=errors(401, 403, 404, 413, 422),
 )
-def update_credential(credential_id: CredentialId, body: CredentialPatch, service: ServiceDep) -> Credential:
+def update_credential(credential_id: CredentialId, body: CredentialPatch, service: ServiceDep) -> dict[str, Any]:
     """Only the fields given change. A new `learning_outcomes` list keeps the id and tags of
-    every outcome whose text is unchanged; removed outcomes lose their tags."""
-    return service.catalog.update_credential(credential_id, body)
+    every outcome whose text is unchanged, and the id and decisions of an outcome reworded in
+    place; removed outcomes lose their tags. `outcome_changes` counts what was kept and deleted."""
+    revision = service.catalog.revise_credential(credential_id, body)
+    return {**revision.credential.model_dump(), "outcome_changes": revision.changes.model_dump()}
 
 
 @router.delete(
