@@ -146,3 +146,31 @@ def test_documents_that_are_not_what_they_claim(tmp_path: Path) -> None:
             read_document(path, format=fmt)
     with pytest.raises(DocumentError, match="unknown import format 'xml'"):
         read_document(tmp_path / "notjson.json", format="xml")
+
+
+def test_no_two_alignments_share_a_target_code(catalog: Catalog, tmp_path: Path) -> None:
+    """Every Skills for Success concept (skills, components: 'c5' under several skills) accepted on
+    one credential beside ESCO skills: each alignment's targetCode names one concept only."""
+    from competencymap._common.config import load_settings
+    from competencymap.exports import credential_to_ctdl
+    from competencymap.frameworks.store import FrameworkStore
+
+    sfs = FrameworkStore(load_settings(home=tmp_path / "home")).get("sfs")
+    concepts = list(sfs.competencies.values())
+    assert sum(1 for c in concepts if c.iri.endswith("/c5")) >= 2  # the case that once collided
+    outcome = catalog.get_credential(1).learning_outcomes[0].id
+    tags = [{"competency_iri": c.iri, "framework": "sfs", "label": c.pref_label} for c in concepts]
+    tags += [{"competency_iri": iri, "framework": "esco", "label": label} for iri, label in ((PYTHON, "Python"), (SQL, "SQL"))]
+    for tag in catalog.add_suggested_tags(1, outcome, tags):
+        catalog.set_tag_state(tag.id, "accepted", "ana")
+    credential, accepted = catalog.get_credential(1), catalog.accepted_competencies(1)
+
+    achievement = credential_to_achievement(credential, accepted)
+    codes = {a["targetUrl"]: a["targetCode"] for a in achievement["alignment"]}
+    assert len(codes) == len(concepts) + 2 and len(set(codes.values())) == len(codes)
+    assert codes["https://w3id.org/competencymap/sfs/digital/c5"] == "digital.c5"
+    assert schema_errors(achievement, OPENBADGES_SCHEMA, "Achievement") == []
+    assert schema_errors(credential_to_openbadge_credential(credential, accepted), OPENBADGES_SCHEMA) == []
+    ctdl = credential_to_ctdl(credential, accepted)["@graph"][0]["ceterms:requires"][0]["ceterms:targetCompetency"]
+    notations = [a["ceterms:codedNotation"] for a in ctdl]
+    assert len(notations) == len(codes) and len(set(notations)) == len(notations)

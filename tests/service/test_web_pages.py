@@ -206,6 +206,82 @@ def test_unknown_things_are_readable_404_pages(client: TestClient) -> None:
     assert _errors(empty.text)["posting"] == "Paste the posting's text or upload a file."
 
 
+# -- the designer's review -----------------------------------------------------------------------
+
+
+def _suggested(client: TestClient, credential_id: int, outcome_id: int, *confident: bool) -> list[int]:
+    catalog = client.app.state.service.catalog  # type: ignore[attr-defined]
+    tags = [{"competency_iri": f"https://example.org/skill/{outcome_id}-{n}", "framework": "esco",
+             "label": f"skill {n}", "score": 1.0 - n / 10, "evidence": {"confident": sure}}
+            for n, sure in enumerate(confident)]
+    return [t.id for t in catalog.add_suggested_tags(credential_id, outcome_id, tags)]
+
+
+def test_accept_every_confident_suggestion_with_one_press(client: TestClient) -> None:
+    credential = client.get("/credentials/1").json()
+    outcomes = [o["id"] for o in credential["learning_outcomes"]]
+    _suggested(client, 1, outcomes[0], True, True, False)
+    _suggested(client, 1, outcomes[1], True, False)
+    page = client.get("/designer/1").text
+    assert 'data-testid="accept-confident-button"' in page and "3 confident suggestions are not decided yet" in page
+    assert page.count('data-testid="below-cutoff"') == 2 and "1 more suggestions below the confidence cut-off" in page
+
+    nobody = client.post("/designer/1/accept-confident", headers={"Origin": ORIGIN, "X-Fragment": "1"})
+    assert nobody.status_code == 422 and "Enter your name first" in nobody.text
+    client.post("/reviewer", data={"reviewer": "Dana", "next": "/designer/1"}, headers={"Origin": ORIGIN})
+    done = client.post("/designer/1/accept-confident", headers={"Origin": ORIGIN}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/designer/1?accepted=3#review"
+    after = client.get(done.headers["location"]).text
+    assert "Accepted 3 confident suggestions." in after and 'data-testid="accept-confident-button"' not in after
+    tags = client.get("/credentials/1/tags").json()
+    assert tags["counts"] == {"suggested": 2, "accepted": 3, "rejected": 0}
+    assert {t["decided_by"] for t in tags["tags"] if t["state"] == "accepted"} == {"Dana"}
+    again = client.post("/designer/1/accept-confident", headers={"Origin": ORIGIN, "X-Fragment": "1"})
+    assert again.status_code == 200 and again.headers["x-fragment"] == "1"
+    assert "No confident suggestion was left undecided" in again.text  # idempotent, and says so
+    assert client.get("/credentials/1/tags").json()["counts"]["accepted"] == 3
+
+
+def test_saving_reworded_outcomes_says_what_their_tags_became(client: TestClient) -> None:
+    credential = client.get("/credentials/1").json()
+    texts = [o["text"] for o in credential["learning_outcomes"]]
+    first, second = (o["id"] for o in credential["learning_outcomes"][:2])
+    catalog = client.app.state.service.catalog  # type: ignore[attr-defined]
+    for tag_id in _suggested(client, 1, first, True, False) + _suggested(client, 1, second, True):
+        catalog.set_tag_state(tag_id, "accepted", "Dana")
+    assert "keeps its accepted and rejected tags" in client.get("/designer/1/edit").text  # the rule, before saving
+
+    form = {**FORM, "title": credential["title"], "learning_outcomes": "\n".join(["Reworded: " + texts[0], *texts[2:]]),
+            "csrf_token": _token(client.get("/designer/1/edit").text)}
+    saved = client.post("/designer/1/edit", data=form, headers={"Origin": ORIGIN}, follow_redirects=False)
+    assert saved.status_code == 303
+    assert saved.headers["location"] == "/designer/1?reworded=1&kept=2&removed=1&deleted_accepted=1"
+    page = client.get(saved.headers["location"]).text
+    assert "Reworded outcomes: 1. Their accepted and rejected tags were kept (2)" in html.unescape(page)
+    assert "Removed outcomes: 1. Their decided tags were deleted with them: 1 accepted, 0 rejected." in page
+    assert 'class="notice warning"' in page
+    assert page.count('data-testid="tag-carried"') == 2 and html.escape(texts[0]) in page  # the earlier wording
+    assert "edit-notice" not in client.get("/designer/1?reworded=x&kept=99999999").text  # only plain counts are shown
+
+
+def test_the_tag_search_shows_each_concept_description(built_home: Path, tmp_path: Path) -> None:
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(built_home, home)
+    opts = ServiceOptions(frameworks=("mini",), database_url=f"sqlite:///{tmp_path / 'catalog.sqlite'}",
+                          seed_catalog=True)
+    with TestClient(create_app(load_settings(home=home), options=opts), base_url=ORIGIN) as engine_client:
+        found = engine_client.get("/designer/1/search", params={"q": "SQL", "framework": "mini"})
+        assert found.status_code == 200 and 'data-testid="add-tag-button"' in found.text
+        descriptions = re.findall(r'data-testid="result-description">([^<]+)<', found.text)
+        assert descriptions and all(len(d) <= 200 for d in descriptions)
+        engine = engine_client.app.state.service.engine  # type: ignore[attr-defined]
+        first_iri = re.search(r'name="iri" value="([^"]+)"', found.text).group(1)  # type: ignore[union-attr]
+        expected = " ".join(engine.framework("mini").concept(html.unescape(first_iri)).description.split())
+        assert html.unescape(descriptions[0]).rstrip(".").rstrip("…")[:150] == expected[:150]
+
+
 # -- helpers --------------------------------------------------------------------------------------
 
 

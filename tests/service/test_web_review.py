@@ -56,8 +56,59 @@ def test_a_suggested_near_duplicate_is_kept_and_marked_as_grouped() -> None:
     assert (tags[1].evidence["grouped_under"], tags[1].evidence["grouped_label"]) == ("urn:x:online", best.label)
     stored = [_tag(n, 1, "esco").model_copy(update={"competency_iri": t.competency_iri, "label": t.label,
                                                     "evidence": t.evidence}) for n, t in enumerate(tags, start=1)]
-    views = review(_credential(), stored, FRAMEWORKS)[0].groups[0].tags
-    assert [v.grouped_with for v in views] == ["", "perform online data analysis", ""]
+    row = review(_credential(), stored, FRAMEWORKS)[0]
+    views = row.groups[0].tags
+    assert [v.grouped_with for v in views] == ["", "perform online data analysis"]
+    assert [v.tag.competency_iri for v in row.folded[0].tags] == ["urn:x:gather"]  # below the cut-off: folded
     row = templates.get_template("parts/tag_row.html").render(view=views[1], t=messages_for("en"), csrf="x",
                                                               csrf_field="token", counts=None)
     assert "≈ grouped with perform online data analysis" in row
+
+
+def _judged(tag_id: int, confident: bool, state: str = "suggested", **changes: object) -> Tag:
+    return _tag(tag_id, 1, "esco").model_copy(update={"evidence": {"confident": confident}, "state": state, **changes})
+
+
+def test_suggestions_below_the_cut_off_are_folded_unless_accepted() -> None:
+    from competencymap.service.web.review import confident_left
+
+    tags = [_judged(1, True), _judged(2, False), _judged(3, False, "accepted"), _judged(4, False, "rejected"),
+            _judged(5, True, "accepted"), _tag(6, 1, "sfs").model_copy(update={"source": "manual", "state": "accepted"}),
+            _judged(7, False).model_copy(update={"framework": "sfs"})]
+    row = review(_credential(), tags, FRAMEWORKS)[0]
+    shown = [v.tag.id for g in row.groups for v in g.tags]
+    folded = [v.tag.id for g in row.folded for v in g.tags]
+    assert sorted(shown) == [1, 3, 5, 6] and sorted(folded) == [2, 4, 7]
+    assert [g.name for g in row.folded] == ["esco", "sfs"] and row.folded_count == 3
+    assert row.quiet == []
+    assert confident_left([row]) == 1  # only tag 1: confident and not decided
+
+
+def test_the_folded_list_is_closed_and_says_how_many() -> None:
+    from competencymap.service.web.messages import messages_for
+    from competencymap.service.web.pages import templates
+
+    rows = review(_credential(), [_judged(1, True), _judged(2, False), _judged(3, False)], FRAMEWORKS)
+    page = templates.get_template("parts/review.html").render(
+        rows=rows, credential=_credential(), counts={"suggested": 3, "accepted": 0, "rejected": 0},
+        t=messages_for("en"), csrf="x", csrf_field="token", confident_left=1)
+    folded = page[page.index("<details class=\"below-cutoff\""):]
+    assert "<details class=\"below-cutoff\" data-testid=\"below-cutoff\">" in page  # no `open`: closed
+    assert "2 more suggestions below the confidence cut-off" in folded
+    assert folded.count('data-testid="tag-row"') == 2 and page.count('data-testid="tag-row"') == 3
+    assert 'data-testid="accept-confident-button"' in page
+
+
+def test_a_decision_kept_from_the_previous_wording_says_so() -> None:
+    from competencymap.service.web.messages import messages_for
+    from competencymap.service.web.pages import templates
+
+    carried = _judged(1, True, "accepted", carried_from="Write queries", decided_by="Dana")
+    view = review(_credential(), [carried, _judged(2, True, "accepted")], FRAMEWORKS)[0].groups[0].tags
+    assert [v.carried_from for v in view] == ["Write queries", ""]
+    html = templates.get_template("parts/tag_row.html").render(view=view[0], t=messages_for("en"), csrf="x",
+                                                               csrf_field="token", counts=None)
+    assert "kept from the previous wording" in html and "<q>Write queries</q>" in html
+    plain = templates.get_template("parts/tag_row.html").render(view=view[1], t=messages_for("en"), csrf="x",
+                                                                csrf_field="token", counts=None)
+    assert "previous wording" not in plain

@@ -1,5 +1,7 @@
 """The designer's pages: create or open a credential, get suggested tags per outcome, accept,
-reject or search-and-add tags (each decision kept with who and when), export.
+reject (one by one, or every confident suggestion at once) or search-and-add tags (each decision
+kept with who and when), export. Saving reworded outcomes says what happened to their tags: the
+decisions kept and, for removed outcomes, the decisions deleted (never silently).
 
 Routes parse their forms themselves, so a bad value is shown beside its field with everything
 typed kept in the form (never a JSON error). The engine and the catalog are called directly
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -20,11 +24,13 @@ from starlette.datastructures import FormData, UploadFile
 
 from competencymap._common.errors import CompetencyMapError
 from competencymap._common.text import check_text
-from competencymap.catalog import Credential, NotFound, Tag, TagIn
+from competencymap.catalog import Credential, NotFound, OutcomeChanges, Tag, TagIn
 from competencymap.catalog.schemas import CredentialIn, CredentialUpdate
+from competencymap.mapping.results import Match
 from competencymap.service.concepts import competency_detail
 from competencymap.service.deps import Service
 from competencymap.service.models import parse_id
+from competencymap.service.web.messages import Messages
 from competencymap.service.web.pages import (
     PERSON_COOKIE,
     field_errors,
@@ -40,7 +46,7 @@ from competencymap.service.web.pages import (
     set_cookie,
     t_for,
 )
-from competencymap.service.web.review import find_tag, review
+from competencymap.service.web.review import confident_left, find_tag, review
 from competencymap.workflows.tagging import suggest_and_store
 
 router = APIRouter(include_in_schema=False)
@@ -52,6 +58,9 @@ SEARCH_TOP_K = 8
 MAX_QUERY = 300
 MAX_CSV_BYTES = 1_000_000
 EXPORTS = (("openbadges", "json"), ("openbadges-credential", "json"), ("ctdl", "jsonld"), ("csv", "csv"))
+# What saving a new outcome list did, carried to the credential's page in its address (numbers only).
+CHANGE_PARAMS = ("reworded", "kept", "dropped", "removed", "deleted_accepted", "deleted_rejected")
+MAX_COUNT = 100_000
 
 
 # -- forms ------------------------------------------------------------------------------------------
@@ -225,8 +234,36 @@ async def update_credential(request: Request, raw_id: str) -> Response:
         return render(request, "credential_form.html", status=422, section="designer", errors=errors,
                       title=t("designer.edit", title=credential.title), values=values,
                       action=f"/designer/{credential.id}/edit", editing=credential)
-    await run_in_threadpool(service.catalog.update_credential, credential.id, changes)
-    return redirect(f"/designer/{credential.id}")
+    revision = await run_in_threadpool(service.catalog.revise_credential, credential.id, changes)
+    return redirect(f"/designer/{credential.id}{_change_query(revision.changes)}")
+
+
+def _change_query(changes: OutcomeChanges) -> str:
+    """The page address's query naming what the new outcome list did ('' when it did nothing)."""
+    values = {"reworded": changes.reworded, "kept": changes.kept_decisions, "dropped": changes.dropped_suggestions,
+              "removed": changes.removed, "deleted_accepted": changes.deleted_accepted,
+              "deleted_rejected": changes.deleted_rejected}
+    shown = {name: count for name, count in values.items() if count}
+    return f"?{urlencode(shown)}" if shown else ""
+
+
+def _count(value: str) -> int:
+    return int(value) if value.isdigit() and len(value) <= 6 and int(value) <= MAX_COUNT else 0
+
+
+def edit_notes(t: Messages, params: dict[str, str]) -> tuple[list[str], bool]:
+    """The sentences saying what saving the outcomes did to their tags, and whether decisions
+    were deleted (a warning), from the page address's query."""
+    n = {name: _count(params.get(name, "")) for name in CHANGE_PARAMS}
+    notes = []
+    if n["reworded"]:
+        notes.append(t("designer.changes.reworded", count=n["reworded"], kept=n["kept"]))
+    if n["removed"]:
+        notes.append(t("designer.changes.removed", count=n["removed"], accepted=n["deleted_accepted"],
+                       rejected=n["deleted_rejected"]))
+    if n["dropped"]:
+        notes.append(t("designer.changes.dropped", count=n["dropped"]))
+    return notes, bool(n["deleted_accepted"] or n["deleted_rejected"])
 
 
 # -- one credential: review -------------------------------------------------------------------------
@@ -249,9 +286,11 @@ def _page(request: Request, credential_id: int, *, status: int = 200, **extra: A
     tags = service.catalog.list_tags(credential_id)
     rows = review(credential, tags, _frameworks(service))
     counts = _counts(tags)
+    notes, warning = edit_notes(t_for(request), dict(request.query_params))
     context = {"section": "designer", "title": credential.title, "credential": credential, "rows": rows,
                "counts": counts, "frameworks": _frameworks(service), "exports": EXPORTS, "results": None,
-               "query": "", "search_framework": "", "search_outcome": "", **extra}
+               "query": "", "search_framework": "", "search_outcome": "", "confident_left": confident_left(rows),
+               "edit_notes": notes, "edit_warning": warning, **extra}
     if extra.get("q"):
         context.update(_search(request, credential, str(extra["q"]), str(extra.get("framework") or ""),
                                str(extra.get("outcome_id") or "")))
@@ -260,11 +299,16 @@ def _page(request: Request, credential_id: int, *, status: int = 200, **extra: A
 
 @router.get("/designer/{raw_id}", response_class=HTMLResponse)
 def credential_page(request: Request, raw_id: str, q: str = "", framework: str = "",
-                    outcome_id: str = "") -> HTMLResponse:
+                    outcome_id: str = "", accepted: str = "") -> HTMLResponse:
     credential_id = parse_id(raw_id)
     if credential_id is None:
         return _no_credential(request, raw_id)
-    return _page(request, credential_id, q=q, framework=framework, outcome_id=outcome_id)
+    t = t_for(request)
+    notice = ""
+    if accepted:  # after accepting every confident suggestion without the page's script
+        count = _count(accepted)
+        notice = t("designer.accepted_confident", count=count) if count else t("designer.accepted_none")
+    return _page(request, credential_id, q=q, framework=framework, outcome_id=outcome_id, accept_notice=notice)
 
 
 def _suggest(service: Service, credential: Credential) -> None:
@@ -294,15 +338,37 @@ async def suggest(request: Request, raw_id: str) -> Response:
     return redirect(f"/designer/{credential.id}#review")
 
 
-def _review_part(request: Request, credential_id: int, problem: str = "", *, status: int = 200) -> HTMLResponse:
+def _review_part(request: Request, credential_id: int, problem: str = "", *, status: int = 200,
+                 **extra: Any) -> HTMLResponse:
     if not is_fragment(request):
-        return _page(request, credential_id, status=status, suggest_error=problem)
+        return _page(request, credential_id, status=status, suggest_error=problem, **extra)
     service = service_of(request)
     credential = service.catalog.get_credential(credential_id)
     tags = service.catalog.list_tags(credential_id)
     counts = _counts(tags)
+    rows = review(credential, tags, _frameworks(service))
     return render(request, "parts/review.html", status=status, credential=credential, counts=counts,
-                  rows=review(credential, tags, _frameworks(service)), suggest_error=problem)
+                  rows=rows, confident_left=confident_left(rows), suggest_error=problem, **extra)
+
+
+@router.post("/designer/{raw_id}/accept-confident", response_class=HTMLResponse)
+async def accept_confident(request: Request, raw_id: str) -> Response:
+    """Accept every confident suggestion nobody has decided on (one POST; again, it accepts none)."""
+    t = t_for(request)
+    service = service_of(request)
+    who = person(request)
+    if not key_ok(request):
+        return key_refused(request)
+    credential = _stored_credential(request, raw_id)
+    if isinstance(credential, HTMLResponse):
+        return credential
+    if not who:
+        return _review_part(request, credential.id, status=422, accept_error=t("designer.error.no_reviewer"))
+    accepted = await run_in_threadpool(service.catalog.accept_confident, credential.id, who)
+    notice = t("designer.accepted_confident", count=len(accepted)) if accepted else t("designer.accepted_none")
+    if is_fragment(request):
+        return _review_part(request, credential.id, accept_notice=notice)
+    return redirect(f"/designer/{credential.id}?{urlencode({'accepted': len(accepted)})}#review")
 
 
 @router.post("/designer/{raw_id}/tags/{raw_tag_id}", response_class=HTMLResponse)
@@ -363,9 +429,24 @@ def _search(request: Request, credential: Credential, q: str, framework: str, ou
     except CompetencyMapError as exc:
         context["search_error"] = t("error.invalid_query", problem=exc.message)
         return context
-    context["results"] = matches
+    framework_model = service.engine.framework(names[0])
+    context["results"] = [Found(m, _description(framework_model.concept(m.iri))) for m in matches]
     context["search_framework"] = names[0]
     return context
+
+
+@dataclass(frozen=True)
+class Found:
+    """One result of the add-a-tag search: the match and the concept's description, so a person
+    can tell two close labels apart before adding one."""
+
+    match: Match
+    description: str
+
+
+def _description(concept: object) -> str:
+    text = getattr(concept, "description", "") or getattr(concept, "scope_note", "") or ""
+    return " ".join(str(text).split())
 
 
 @router.get("/designer/{raw_id}/search", response_class=HTMLResponse)

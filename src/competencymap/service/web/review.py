@@ -1,6 +1,10 @@
 """What the designer's review shows: a credential's tags per outcome and framework, best first,
 with the evidence a person reads before deciding (the framework text that matched and the span
-of the outcome it matched, highlighted)."""
+of the outcome it matched, highlighted).
+
+Suggestions below the confidence cut-off that nobody accepted are folded: each outcome keeps them
+apart (`OutcomeReview.folded`), and the page shows them in a closed <details>, so a credential
+with many outcomes reads as its confident suggestions and its decisions first."""
 
 from __future__ import annotations
 
@@ -33,7 +37,8 @@ class TagView:
     outcome: list[Segment]  # the outcome text with the matching spans marked
     evidence: list[EvidenceItem]
     note: str = ""
-    grouped_with: str = ""  # a suggested near duplicate: the label of the better suggestion it is grouped under
+    grouped_with: str = ""
+    carried_from: str = ""  # a decision kept when the outcome was reworded: the wording it was made under  # a suggested near duplicate: the label of the better suggestion it is grouped under
 
 
 @dataclass
@@ -49,11 +54,28 @@ class OutcomeReview:
     position: int | None
     text: str
     groups: list[FrameworkGroup] = field(default_factory=list)
+    folded: list[FrameworkGroup] = field(default_factory=list)  # below the cut-off, not accepted: shown closed
     quiet: list[str] = field(default_factory=list)  # titles of frameworks where nothing stood out
 
     @property
     def count(self) -> int:
         return sum(len(g.tags) for g in self.groups)
+
+    @property
+    def folded_count(self) -> int:
+        return sum(len(g.tags) for g in self.folded)
+
+
+def folds(view: TagView) -> bool:
+    """Whether a tag waits in the outcome's closed list: a suggestion below the confidence
+    cut-off that nobody accepted (a tag added by hand, a confident one or an accepted one shows)."""
+    return view.confident is False and view.tag.state != "accepted"
+
+
+def confident_left(rows: Sequence[OutcomeReview]) -> int:
+    """How many confident suggestions nobody has decided on yet."""
+    return sum(1 for row in rows for group in row.groups for view in group.tags
+               if view.confident and view.tag.state == "suggested")
 
 
 def highlight(text: str, spans: Sequence[tuple[int, int]]) -> list[Segment]:
@@ -95,7 +117,8 @@ def tag_view(tag: Tag, outcome_text: str) -> TagView:
     grouped = data.get("grouped_label") if tag.source == "suggested" else None
     return TagView(tag=tag, confident=bool(confident) if confident is not None else None,
                    outcome=highlight(text, _spans(items, len(text))), evidence=evidence,
-                   note=str(data.get("note", "")), grouped_with=grouped if isinstance(grouped, str) else "")
+                   note=str(data.get("note", "")), grouped_with=grouped if isinstance(grouped, str) else "",
+                   carried_from=tag.carried_from or "")
 
 
 def review(credential: Credential, tags: Sequence[Tag], frameworks: Sequence[tuple[str, str]]) -> list[OutcomeReview]:
@@ -110,22 +133,25 @@ def review(credential: Credential, tags: Sequence[Tag], frameworks: Sequence[tup
     by_id = {r.outcome_id: r for r in rows}
     for tag in sorted(tags, key=lambda t: (order.get(t.framework, len(order)), -(t.score or 0.0), t.id)):
         target = by_id.get(tag.outcome_id, whole) if tag.outcome_id is not None else whole
-        group = next((g for g in target.groups if g.name == tag.framework), None)
+        view = tag_view(tag, target.text)
+        shelf = target.folded if folds(view) else target.groups
+        group = next((g for g in shelf if g.name == tag.framework), None)
         if group is None:
             group = FrameworkGroup(tag.framework, titles.get(tag.framework, tag.framework))
-            target.groups.append(group)
-        group.tags.append(tag_view(tag, target.text))
+            shelf.append(group)
+        group.tags.append(view)
     for row in [*rows, whole]:
         row.groups.sort(key=lambda g: order.get(g.name, len(order)))
-        if row.groups and row.outcome_id is not None:  # suggested already: say which framework stayed silent
-            tagged = {g.name for g in row.groups}
+        row.folded.sort(key=lambda g: order.get(g.name, len(order)))
+        tagged = {g.name for g in [*row.groups, *row.folded]}
+        if tagged and row.outcome_id is not None:  # suggested already: say which framework stayed silent
             row.quiet = [title for name, title in frameworks if name not in tagged]
-    return rows + ([whole] if whole.groups else [])
+    return rows + ([whole] if whole.groups or whole.folded else [])
 
 
 def find_tag(rows: Sequence[OutcomeReview], tag_id: int) -> TagView | None:
     for row in rows:
-        for group in row.groups:
+        for group in [*row.groups, *row.folded]:
             for view in group.tags:
                 if view.tag.id == tag_id:
                     return view
