@@ -183,9 +183,12 @@ def test_designer_tags_a_credential_and_exports_it(page: Any, server: Server, sh
     page.get_by_text(f"Reviewing as {DESIGNER}.").wait_for()
 
     page.get_by_test_id("suggest-button").click()
-    rows = page.get_by_test_id("tag-row")
-    rows.first.wait_for()
-    assert rows.count() >= 6  # each outcome has tags in both frameworks
+    page.get_by_test_id("tag-row").first.wait_for(state="attached")
+    assert page.get_by_test_id("tag-row").count() >= 6  # each outcome has tags in both frameworks
+    folded = page.get_by_test_id("below-cutoff")
+    if folded.count():  # suggestions below the cut-off wait, closed, under their outcome
+        assert folded.first.get_attribute("open") is None and "below the confidence cut-off" in folded.first.inner_text()
+    rows = page.locator('[data-testid="tag-row"]:visible')
     first = rows.nth(0)
     assert first.get_attribute("data-iri", timeout=1000).startswith("http")
     assert first.locator("mark").count() >= 1  # the outcome span that matched is highlighted
@@ -205,10 +208,20 @@ def test_designer_tags_a_credential_and_exports_it(page: Any, server: Server, sh
     assert ", 1 accepted, 1 rejected." in page.locator("#tag-counts").inner_text()  # the counts follow
     page.locator("#review").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "credential-review.png"))
+    with api(server) as client:
+        left = [t["id"] for t in client.get(f"/credentials/{credential_id}/tags").json()["tags"]
+                if t["state"] == "suggested" and t["evidence"].get("confident") is True]
+    page.get_by_test_id("accept-confident-button").click()  # every confident one still undecided, one press
+    said = page.get_by_test_id("accept-confident-result").inner_text()
+    assert said == (f"Accepted {len(left)} confident suggestions." if left else
+                    "No confident suggestion was left undecided: nothing changed.")
+    assert page.get_by_test_id("accept-confident-button").count() == 0
+    assert f", {1 + len(left)} accepted, 1 rejected." in page.locator("#tag-counts").inner_text()
 
     page.get_by_test_id("tag-search").press_sequentially("spreadsheet", delay=30)  # search as you type
     add = page.get_by_test_id("add-tag-button").first
     add.wait_for()
+    assert page.get_by_test_id("result-description").count() >= 1  # each result says what the concept is
     add.click()
     page.wait_for_load_state()
 
@@ -311,7 +324,9 @@ def test_the_review_works_without_javascript(browser: Any, server: Server) -> No
         page.get_by_test_id("reviewer-input").fill(DESIGNER)
         page.get_by_test_id("reviewer-button").click()
         page.get_by_test_id("suggest-button").click()  # a plain form post, then the page again
-        row = page.get_by_test_id("tag-row").first
+        for summary in page.locator("details.below-cutoff > summary").all():
+            summary.click()  # open the suggestions below the cut-off (a plain <details>: no script needed)
+        row = page.locator('[data-testid="tag-row"]:visible').first
         iri = row.get_attribute("data-iri")
         row.get_by_test_id("reject-button").click()
         assert page.locator(f'[data-testid="tag-row"][data-iri="{iri}"]').first.get_attribute("data-state") == "rejected"
