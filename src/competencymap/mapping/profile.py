@@ -21,8 +21,9 @@ The rules (docs/design.md, section 14):
 - **Optional.** A statement of an asset line (role ``asset`` in `statements.roles`: "French is an
   asset", under "Nice to have", "preferred", "bonus") makes its matches ``optional``; an entry is
   optional only when every statement behind it is.
-- **Required first.** Entries are sorted with every required entry before every optional one,
-  then by that score, best first: an asset line's skills never lead a profile.
+- **Required first.** The ``top_k`` entries of best score make the profile (so an asset line's
+  skills stay in it, as they would by score); they are sorted with every required entry before
+  every optional one, then by that score, best first: an asset line's skills never lead a profile.
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity
     for iri, found in lines.items():
         further = list(found.values())[1:]  # every line after the first to find it
         bonus[iri] = sum(SUPPORT_BONUS if confident else SUPPORT_BONUS / 2 for confident in further)
-    ranked = sorted(best.values(), key=lambda m: (m.iri not in required, -(m.score + bonus[m.iri])))[:top_k]
+    chosen = sorted(best.values(), key=lambda m: m.score + bonus[m.iri], reverse=True)[:top_k]
+    ranked = sorted(chosen, key=lambda m: m.iri not in required)  # stable: by score within each part
     shown = {m.iri for m in ranked}
     return [_settled(m, len(lines[m.iri]), m.iri not in required, tuple(r for r in related[m.iri] if r not in heads),
                      "" if m.iri in heads or m.grouped_under not in shown else m.grouped_under)
