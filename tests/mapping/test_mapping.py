@@ -251,3 +251,47 @@ def test_map_cli_takes_a_title_as_context_and_checks_it(built_home: Path) -> Non
     top = out[0]["statements"][0]["matches"][0]
     assert out[0]["profile"]["mini"] and any(e["method"] == "label" for e in top["evidence"])
     assert "control character" in out[1]["error"] and '"title"' in out[1]["error"]
+
+
+POSTING = """Data Analyst — Riverside Logistics (Hamilton, ON)
+
+About us: Riverside Logistics moves fresh food across Ontario.
+
+What you bring
+- Working knowledge of PostgreSQL and Java
+- Juggle flaming torches while reciting sonnets
+- French is an asset
+
+Riverside Logistics is an equal opportunity employer.
+"""
+
+
+@pytest.mark.model
+def test_map_accounts_for_every_line(built_home: Path) -> None:
+    done = _run(built_home, "map", "--framework", "mini", "--top-k", "5", "--format", "jsonl",
+                stdin=json.dumps({"id": "p", "text": POSTING}) + "\n")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    lines = out["lines"]
+    assert [x["text"] for x in lines] == [x.strip() for x in POSTING.splitlines() if x.strip()]
+    for x in lines:
+        assert POSTING[x["start"]:x["end"]] == x["text"]
+    by_text = {x["text"]: x for x in lines}
+    title = by_text["Data Analyst — Riverside Logistics (Hamilton, ON)"]
+    assert (title["role"], title["outcome"], title["reason"]) == ("title", "dropped", "title")
+    company = lines[1]
+    assert (company["role"], company["outcome"], company["reason"]) == ("company", "dropped", "company")
+    assert by_text["What you bring"]["outcome"] == "dropped"
+    skills = by_text["- Working knowledge of PostgreSQL and Java"]
+    assert (skills["role"], skills["outcome"], skills["under"]) == ("requirement", "mapped", "What you bring")
+    assert POSTGRES in {m["iri"] for m in skills["matches"]} and skills["candidates"] == []
+    juggling = by_text["- Juggle flaming torches while reciting sonnets"]
+    assert juggling["outcome"] == "no_match" and juggling["matches"] == []
+    assert 1 <= len(juggling["candidates"]) <= 3  # its best three, never silently gone
+    assert by_text["- French is an asset"]["outcome"] == "asset"
+    assert by_text["Riverside Logistics is an equal opportunity employer."]["reason"] == "equal_opportunity"
+    assert not any("Riverside" in s["text"] for s in out["statements"])  # title and company never mapped
+    assert {"title", "company"} <= {d["reason"] for d in out["dropped"]}
+    text = _run(built_home, "map", "--framework", "mini", "--top-k", "3", "--format", "text", stdin=POSTING)
+    assert "[title] Data Analyst — Riverside Logistics (Hamilton, ON)\n      dropped: title" in text.stdout
+    assert "no confident match; best: " in text.stdout

@@ -132,3 +132,36 @@ def test_a_distant_second_reading_of_the_same_words_is_not_confident() -> None:
     ranked = runner_ups_not_confident([found_by("vital signs", 1.22, (0, 30)), found_by("medical residents", 1.05, (0, 30)),
                                        found_by("MySQL", 0.97, (31, 36))])
     assert [m.confident for m in ranked] == [True, False, True]
+
+
+def line_result(text: str, line: int, *matches: Match, role: str = "") -> StatementResult:
+    return StatementResult(Statement(text, line, line + len(text), role=role, line=line), "esco", list(matches))
+
+
+def test_required_entries_rank_above_every_optional_one() -> None:
+    profile = aggregate([
+        line_result("French is an asset", 0, m("french", 1.1), m("english", 1.0)),
+        line_result("Working knowledge of SQL", 30, m("sql", 0.7), m("python", 0.6)),
+        line_result("Kubernetes", 60, m("kubernetes", 0.99), role="asset"),  # under a "Nice to have" heading
+    ], similarity=similarity)
+    assert [p.label for p in profile] == ["sql", "python", "french", "english", "kubernetes"]
+    assert [p.optional for p in profile] == [False, False, True, True, True]
+    best_two = aggregate([line_result("French is an asset", 0, m("french", 1.1)),  # chosen by score, ordered required first
+                          line_result("Use SQL", 30, m("sql", 0.5), m("excel", 0.4))], top_k=2)
+    assert [p.label for p in best_two] == ["sql", "french"]
+
+
+def test_a_line_counts_once_however_many_of_its_statements_found_a_competency() -> None:
+    one_line = aggregate([line_result("Use SQL daily.", 0, m("sql", 0.9)), line_result("SQL reports.", 15, m("sql", 0.8))])
+    two_statements_one_line = aggregate([
+        StatementResult(Statement("Use SQL daily.", 0, 14, line=0), "esco", [m("sql", 0.9)]),
+        StatementResult(Statement("SQL reports.", 15, 27, line=0), "esco", [m("sql", 0.8)]),
+    ])
+    assert one_line[0].support == 2
+    assert two_statements_one_line[0].support == 1 and two_statements_one_line[0].score == 0.9
+
+
+def test_near_duplicates_lend_no_support_to_the_entry_they_are_grouped_under() -> None:
+    profile = aggregate([line_result("Load and unload cargo", 0, m("load", 0.99), m("unload", 0.9), m("cargo", 0.91))],
+                        similarity=similarity)
+    assert [(p.label, p.support) for p in profile] == [("load", 1), ("cargo", 1), ("unload", 1)]

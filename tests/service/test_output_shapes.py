@@ -68,3 +68,11 @@ def test_a_concept_has_one_shape(api: TestClient) -> None:
     assert answer.status_code == 200, answer.text
     assert from_cli == answer.json()
     assert from_cli["narrower"]["count"] > 2 and len(from_cli["narrower"]["items"]) == 2 and from_cli["levels"]
+
+
+def test_the_openapi_document_states_the_lines_of_a_mapping(api: TestClient) -> None:
+    schemas = api.get("/openapi.json").json()["components"]["schemas"]
+    assert "lines" in schemas["MapResponse"]["required"]
+    line = schemas["LineReport"]["properties"]
+    assert set(line["outcome"]["enum"]) == {"mapped", "asset", "dropped", "no_match"}
+    assert "company" in line["role"]["enum"] and line["candidates"]["description"]

@@ -2,7 +2,7 @@
 
 `map` reads JSON lines `{"id", "text"[, "title"]}` (or one plain text; a record's title is its
 context) and writes one line per input record, in input order: its id and the body `POST /map`
-answers (`mapping.serialize.result_dict`: frameworks, statements, profile, dropped). A bad record (not JSON, no `text`, empty, over-long or unmappable text) becomes
+answers (`mapping.serialize.result_dict`: frameworks, statements, profile, dropped, lines). A bad record (not JSON, no `text`, empty, over-long or unmappable text) becomes
 `{"id": ..., "line": N, "error": "..."}` in its place, with one `error:` line on stderr naming
 it; every other record is still mapped. Exit status: 0 when every record mapped, 3 when some
 failed; with `--fail-fast` the run stops at the first bad record (exit 1).
@@ -26,6 +26,7 @@ from competencymap._common.text import check_text
 from competencymap.cli.common import echo_json, engine_options
 from competencymap.cli.options import framework_names
 from competencymap.engine import CompetencyMap
+from competencymap.mapping.lines import DROPPED, account
 from competencymap.mapping.results import MappingResult, Match
 from competencymap.mapping.serialize import match_dict, result_dict
 
@@ -217,6 +218,7 @@ def _print_text(record_id: str, result: MappingResult, top_k: int) -> None:
         click.echo(f"\n  [{item.framework}] {item.statement.text}")
         for match in item.matches[:top_k]:
             click.echo(f"    {_line(match)}")
+    _print_lines(result, top_k)
     for framework, profile in result.profiles.items():
         click.echo(f"\n  profile [{framework}]:")
         labels = {m.iri: m.label for m in profile}
@@ -227,6 +229,23 @@ def _print_text(record_id: str, result: MappingResult, top_k: int) -> None:
             else:
                 click.echo(f"    {_line(match)}")
     click.echo("")
+
+
+def _print_lines(result: MappingResult, top_k: int) -> None:
+    """Every line, its role and what became of it: a dropped line's reason, a mapped line's
+    confident matches, or the best candidates of a line with no confident match."""
+    reports = account(result)
+    if not reports:
+        return
+    click.echo("\n  lines:")
+    for report in reports:
+        click.echo(f"    [{report.line.role}] {report.line.text}")
+        if report.outcome == DROPPED:
+            click.echo(f"      dropped: {report.reason}")
+        elif report.matches:
+            click.echo(f"      {report.outcome}: " + "; ".join(m.label for m in report.matches[:top_k]))
+        else:
+            click.echo(f"      {report.outcome}, no confident match; best: " + "; ".join(m.label for m in report.candidates))
 
 
 def _line(match: Match) -> str:

@@ -19,18 +19,22 @@ from competencymap.mapping.profile import aggregate
 from competencymap.mapping.results import Evidence, MappingResult, Match, StatementResult
 from competencymap.mapping.scoring import FrameworkMatcher
 from competencymap.model.framework import Framework, Relation
-from competencymap.statements.segment import Statement, segment_with_dropped
+from competencymap.statements.roles import Reading, read
+from competencymap.statements.segment import Statement
 
 
-def split_text(text: str, kind: str = "auto") -> tuple[list[Statement], list[Statement]]:
-    """Statements to map and boilerplate dropped; a text with no statement maps whole."""
+def split_text(text: str, kind: str = "auto") -> Reading:
+    """The text read line by line (`statements.roles.read`): its lines with their roles, the
+    statements to map and those dropped (title, headings, company, benefits, boilerplate, context);
+    a text with no statement left maps whole."""
     check_text(text)
-    statements, dropped = segment_with_dropped(text, kind=kind)
-    if not statements:
+    reading = read(text, kind=kind)
+    if not reading.statements:
         stripped = text.strip()
         start = text.index(stripped)
-        statements = [Statement(stripped, start, start + len(stripped))]
-    return statements, dropped
+        line = next((n.start for n in reading.lines if n.start <= start), -1)
+        reading = replace(reading, statements=[Statement(stripped, start, start + len(stripped), line=line)])
+    return reading
 
 
 MAPPING_WEIGHTS = {"exactMatch": 1.0, "closeMatch": 1.0, "broadMatch": 0.9, "narrowMatch": 0.8, "relatedMatch": 0.6}
@@ -71,21 +75,22 @@ def map_texts(
     statement (see `document_contexts`). `statement_top_k` (default `top_k`) caps each
     statement's matches; the profile keeps `top_k` per framework."""
     split = [split_text(text, kind) for text in texts]
-    flat = [s for statements, _ in split for s in statements]
-    counts = [len(statements) for statements, _ in split]
+    flat = [s for reading in split for s in reading.statements]
+    counts = [len(reading.statements) for reading in split]
     around = document_contexts(encoder, counts, contexts) if matchers else None
     per_statement = statement_top_k or top_k
     per_framework = [matcher.rank_statements(flat, top_k=per_statement, contexts=around) for matcher in matchers]
     per_framework = _apply_crosswalks(matchers, per_framework, crosswalks or {}, per_statement)
     out, pos = [], 0
-    for statements, dropped in split:
+    for reading in split:
+        statements = reading.statements
         results: list[StatementResult] = []
         profiles: dict[str, list[Match]] = {}
         for matcher, ranked in zip(matchers, per_framework):
             mine = [StatementResult(s, matcher.framework.id, m) for s, m in zip(statements, ranked[pos : pos + len(statements)])]
             results += mine
             profiles[matcher.framework.id] = aggregate(mine, top_k=top_k, similarity=matcher.similarity)
-        out.append(MappingResult(statements, results, profiles, dropped))
+        out.append(MappingResult(statements, results, profiles, reading.dropped, reading.lines))
         pos += len(statements)
     return out
 

@@ -13,24 +13,29 @@ The rules (docs/design.md, section 14):
   while an enumeration ("MySQL and PostgreSQL") keeps each item ungrouped, found by its own words.
   An entry that stands on its own in any statement is not grouped; one grouped under an entry
   that is not in the profile's top k stands on its own.
-- **Support.** A competency found by several statements ranks by its best score plus
-  :data:`SUPPORT_BONUS` for every further statement where it is confident (half that where it
-  is not); ``support`` counts the statements.
-- **Optional.** A statement marked as an asset ("French is an asset", "nice to have",
-  "preferred", "bonus") makes its matches ``optional``; an entry is optional only when every
-  statement behind it is.
-- Entries are sorted by that score, best first.
+- **Support.** A competency found by several lines ranks by its best score plus
+  :data:`SUPPORT_BONUS` for every further line where it is confident (half that where it is
+  not); ``support`` counts the lines (`Statement.line`; a statement read without its lines counts
+  as one), so a line contributes a competency once however many of its statements found it, and
+  a near duplicate lends no support to the entry it is grouped under (it is an entry of its own).
+- **Optional.** A statement of an asset line (role ``asset`` in `statements.roles`: "French is an
+  asset", under "Nice to have", "preferred", "bonus") makes its matches ``optional``; an entry is
+  optional only when every statement behind it is.
+- **Required first.** The ``top_k`` entries of best score make the profile (so an asset line's
+  skills stay in it, as they would by score); they are sorted with every required entry before
+  every optional one, then by that score, best first: an asset line's skills never lead a profile.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
 
 from competencymap.mapping.results import Match, StatementResult, evidence_span
+from competencymap.statements.roles import ASSET, is_asset
+from competencymap.statements.segment import Statement
 
 SUPPORT_BONUS = 0.03
 DUPLICATE = 0.7  # cosine of two preferred labels at which one statement's matches are one entry
@@ -39,17 +44,16 @@ COLLAPSE_TOP = 30  # a statement's best matches among which near duplicates are 
 
 Similarity = Callable[[Sequence[str]], np.ndarray]  # IRIs -> their pairwise preferred-label cosines
 
-_OPTIONAL = re.compile(
-    r"\b(?:(?:is|are|would\s+be|will\s+be|considered)\s+(?:an?\s+|a\s+strong\s+|a\s+definite\s+)?(?:asset|plus|bonus|advantage)|"
-    r"nice[\s-]+to[\s-]+have|(?:is|are|strongly)?\s*preferred|desirable|(?:a\s+)?bonus\b|an?\s+(?:asset|plus)\b|"
-    r"not\s+required\s+but|optional)\b",
-    re.I,
-)
 
 
 def is_optional(text: str) -> bool:
     """True for a statement that marks what it names as welcome but not required."""
-    return _OPTIONAL.search(text) is not None
+    return is_asset(text)
+
+
+def _optional(statement: Statement) -> bool:
+    """An asset line's statement, or one whose own words mark it (a statement read without roles)."""
+    return statement.role == ASSET or is_asset(statement.text)
 
 
 def group(matches: Sequence[Match], similarity: Similarity | None, *, at: float = DUPLICATE) -> list[Match]:
@@ -97,19 +101,17 @@ def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity
     """A text's profile for one framework under the rules in the module docstring."""
     best: dict[str, Match] = {}
     bonus: dict[str, float] = {}
-    support: dict[str, int] = {}
+    lines: dict[str, dict[object, bool]] = {}  # IRI -> the lines that found it -> confident in any of its statements
     required: set[str] = set()
     heads: set[str] = set()  # entries standing on their own in at least one statement
     related: dict[str, list[str]] = {}
-    for result in results:
-        optional = is_optional(result.statement.text)
+    for n, result in enumerate(results):
+        optional = _optional(result.statement)
+        line = result.statement.line if result.statement.line >= 0 else ("statement", n)
         for match in group(result.matches, similarity):
             iri = match.iri
-            if iri in support:
-                bonus[iri] += SUPPORT_BONUS if match.confident else SUPPORT_BONUS / 2
-            else:
-                bonus[iri] = 0.0
-            support[iri] = support.get(iri, 0) + 1
+            found = lines.setdefault(iri, {})
+            found[line] = found.get(line, False) or match.confident
             if not optional:
                 required.add(iri)
             if not match.grouped_under:
@@ -118,8 +120,12 @@ def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity
             related[iri] += [r for r in match.related if r not in related[iri]]
             if iri not in best or match.score > best[iri].score:
                 best[iri] = match
-    ranked = sorted(best.values(), key=lambda m: m.score + bonus[m.iri], reverse=True)[:top_k]
+    for iri, found in lines.items():
+        further = list(found.values())[1:]  # every line after the first to find it
+        bonus[iri] = sum(SUPPORT_BONUS if confident else SUPPORT_BONUS / 2 for confident in further)
+    chosen = sorted(best.values(), key=lambda m: m.score + bonus[m.iri], reverse=True)[:top_k]
+    ranked = sorted(chosen, key=lambda m: m.iri not in required)  # stable: by score within each part
     shown = {m.iri for m in ranked}
-    return [_settled(m, support[m.iri], m.iri not in required, tuple(r for r in related[m.iri] if r not in heads),
+    return [_settled(m, len(lines[m.iri]), m.iri not in required, tuple(r for r in related[m.iri] if r not in heads),
                      "" if m.iri in heads or m.grouped_under not in shown else m.grouped_under)
             for m in ranked]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from competencymap.statements.roles import Line
 from competencymap.statements.segment import Statement
 
 
@@ -53,12 +54,14 @@ class StatementResult:
 
 @dataclass(frozen=True)
 class MappingResult:
-    """A whole text mapped: per-statement matches and one aggregated profile per framework."""
+    """A whole text mapped: per-statement matches and one aggregated profile per framework; its
+    lines with their roles (`statements.roles`), and what became of each is `mapping.lines`."""
 
     statements: list[Statement]
     results: list[StatementResult]
     profiles: dict[str, list[Match]]  # framework id -> its aggregated profile, best first
     dropped: list[Statement] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
 
     @property
     def profile(self) -> list[Match]:

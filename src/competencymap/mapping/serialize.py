@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from competencymap.mapping.lines import LineReport, account
 from competencymap.mapping.results import Evidence, MappingResult, Match
 
 
@@ -45,8 +46,9 @@ def result_dict(result: MappingResult, frameworks: Sequence[str], *, top_k: int,
     best `top_k`, frameworks in the order asked, without evidence), the per-statement matches with
     evidence (left out with `statements=False`), each framework's profile (the same best `top_k`,
     with evidence and, for a near duplicate, the entry it is grouped under) and the boilerplate
-    dropped. Every competency ranked in the top k is in `matches`; a one-statement text's
-    `matches` are its statement's ranking."""
+    dropped, and every line with its role and what became of it (`line_dict`). Every competency
+    ranked in the top k is in `matches`; a one-statement text's `matches` are its statement's
+    ranking."""
     ranked: dict[str, list[Match]] = {name: [] for name in frameworks}
     for match in result.profile:
         ranked.setdefault(match.framework, []).append(match)
@@ -66,4 +68,25 @@ def result_dict(result: MappingResult, frameworks: Sequence[str], *, top_k: int,
     out["profile"] = {name: [match_dict(m, evidence=True, grouping=True) for m in best[:top_k]]
                       for name, best in ranked.items()}
     out["dropped"] = [{"text": s.text, "start": s.start, "end": s.end, "reason": s.reason} for s in result.dropped]
+    out["lines"] = [line_dict(report, top_k=top_k) for report in account(result)]
     return out
+
+
+def line_dict(report: LineReport, *, top_k: int) -> dict[str, Any]:
+    """One line of a mapped text (`service.models.LineReport`): its text, offsets and role, the
+    heading it sits under, its outcome (mapped, asset, dropped, no_match), the reason it was dropped,
+    its mapped statements, its confident matches (the best `top_k`) and, with none, its best
+    candidates."""
+    line = report.line
+    return {
+        "text": line.text,
+        "start": line.start,
+        "end": line.end,
+        "role": line.role,
+        "under": line.under or None,
+        "outcome": report.outcome,
+        "reason": report.reason or None,
+        "statements": [{"text": s.text, "start": s.start, "end": s.end, "role": s.role} for s in report.statements],
+        "matches": [match_dict(m) for m in report.matches[:top_k]],
+        "candidates": [match_dict(m) for m in report.candidates],
+    }

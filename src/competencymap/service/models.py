@@ -298,6 +298,36 @@ class Dropped(BaseModel):
     reason: str = Field(description="Rule that dropped it (salary, benefits, how to apply, ...).")
 
 
+class LineStatement(BaseModel):
+    text: str = Field(description="A statement of the line that was mapped.")
+    start: int = Field(description="Start offset in the input text.")
+    end: int = Field(description="End offset in the input text.")
+    role: str = Field(description="Its role: duty, requirement, asset or outcome.")
+
+
+class LineReport(BaseModel):
+    text: str = Field(description="The line, as written (bullet included).")
+    start: int = Field(description="Start offset in the input text.")
+    end: int = Field(description="End offset in the input text.")
+    role: Literal["title", "heading", "company", "benefits", "boilerplate", "context", "duty", "requirement",
+                  "asset", "outcome"] = Field(
+        description="What the line is: title, heading, company (about us), benefits, boilerplate (equal "
+                    "opportunity, how to apply), context (reporting to, location, salary, schedule), duty, "
+                    "requirement, asset (welcome, not required) or outcome (a learning outcome).")
+    under: str | None = Field(description="The heading it sits under (the title before the first heading); null "
+                                          "when neither.")
+    outcome: Literal["mapped", "asset", "dropped", "no_match"] = Field(
+        description="What became of it: `mapped` (a confident match), `asset` (mapped as optional), `dropped` "
+                    "(never mapped; `reason` says why) or `no_match` (mapped, nothing confident: see "
+                    "`candidates`).")
+    reason: str | None = Field(description="For a dropped line: the rule or role that dropped it (title, heading, "
+                                           "company, salary, benefits, equal_opportunity, context, ...); else null.")
+    statements: list[LineStatement] = Field(description="Its statements that were mapped.")
+    matches: list[RankedMatch] = Field(description="Its confident matches, best first (at most top_k).")
+    candidates: list[RankedMatch] = Field(description="With no confident match: its best three matches per "
+                                                      "framework; else empty.")
+
+
 class MapResponse(BaseModel):
     frameworks: list[str] = Field(description="Frameworks mapped onto.")
     matches: list[RankedMatch] = Field(description="The whole text ranked, best first: each framework's best "
@@ -307,7 +337,10 @@ class MapResponse(BaseModel):
     statements: list[StatementMatches] = Field(description="One entry per statement and framework.")
     profile: dict[str, list[ProfileMatch]] = Field(description="Per framework: the whole text's competencies, best "
                                                               "first, near duplicates grouped, none removed.")
-    dropped: list[Dropped] = Field(description="Boilerplate left out (postings).")
+    dropped: list[Dropped] = Field(description="Text left out: title, headings, company, benefits, boilerplate "
+                                               "and context lines (postings).")
+    lines: list[LineReport] = Field(description="Every non-blank line of the text, in order, with its role and "
+                                                "what became of it: every line is accounted for.")
 
 
 # -- catalog (the library's models with descriptions) -------------------------------------------

@@ -43,13 +43,17 @@ KINDS = ("outcomes", "posting", "auto")
 class Statement:
     """A piece of the original text: ``text == original[start:end]``.
 
-    ``reason`` is empty for kept statements and names the rule for dropped ones.
+    ``reason`` is empty for kept statements and names the rule for dropped ones. ``role`` is
+    the role of the line it comes from (`statements.roles`: duty, requirement, asset...) and
+    ``line`` that line's start offset, once the lines have been read (-1 before).
     """
 
     text: str
     start: int
     end: int
     reason: str = field(default="", compare=False)
+    role: str = field(default="", compare=False)
+    line: int = field(default=-1, compare=False)
 
 
 Span = tuple[int, int]
@@ -155,7 +159,7 @@ _HEADING_WORDS = (
     r"about (?:us|you|the (?:role|company|team|job|position|opportunity|course|program(?:me)?))|"
     r"what (?:you(?:'ll|’ll| will) (?:do|learn|bring|need|gain|get)|we(?:'re|’re| are) looking for|"
     r"we offer|you bring|you need)|who you are|who we are|nice[- ]to[- ]haves?|bonus points|assets?|"
-    r"(?:preferred|minimum|required|basic|desired|additional|essential) (?:qualifications|skills|"
+    r"(?:preferred|minimum|required|basic|desired|additional|essential|assets?) (?:qualifications|skills|"
     r"requirements|experience)|must[- ]haves?|(?:job|role|position|course|program(?:me)?) "
     r"(?:description|summary|overview|details|objectives|outcomes)|overview|summary|description|"
     r"(?:(?:course|program(?:me)?|module|unit|intended|expected) )?(?:learning )?(?:outcomes|objectives)|"
@@ -319,6 +323,36 @@ class _Section:
     def blank_line(self) -> None:
         if self.items:
             self.blank_after_items = True
+
+
+# --- lines and headings, as `statements.roles` reads them ------------------------------------
+
+
+def line_spans(text: str) -> list[Span]:
+    """(start, end) of every line of ``text`` (CR, LF and CRLF all end a line), blank ones too."""
+    return _lines(text)
+
+
+def strip_bullet(text: str, start: int, end: int) -> tuple[int, int, bool]:
+    """A span past its leading bullet or number and surrounding spaces: (start, end, had_bullet)."""
+    return _strip_bullet(text, start, end)
+
+
+def split_heading(text: str, start: int, end: int, bulleted: bool) -> tuple[Span | None, int]:
+    """The heading at the start of a piece, by the rules in the module docstring: (heading span,
+    where the content starts), or (None, start) when there is none; a whole-piece heading leaves
+    no content (content start == end)."""
+    return _heading(text, start, end, bulleted)
+
+
+def heading_section(heading_text: str) -> str:
+    """The boilerplate a posting's heading opens ('section:benefits', ...), or '' for another."""
+    return _heading_section(heading_text)
+
+
+def strip_lead_in(text: str, start: int, end: int) -> tuple[int, int, bool]:
+    """A span past an outcome lead-in ("Students will be able to"): (start, end, had_lead_in)."""
+    return _strip_lead_in(text, start, end)
 
 
 # --- helpers: checks, lines, pieces --------------------------------------------------------
