@@ -9,8 +9,9 @@ credentials met in Canada and their neighbours, which makes short lines far more
 choosing among 97 languages.
 
 A statement is judged only when it has enough words to judge (:data:`MIN_WORDS` words of two
-letters or more) and the classifier is sure (:data:`MIN_CONFIDENCE`); "SQL", "Python", "AWS,
-GCP, Azure" or "Montréal, QC" are never judged, so they are never flagged. "French is an asset"
+letters or more, :data:`MIN_LOWER` of them in lower case: sentences have function words, lists
+of names do not) and the classifier is sure (:data:`MIN_CONFIDENCE`); "SQL", "Python", "Java,
+Python, SQL", "AWS, GCP, Azure" or "Montréal, QC" are never judged, so they are never flagged. "French is an asset"
 is English: the words around the language name decide, not the name.
 
 A statement in a language the model does not read (`Readable`) is not mapped: the mapping puts
@@ -34,6 +35,7 @@ ENGLISH = "en"
 CANDIDATES = ("en", "fr", "es", "pt", "it", "de", "nl", "pl", "ro", "ru", "uk", "tr", "ar", "fa", "hi", "pa",
               "ur", "bn", "ta", "zh", "ja", "ko", "vi", "tl")
 MIN_WORDS = 3  # words of two letters or more before a statement is judged
+MIN_LOWER = 2  # of which in lower case ("Java, Python, SQL" is a list of names, not a sentence)
 MIN_CONFIDENCE = 0.9  # the classifier's probability (over CANDIDATES) needed to name a language
 
 #: English names of the candidate languages (reasons and messages).
@@ -64,7 +66,10 @@ def language_name(code: str) -> str:
 def judgeable(text: str) -> bool:
     """True when `text` has enough words to judge its language (scripts written without spaces
     count each character as a word)."""
-    return len(_WORD.findall(text)) >= MIN_WORDS or len(_SCRIPT_WORDS.findall(text)) >= 2 * MIN_WORDS
+    words = _WORD.findall(text)
+    if len(words) >= MIN_WORDS and sum(w.islower() for w in words) >= MIN_LOWER:
+        return True
+    return len(_SCRIPT_WORDS.findall(text)) >= 2 * MIN_WORDS
 
 
 def detect(text: str) -> str:
