@@ -635,6 +635,10 @@ class MatchResponse(BaseModel):
     uncovered_by_catalog: list[NeedRef] = Field(description="Needs no credential in the catalog meets.")
     coverage_rule: str = Field(description="When a need counts as met.")
     notes: list[str] = Field(description="Remarks, e.g. a crosswalk that could not be used.")
+    language: str | None = Field(default=None, description="The language most of the posting is in (ISO 639-1); "
+                                                           "null when nothing was long enough to judge.")
+    not_read: list[Dropped] = Field(default_factory=list, description="Statements not mapped because the model does "
+                                    "not read their language (French with the bundled English model), with the reason.")
 
 
 MONTH_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"
