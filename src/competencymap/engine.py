@@ -31,6 +31,7 @@ from competencymap.model.occupations import OCCUPATIONS_SUFFIX, occupation_frame
 from competencymap.retrieval.crosswalk import compute_crosswalk
 from competencymap.retrieval.lexical import LexicalIndex
 from competencymap.retrieval.vector_index import CompetencyIndex
+from competencymap.statements.language import ENGLISH, Readable
 
 StatusCallback = Callable[[str], None]  # told what is being loaded ("building the esco index ...")
 CROSSWALK_PAIRS = (("esco", "sfs"),)  # (source, target): target matches take evidence from source (authored crosswalk)
@@ -243,7 +244,20 @@ class CompetencyMap:
         matchers = [self.matcher(name, config) for name in frameworks]
         return map_texts(texts, matchers, encoder=self.encoder, top_k=top_k, kind=kind,
                          crosswalks=self._crosswalks_for(frameworks), contexts=contexts,
-                         statement_top_k=statement_top_k)
+                         statement_top_k=statement_top_k, readable=self.readable)
+
+    @property
+    def readable(self) -> Readable:
+        """The languages a mapping reads: the model's (`Encoder.languages`; the bundled models read
+        English only) and the frameworks' label language (`Settings.language`: a user who loads
+        French labels means French text to be mapped onto them). Text in another language is not
+        mapped (`statements.language`)."""
+        encoder = self.encoder
+        languages = frozenset(encoder.languages)
+        if languages:
+            languages |= {self.settings.language}
+        model = "the bundled English model" if encoder.bundled and languages == {ENGLISH} else f"the model {encoder.name}"
+        return Readable(languages, model)
 
     @_locked
     def _crosswalks_for(self, frameworks: Sequence[str]) -> Crosswalks:

@@ -295,3 +295,27 @@ def test_map_accounts_for_every_line(built_home: Path) -> None:
     text = _run(built_home, "map", "--framework", "mini", "--top-k", "3", "--format", "text", stdin=POSTING)
     assert "[title] Data Analyst — Riverside Logistics (Hamilton, ON)\n      dropped: title" in text.stdout
     assert "no confident match; best: " in text.stdout
+
+
+FRENCH_LINES = "- Utiliser l'équipement de signalisation\n- Interpréter les feux de circulation\n"
+
+
+@pytest.mark.model
+def test_map_never_maps_text_the_model_cannot_read(built_home: Path) -> None:
+    text = "What you'll do:\n- Write SQL queries against PostgreSQL\n" + FRENCH_LINES
+    done = _run(built_home, "map", "--framework", "mini", "--format", "jsonl", stdin=json.dumps({"text": text}) + "\n")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    reason = "French text: not mapped with the bundled English model"
+    assert (out["language"], out["not_read"]) == ("fr", 2)  # most of the text is French
+    assert [s["text"] for s in out["statements"]] == ["Write SQL queries against PostgreSQL"]
+    french = [d for d in out["dropped"] if d["language"] == "fr"]
+    assert [d["text"] for d in french] == ["Utiliser l'équipement de signalisation", "Interpréter les feux de circulation"]
+    assert {d["reason"] for d in french} == {reason}
+    lines = {x["text"]: x for x in out["lines"]}
+    assert (lines["- Utiliser l'équipement de signalisation"]["outcome"], lines["- Utiliser l'équipement de signalisation"]["reason"]) == ("dropped", reason)
+    assert lines["- Write SQL queries against PostgreSQL"]["outcome"] == "mapped"
+    shown = _run(built_home, "map", "--framework", "mini", "--format", "text", stdin=FRENCH_LINES)
+    assert f"0 statements; language: fr\n  warning: 2 statements not mapped: {reason}" in shown.stdout
+    assert f"dropped: {reason}" in shown.stdout and "  [mini] " not in shown.stdout  # no statement mapped
+    assert shown.stdout.rstrip().endswith("profile [mini]:")  # and an empty profile

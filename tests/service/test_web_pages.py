@@ -84,7 +84,8 @@ def test_every_text_shown_is_in_the_english_messages() -> None:
         assert all(prefix + name in english for name in names)  # keys the templates build from values
     t = Messages("en")
     assert t("error.too_long", limit=300, given=400) == "Too long: at most 300 characters (400 given)."
-    assert messages_for("fr-CA,fr;q=0.9,en;q=0.5").language == "en"  # no French file yet: English
+    assert messages_for("fr-CA,fr;q=0.9,en;q=0.5").language == "fr"
+    assert messages_for("de-DE,de;q=0.9").language == "en"  # no German file: English
     with pytest.raises(KeyError):
         t("no.such.key")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from competencymap.model.framework import (
     Relation,
 )
 from competencymap.model.graph import FrameworkGraph
+from competencymap.statements.segment import Statement
 from competencymap.workflows.demand.counting import DemandCounter
 from competencymap.workflows.demand.options import LEVEL_COMPETENCY, LEVEL_SFS, NO_OCCUPATION, DemandOptions
 from competencymap.workflows.demand.postings import PostingError, map_batch_safely, posting_month
@@ -146,16 +147,23 @@ class FakeApp:
                 profile = [mt for key, mt in table.items() if key in text][:1]
             else:
                 profile = [mt for key, ms in PROFILES.items() if key in text for mt in ms]
-            out.append(Result(statements=text.split(". "), profile=profile[:top_k]))
+            pieces = text.split(". ")
+            unread = [Statement(p, 0, len(p), reason=FRENCH) for p in pieces if "français" in p]
+            out.append(Result(statements=[p for p in pieces if "français" not in p], profile=profile[:top_k],
+                              not_read=unread))
         return out
+
+
+FRENCH = "French text: not mapped with the bundled English model"
 
 
 @dataclass
 class Result:
-    """What analytics reads of a MappingResult."""
+    """What analytics reads of a MappingResult (a statement with "français" in it is not read)."""
 
     statements: list[str]
     profile: list[Match]
+    not_read: list[Statement] = field(default_factory=list)
 
 
 def run(postings: list, **options) -> tuple[FakeApp, dict]:
@@ -438,6 +446,25 @@ def test_a_bad_posting_never_takes_good_ones_with_it() -> None:
     assert "counted under 'unknown'" in errors[1].reason and mapped[1].month == "unknown"
     assert mapped[0].entries[0].iri == E + "sql" and mapped[0].entries[0].rank == 1 and mapped[0].statements == 1
     assert app.calls[0][0] == 4  # the whole batch was tried first, then split
+
+
+def test_text_the_model_cannot_read_is_left_out_and_counted() -> None:
+    errors: list[PostingError] = []
+    postings = [{"text": "SQL. Java"}, {"text": "Conduire un camion en français. Lire en français"},
+                {"text": "SQL. Un atout en français"}]
+    _, table = run(postings, on_error=errors.append)
+    assert table.postings == 2  # the all-French posting is not counted
+    assert rows_of(table, level=LEVEL_COMPETENCY)[(LEVEL_COMPETENCY, "SQL")] == 2
+    assert (table.errors, table.not_read_postings, table.not_read_statements) == (1, 1, 1)
+    assert [(e.stage, e.reason, e.number) for e in errors] == [("language", FRENCH, 2)]
+    assert table.statements == 3  # statements mapped: the French ones are not among them
+    meta = table.meta()["not_read"]
+    assert (meta["postings"], meta["statements"]) == (1, 1)
+
+
+def test_postings_all_in_a_language_the_model_cannot_read_name_it() -> None:
+    with pytest.raises(CompetencyMapError, match="no posting could be analysed: French text: not mapped"):
+        run([{"text": "Conduire en français"}, {"text": "Lire en français"}])
 
 
 def test_counter_parts_add_up_to_the_whole() -> None:

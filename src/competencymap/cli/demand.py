@@ -126,6 +126,9 @@ def demand(
         write_table(table.records(), table.columns(), fmt, table_file, meta=table.meta())
     for note in table.notes:
         click.echo(f"note: {note}", err=True)
+    if table.not_read_postings or table.not_read_statements:
+        click.echo(f"note: not in a language the model reads, left out of the counts: {table.not_read_postings} "
+                   f"posting(s), and {table.not_read_statements} statement(s) of counted postings", err=True)
     if folder is not None and not quiet:
         click.echo(f"{len(table.rows)} rows from {table.postings} postings written to {folder} "
                    "(demand.csv, demand.parquet, postings/, errors.jsonl, manifest.json)", err=True)

@@ -212,8 +212,12 @@ class Writer:
 
 
 def _print_text(record_id: str, result: MappingResult, top_k: int) -> None:
+    dropped = len(result.dropped) - len(result.not_read)
     click.echo(f"== {record_id}: {len(result.statements)} statements"
-               + (f", {len(result.dropped)} boilerplate dropped" if result.dropped else ""))
+               + (f", {dropped} boilerplate dropped" if dropped else "")
+               + (f"; language: {result.language}" if result.language else ""))
+    if result.not_read:
+        click.echo(f"  warning: {len(result.not_read)} statements not mapped: {result.not_read[0].reason}")
     for item in result.results:
         click.echo(f"\n  [{item.framework}] {item.statement.text}")
         for match in item.matches[:top_k]:

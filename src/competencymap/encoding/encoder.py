@@ -26,6 +26,7 @@ from competencymap._common.checksum import file_sha256
 from competencymap._common.config import ADAPTED_MODEL, BACKENDS, DEFAULT_MODEL, PROJECT_ROOT, STOCK_MODEL
 from competencymap._common.errors import InputTextError, ModelError
 from competencymap.encoding.adapted import is_adapter_folder, merged_folder, read_adapter
+from competencymap.encoding.model_languages import ENGLISH_ONLY, declared_languages
 from competencymap.encoding.onnx_export import ensure_onnx, export_folder
 from competencymap.encoding.runtimes import (
     ModelLayout,
@@ -185,6 +186,17 @@ class Encoder:
         self._tokenizer: Tokenizer | None = None
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def bundled(self) -> bool:
+        """True for a model that ships with the package (the stock model or a bundled adaptation)."""
+        return self.name == STOCK_MODEL or self.name in ADAPTED_SHA256
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the model reads (`model_languages.declared_languages`; ``()``: every one);
+        the bundled models read English only."""
+        return ENGLISH_ONLY if self.bundled else declared_languages(self.folder)
 
     def __repr__(self) -> str:
         return f"Encoder(name={self.name!r}, backend={self.backend!r}, folder={str(self.folder)!r})"

@@ -7,7 +7,9 @@ Each line (`statements.roles.Line`, with its role) ends in one of four ways:
 - ``asset``: an asset line (its statements are optional), with its confident matches, or its
   best candidates when it has none;
 - ``dropped``: nothing of it was mapped (a title, heading, company, benefits, boilerplate or
-  context line); ``reason`` is the rule that dropped it (its first dropped statement's reason);
+  context line, or a line in a language the model does not read); ``reason`` is the rule that
+  dropped it (its first dropped statement's reason: "French text: not mapped with the bundled
+  English model");
 - ``no_match``: it was mapped but no match is confident; ``candidates`` are its best
   :data:`CANDIDATES` matches per framework, so the line never disappears silently.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from competencymap.mapping.results import MappingResult, Match, StatementResult
+from competencymap.statements.language import main_language
 from competencymap.statements.roles import ASSET, Line
 from competencymap.statements.segment import Statement
 
@@ -38,6 +41,7 @@ class LineReport:
     statements: tuple[Statement, ...] = ()  # its statements that were mapped
     matches: tuple[Match, ...] = ()  # its confident matches, best first
     candidates: tuple[Match, ...] = ()  # with no confident match: its best few per framework
+    language: str = ""  # the line's detected language ('' when not judged: short, or not detected)
 
 
 def account(result: MappingResult, *, candidates: int = CANDIDATES) -> list[LineReport]:
@@ -47,15 +51,16 @@ def account(result: MappingResult, *, candidates: int = CANDIDATES) -> list[Line
 
 def _report(line: Line, result: MappingResult, candidates: int) -> LineReport:
     mapped = tuple(s for s in result.statements if _on(s, line))
+    language = main_language([s for s in (*mapped, *result.dropped) if _on(s, line)])
     if not mapped:
         reason = next((s.reason for s in result.dropped if _on(s, line)), line.role)
-        return LineReport(line, DROPPED, reason)
+        return LineReport(line, DROPPED, reason, language=language)
     mine = [r for r in result.results if _on(r.statement, line)]
     confident = _best([m for r in mine for m in r.matches if m.confident])
     asset = all(s.role == ASSET for s in mapped)
     outcome = ASSET_LINE if asset else MAPPED if confident else NO_MATCH
     best = () if confident else _candidates(mine, candidates)
-    return LineReport(line, outcome, "", mapped, confident, best)
+    return LineReport(line, outcome, "", mapped, confident, best, language)
 
 
 def _on(statement: Statement, line: Line) -> bool:

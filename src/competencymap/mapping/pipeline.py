@@ -19,14 +19,17 @@ from competencymap.mapping.profile import aggregate
 from competencymap.mapping.results import Evidence, MappingResult, Match, StatementResult
 from competencymap.mapping.scoring import FrameworkMatcher
 from competencymap.model.framework import Framework, Relation
+from competencymap.statements.language import Readable, main_language, set_aside
 from competencymap.statements.roles import Reading, read
 from competencymap.statements.segment import Statement
 
 
-def split_text(text: str, kind: str = "auto") -> Reading:
+def split_text(text: str, kind: str = "auto", readable: Readable | None = None) -> Reading:
     """The text read line by line (`statements.roles.read`): its lines with their roles, the
     statements to map and those dropped (title, headings, company, benefits, boilerplate, context);
-    a text with no statement left maps whole."""
+    a text with no statement left maps whole. With `readable`, each statement's language is
+    detected and one in a language the model does not read is dropped too, with its reason
+    (`statements.language.set_aside`)."""
     check_text(text)
     reading = read(text, kind=kind)
     if not reading.statements:
@@ -34,7 +37,15 @@ def split_text(text: str, kind: str = "auto") -> Reading:
         start = text.index(stripped)
         line = next((n.start for n in reading.lines if n.start <= start), -1)
         reading = replace(reading, statements=[Statement(stripped, start, start + len(stripped), line=line)])
-    return reading
+    if readable is None:
+        return reading
+    kept, unread = set_aside(reading.statements, readable)
+    return replace(reading, statements=kept, dropped=sorted(reading.dropped + unread, key=lambda s: s.start))
+
+
+def not_read(reading: Reading) -> list[Statement]:
+    """The statements of `reading` dropped for their language (detected, and not one the model reads)."""
+    return [s for s in reading.dropped if s.language and s.reason]
 
 
 MAPPING_WEIGHTS = {"exactMatch": 1.0, "closeMatch": 1.0, "broadMatch": 0.9, "narrowMatch": 0.8, "relatedMatch": 0.6}
@@ -65,6 +76,7 @@ def map_texts(
     crosswalks: Crosswalks | None = None,
     contexts: Sequence[str | None] | None = None,
     statement_top_k: int | None = None,
+    readable: Readable | None = None,
 ) -> list[MappingResult]:
     """Map several texts at once (their statements are encoded once, in shared batches).
 
@@ -73,8 +85,10 @@ def map_texts(
     context (a credential's title, a posting's title), embedded by `encoder` (the one the
     matchers' statement vectors come from), lets its theme support fitting competencies in every
     statement (see `document_contexts`). `statement_top_k` (default `top_k`) caps each
-    statement's matches; the profile keeps `top_k` per framework."""
-    split = [split_text(text, kind) for text in texts]
+    statement's matches; the profile keeps `top_k` per framework. With `readable` (the languages
+    the model reads), statements in another language are not mapped: they are in each result's
+    ``dropped`` and ``not_read``, and ``language`` is the text's main language."""
+    split = [split_text(text, kind, readable) for text in texts]
     flat = [s for reading in split for s in reading.statements]
     counts = [len(reading.statements) for reading in split]
     around = document_contexts(encoder, counts, contexts) if matchers else None
@@ -90,7 +104,9 @@ def map_texts(
             mine = [StatementResult(s, matcher.framework.id, m) for s, m in zip(statements, ranked[pos : pos + len(statements)])]
             results += mine
             profiles[matcher.framework.id] = aggregate(mine, top_k=top_k, similarity=matcher.similarity)
-        out.append(MappingResult(statements, results, profiles, reading.dropped, reading.lines))
+        unread = not_read(reading)
+        language = main_language([*statements, *unread]) if readable is not None else ""
+        out.append(MappingResult(statements, results, profiles, reading.dropped, reading.lines, language, unread))
         pos += len(statements)
     return out
 

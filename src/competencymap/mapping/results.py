@@ -62,6 +62,8 @@ class MappingResult:
     profiles: dict[str, list[Match]]  # framework id -> its aggregated profile, best first
     dropped: list[Statement] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
+    language: str = ""  # the language most of the text is in (`statements.language`); '' when not judged
+    not_read: list[Statement] = field(default_factory=list)  # in a language the model does not read (also in dropped)
 
     @property
     def profile(self) -> list[Match]:

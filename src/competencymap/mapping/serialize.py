@@ -67,7 +67,10 @@ def result_dict(result: MappingResult, frameworks: Sequence[str], *, top_k: int,
         ]
     out["profile"] = {name: [match_dict(m, evidence=True, grouping=True) for m in best[:top_k]]
                       for name, best in ranked.items()}
-    out["dropped"] = [{"text": s.text, "start": s.start, "end": s.end, "reason": s.reason} for s in result.dropped]
+    out["dropped"] = [{"text": s.text, "start": s.start, "end": s.end, "reason": s.reason, "language": s.language or None}
+                      for s in result.dropped]
+    out["language"] = result.language or None
+    out["not_read"] = len(result.not_read)
     out["lines"] = [line_dict(report, top_k=top_k) for report in account(result)]
     return out
 
@@ -86,6 +89,7 @@ def line_dict(report: LineReport, *, top_k: int) -> dict[str, Any]:
         "under": line.under or None,
         "outcome": report.outcome,
         "reason": report.reason or None,
+        "language": report.language or None,
         "statements": [{"text": s.text, "start": s.start, "end": s.end, "role": s.role} for s in report.statements],
         "matches": [match_dict(m) for m in report.matches[:top_k]],
         "candidates": [match_dict(m) for m in report.candidates],

@@ -295,7 +295,10 @@ class Dropped(BaseModel):
     text: str = Field(description="Text left out of the mapping.")
     start: int = Field(description="Start offset in the input text.")
     end: int = Field(description="End offset in the input text.")
-    reason: str = Field(description="Rule that dropped it (salary, benefits, how to apply, ...).")
+    reason: str = Field(description="Rule that dropped it (salary, benefits, how to apply, ...), or its language: "
+                                    "\"French text: not mapped with the bundled English model\".")
+    language: str | None = Field(default=None, description="Its detected language (ISO 639-1) when it was judged; "
+                                                           "null when too short to judge or not detected.")
 
 
 class LineStatement(BaseModel):
@@ -322,6 +325,8 @@ class LineReport(BaseModel):
                     "`candidates`).")
     reason: str | None = Field(description="For a dropped line: the rule or role that dropped it (title, heading, "
                                            "company, salary, benefits, equal_opportunity, context, ...); else null.")
+    language: str | None = Field(default=None, description="The line's detected language (ISO 639-1); null when "
+                                                           "too short to judge (\"SQL\") or not detected.")
     statements: list[LineStatement] = Field(description="Its statements that were mapped.")
     matches: list[RankedMatch] = Field(description="Its confident matches, best first (at most top_k).")
     candidates: list[RankedMatch] = Field(description="With no confident match: its best three matches per "
@@ -341,6 +346,10 @@ class MapResponse(BaseModel):
                                                "and context lines (postings).")
     lines: list[LineReport] = Field(description="Every non-blank line of the text, in order, with its role and "
                                                 "what became of it: every line is accounted for.")
+    language: str | None = Field(default=None, description="The language most of the text is in (ISO 639-1); null "
+                                                           "when nothing was long enough to judge.")
+    not_read: int = Field(default=0, description="Statements left out because the model does not read their "
+                                                 "language (each is in `dropped` with its reason).")
 
 
 # -- catalog (the library's models with descriptions) -------------------------------------------
@@ -626,6 +635,10 @@ class MatchResponse(BaseModel):
     uncovered_by_catalog: list[NeedRef] = Field(description="Needs no credential in the catalog meets.")
     coverage_rule: str = Field(description="When a need counts as met.")
     notes: list[str] = Field(description="Remarks, e.g. a crosswalk that could not be used.")
+    language: str | None = Field(default=None, description="The language most of the posting is in (ISO 639-1); "
+                                                           "null when nothing was long enough to judge.")
+    not_read: list[Dropped] = Field(default_factory=list, description="Statements not mapped because the model does "
+                                    "not read their language (French with the bundled English model), with the reason.")
 
 
 MONTH_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"

@@ -45,7 +45,8 @@ class Statement:
 
     ``reason`` is empty for kept statements and names the rule for dropped ones. ``role`` is
     the role of the line it comes from (`statements.roles`: duty, requirement, asset...) and
-    ``line`` that line's start offset, once the lines have been read (-1 before).
+    ``line`` that line's start offset, once the lines have been read (-1 before). ``language`` is
+    its detected language (`statements.language`), '' until detected or when too short to judge.
     """
 
     text: str
@@ -54,6 +55,7 @@ class Statement:
     reason: str = field(default="", compare=False)
     role: str = field(default="", compare=False)
     line: int = field(default=-1, compare=False)
+    language: str = field(default="", compare=False)
 
 
 Span = tuple[int, int]

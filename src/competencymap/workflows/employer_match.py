@@ -38,7 +38,7 @@ meets are listed in ``uncovered_by_catalog``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from competencymap._common.errors import CompetencyMapError
@@ -46,6 +46,7 @@ from competencymap.mapping.results import Evidence, MappingResult
 from competencymap.mapping.settings import PipelineConfig
 from competencymap.model.framework import KIND_GROUP, MAPPING_TYPES, Competency, Framework, Relation
 from competencymap.model.graph import FrameworkGraph
+from competencymap.statements.segment import Statement
 from competencymap.workflows.needs import FALLBACK_NEEDS, NEED_TOP_K, STATEMENT_TOP_K, pick_needs
 
 if TYPE_CHECKING:
@@ -103,6 +104,8 @@ class MatchReport:
     uncovered_by_catalog: list[Need]
     notes: list[str] = field(default_factory=list)  # e.g. a crosswalk that was not available
     optional_needs: list[Need] = field(default_factory=list)  # named only by asset lines; never counted
+    language: str = ""  # the posting's main language ('' when not judged)
+    not_read: list[Statement] = field(default_factory=list)  # statements in a language the model does not read
 
 
 def need_dict(need: Need) -> dict[str, Any]:
@@ -154,9 +157,13 @@ def posting_needs(
     """What a posting asks for: confident profile entries per framework (see module docs); the
     posting's `title` is the mapping's context."""
     frameworks = list(frameworks)
-    result = engine.map(text, frameworks, top_k=top_k, kind="posting", config=config, context=title or None,
-                     statement_top_k=min(top_k, STATEMENT_TOP_K))
-    return needs_from_result(result, frameworks)
+    return needs_from_result(_posting_result(engine, text, frameworks, top_k, config, title), frameworks)
+
+
+def _posting_result(engine: CompetencyMap, text: str, frameworks: list[str], top_k: int,
+                    config: PipelineConfig | None, title: str) -> MappingResult:
+    return engine.map(text, frameworks, top_k=top_k, kind="posting", config=config, context=title or None,
+                      statement_top_k=min(top_k, STATEMENT_TOP_K))
 
 
 # -- the coverage rule ----------------------------------------------------------------------------
@@ -458,7 +465,8 @@ def match_posting(
     Pass a `coverage` built by :func:`catalog_coverage` for the same frameworks to skip reading
     the catalog (a service keeps one per catalog version); the posting's `title` is context."""
     frameworks = list(frameworks)
-    needs = posting_needs(engine, text, frameworks, top_k, config=config, title=title)
+    result = _posting_result(engine, text, frameworks, top_k, config, title)
     if coverage is None or list(coverage.frameworks) != frameworks:
         coverage = catalog_coverage(engine, catalog, frameworks)
-    return coverage.match(needs)
+    report = coverage.match(needs_from_result(result, frameworks))
+    return replace(report, language=result.language, not_read=list(result.not_read))

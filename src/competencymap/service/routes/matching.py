@@ -75,6 +75,9 @@ def match_dict(report: MatchReport, frameworks: list[str], posting: dict[str, An
         "uncovered_by_catalog": [_ref(n) for n in report.uncovered_by_catalog],
         "coverage_rule": COVERAGE_RULE,
         "notes": list(report.notes),
+        "language": report.language or None,
+        "not_read": [{"text": s.text, "start": s.start, "end": s.end, "reason": s.reason, "language": s.language}
+                     for s in report.not_read],
     }
 
 

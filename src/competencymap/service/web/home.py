@@ -1,4 +1,4 @@
-"""The start page and the API key form (shown only when the service has a key)."""
+"""The start page, the page language switch and the API key form (shown only when the service has a key)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from competencymap.service.security import KeyWait, key_matches
-from competencymap.service.web.pages import KEY_COOKIE, local_path, redirect, render, service_of, set_cookie, t_for
+from competencymap.service.web.messages import AUTONYMS, known, languages
+from competencymap.service.web.pages import (
+    KEY_COOKIE,
+    LANGUAGE_COOKIE,
+    local_path,
+    redirect,
+    render,
+    service_of,
+    set_cookie,
+    t_for,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -17,6 +27,19 @@ def home(request: Request) -> HTMLResponse:
     frameworks = [(n, service.engine.framework(n).title or n) for n in service.frameworks]
     return render(request, "home.html", section="home", title=t_for(request)("home.title"), frameworks=frameworks,
                   credentials=service.catalog.count_credentials())
+
+
+@router.get("/language", response_class=HTMLResponse)
+def choose_language(request: Request, lang: str = "", next: str = "/") -> Response:
+    """The language switch: keep the chosen page language in a cookie and go back to the page."""
+    if not known(lang):
+        t = t_for(request)
+        offered = ", ".join(f"{code} ({AUTONYMS.get(code, code)})" for code in languages())
+        return render(request, "problem.html", status=400, title=t("language.unknown_title"),
+                      message=t("language.unknown", given=lang, offered=offered))
+    response = redirect(local_path(next))
+    set_cookie(response, LANGUAGE_COOKIE, lang)
+    return response
 
 
 @router.get("/key", response_class=HTMLResponse)

@@ -1,8 +1,12 @@
-"""Every text the web page shows, by language: `messages/<lang>.json` (English now).
+"""Every text the web page shows, by language: `messages/<lang>.json` (English and French).
 
 Templates and routes call a `Messages` object with a key and named values:
 ``t("designer.saved", who="Dana")``. A key missing from a language falls back to English; a key
 missing from English is a bug and raises KeyError, so a typo never reaches a page silently.
+
+The page's language is the one the person chose (the language switch sets a cookie; a ``lang``
+query parameter works too), else the first of the browser's Accept-Language that has a file
+(`choose`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import Any
 
 FOLDER = Path(__file__).resolve().parent / "messages"
 DEFAULT_LANGUAGE = "en"
+#: Each language's name in itself, as the language switch shows it.
+AUTONYMS = {"en": "English", "fr": "Français"}
 
 
 @cache
@@ -44,6 +50,18 @@ class Messages:
 
     def has(self, key: str) -> bool:
         return key in self.table or key in self.fallback
+
+
+def known(language: str | None) -> bool:
+    """True for a language with a messages file."""
+    return bool(language) and language in languages()
+
+
+def choose(chosen: str | None, accept_language: str | None) -> Messages:
+    """The texts of the language the person chose (query parameter or cookie), else of the browser's."""
+    if chosen and known(chosen.lower()):
+        return Messages(chosen.lower())
+    return messages_for(accept_language)
 
 
 def messages_for(accept_language: str | None) -> Messages:

@@ -9,10 +9,10 @@ SameSite=Strict cookie and every write of the page checks it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,7 +21,8 @@ from pydantic import ValidationError
 
 from competencymap.service.deps import Service, get_service
 from competencymap.service.security import API_KEY_HEADER, CSRF_FIELD, KeyWait, key_matches
-from competencymap.service.web.messages import Messages, messages_for
+from competencymap.service.web.messages import AUTONYMS, Messages, choose, languages
+from competencymap.service.web.names import localized_names
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -30,11 +31,22 @@ templates.env.lstrip_blocks = True
 
 PERSON_COOKIE = "competencymap_reviewer"
 KEY_COOKIE = "competencymap_key"
+LANGUAGE_COOKIE = "competencymap_lang"  # the page language the switch chose
 NAV = (("designer", "/designer"), ("employer", "/employer"), ("researcher", "/researcher"), ("browse", "/browse"))
 
 
 def t_for(request: Request) -> Messages:
-    return messages_for(request.headers.get("accept-language"))
+    """The page's texts: the ``lang`` query parameter, else the language switch's cookie, else the
+    browser's Accept-Language (`messages.choose`)."""
+    chosen = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    return choose(chosen, request.headers.get("accept-language"))
+
+
+def name_in(request: Request, language: str) -> Callable[[str, str], str]:
+    """``name(iri, label)`` for the templates: the competency's name in the page's language where
+    its framework has one (Skills for Success in French), else `label`."""
+    names = localized_names(get_service(request), language)
+    return lambda iri, label: names.get(iri, label)
 
 
 def is_fragment(request: Request) -> bool:
@@ -80,6 +92,8 @@ def render(request: Request, template: str, *, status: int = 200, section: str =
     values = {
         "t": t,
         "lang": t.language,
+        "languages": [(code, AUTONYMS.get(code, code)) for code in languages()],
+        "name": name_in(request, t.language),
         "csrf": csrf_token(request),
         "csrf_field": CSRF_FIELD,
         "person": person(request),
@@ -88,6 +102,7 @@ def render(request: Request, template: str, *, status: int = 200, section: str =
         "nav": NAV,
         "section": section,
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "here_any_language": _without_lang(request),
         "errors": {},
         **context,
     }
@@ -96,6 +111,12 @@ def render(request: Request, template: str, *, status: int = 200, section: str =
     if template.startswith("parts/"):
         response.headers["X-Fragment"] = "1"  # the page's script replaces only this part
     return response
+
+
+def _without_lang(request: Request) -> str:
+    """This page's path and query, less a ``lang`` parameter (where the language switch returns)."""
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
+    return request.url.path + (f"?{query}" if query else "")
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -32,6 +32,7 @@ class DemandCounter:
         self.postings = 0
         self.statements = 0  # statements mapped (for throughput figures)
         self.fallback = 0  # postings with no confident match in some framework (best few counted)
+        self.not_read = 0  # statements of counted postings left out: in a language the model does not read
 
     def add(self, needs: Sequence[Any], *, month: str | None = None, occupation: tuple[str, str] | None = None,
             groups: tuple[str, ...] = ()) -> None:
@@ -58,6 +59,7 @@ class DemandCounter:
         self.add(posting.needs(frameworks), month=posting.month, occupation=occupation, groups=posting.groups)
         self.statements += posting.statements
         self.fallback += posting.fell_back(frameworks)
+        self.not_read += posting.not_read
 
     def label(self, framework: str, iri: str) -> str:
         found = self.labels.get((framework, iri))
@@ -70,7 +72,7 @@ class DemandCounter:
         labels = dict(self.rollup.labels) if self.rollup is not None else {}
         labels.update(self.labels)
         return CounterPart(dict(self.counts), dict(self.cells), labels, dict(self.occupation_labels),
-                           self.postings, self.statements, self.fallback)
+                           self.postings, self.statements, self.fallback, self.not_read)
 
     def merge(self, part: CounterPart) -> None:
         self.counts.update(part.counts)
@@ -82,6 +84,7 @@ class DemandCounter:
         self.postings += part.postings
         self.statements += part.statements
         self.fallback += part.fallback
+        self.not_read += part.not_read
 
 
 @dataclass
@@ -95,6 +98,7 @@ class CounterPart:
     postings: int = 0
     statements: int = 0
     fallback: int = 0
+    not_read: int = 0
 
 
 # -- supply ---------------------------------------------------------------------------------------

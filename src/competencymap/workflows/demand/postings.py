@@ -22,6 +22,7 @@ from competencymap.workflows.needs import FALLBACK_NEEDS, STATEMENT_TOP_K, pick_
 if TYPE_CHECKING:
     from competencymap.engine import CompetencyMap
 
+LANGUAGE_STAGE = "language"  # a posting none of whose text is in a language the model reads
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])(?:\b|-|T|$)")
 
 
@@ -55,6 +56,13 @@ class MappedPosting:
     groups: tuple[str, ...] = ()
     source: str | None = None
     line: int | None = None
+    not_read: int = 0  # statements left out: in a language the model does not read
+    not_read_reason: str = ""  # the first one's reason ("French text: not mapped with the bundled English model")
+
+    @property
+    def unreadable(self) -> bool:
+        """True when nothing of the posting was mapped because of its language (it is not counted)."""
+        return self.statements == 0 and self.not_read > 0
 
     @property
     def cell(self) -> Cell:
@@ -76,7 +84,7 @@ class PostingError:
     """A posting that could not be read or mapped, or whose date was not understood."""
 
     reason: str
-    stage: str  # read | text | date | map
+    stage: str  # read | text | date | map | language (nothing in a language the model reads)
     number: int | None = None  # 1-based position in its input (or partition)
     posting_id: str | None = None
     source: str | None = None
@@ -105,6 +113,7 @@ def mapped_postings(results: Sequence[Any], items: Sequence[dict[str, Any]], ids
             posting_id=pid, entries=tuple(entries), statements=len(result.statements), month=month,
             occupation=job[0] if job else None, occupation_label=job[1] if job else None,
             groups=posting_groups(posting, options.group_by), source=posting.get("source"), line=posting.get("line"),
+            not_read=len(result.not_read), not_read_reason=result.not_read[0].reason if result.not_read else "",
         ))
     return out
 
@@ -263,5 +272,8 @@ def _bisect(engine: CompetencyMap, ready: list[tuple[int, dict[str, Any], str, s
             reason = outcome.line_text() if isinstance(outcome, CompetencyMapError) else f"{type(outcome).__name__}: {outcome}"
             errors.append(PostingError(reason, "map", number=number, posting_id=pid, source=posting.get("source"),
                                        line=posting.get("line")))
+        elif outcome.unreadable:  # nothing left to count: left out, its language the reason
+            errors.append(PostingError(outcome.not_read_reason, LANGUAGE_STAGE, number=number, posting_id=pid,
+                                       source=posting.get("source"), line=posting.get("line")))
         else:
             mapped.append(outcome)

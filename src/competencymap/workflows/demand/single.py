@@ -43,7 +43,7 @@ from competencymap.mapping.settings import PipelineConfig
 from competencymap.model.framework import Framework, Relation
 from competencymap.workflows.demand.counting import DemandCounter, Supply
 from competencymap.workflows.demand.options import CHUNK, OCCUPATIONS, SFS, DemandOptions
-from competencymap.workflows.demand.postings import MappedPosting, PostingError, map_batch_safely
+from competencymap.workflows.demand.postings import LANGUAGE_STAGE, MappedPosting, PostingError, map_batch_safely
 from competencymap.workflows.demand.rollup import Rollup, sfs_links
 from competencymap.workflows.demand.table import DemandTable, build_table
 from competencymap.workflows.employer_match import CoverageRule, Offer, catalog_offers, coverage_rule
@@ -161,8 +161,11 @@ def demand(
     context = demand_context(engine, options, offers, catalog=catalog is not None)
     counter = DemandCounter(context.rollup)
     first: list[PostingError] = []
+    not_read = 0
 
     def record(error: PostingError) -> None:
+        nonlocal not_read
+        not_read += error.stage == LANGUAGE_STAGE
         if not first and not error.counted:
             first.append(error)
         if on_error is not None:
@@ -174,7 +177,7 @@ def demand(
     supply = context.supply(offers) if catalog is not None else None
     return build_table(counter, frameworks=options.frameworks, by_month=by_month, by_occupation=by_occupation,
                        supply=supply, pipeline=options.pipeline, notes=context.notes, group_by=options.group_by,
-                       errors=left_out)
+                       errors=left_out, not_read=not_read)
 
 
 def nothing_counted(first: PostingError, left_out: int) -> CompetencyMapError:

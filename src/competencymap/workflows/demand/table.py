@@ -58,6 +58,8 @@ class DemandTable:
     fallback: int = 0  # postings whose needs in some framework are the best few, none being confident
     group_by: list[str] = field(default_factory=list)
     errors: int = 0  # postings left out because they could not be read or mapped
+    not_read_postings: int = 0  # postings left out (among `errors`): none of their text in a language the model reads
+    not_read_statements: int = 0  # statements of counted postings left out for their language
 
     def columns(self) -> list[str]:
         out = ["month"] if self.by_month else []
@@ -112,6 +114,11 @@ class DemandTable:
             "cells": [self._cell(cell, n) for cell, n in sorted(self.cells.items(), key=_cell_order)],
             "notes": self.notes,
         }
+        meta["not_read"] = {
+            "postings": self.not_read_postings, "statements": self.not_read_statements,
+            "rule": "text in a language the model does not read (French with the bundled English model) is never "
+                    "mapped: such statements are left out, and a posting with nothing else is not counted",
+        }
         if self.group_by:
             meta["group_by"] = list(self.group_by)
         if self.errors:
@@ -140,8 +147,10 @@ def build_table(
     group_by: Sequence[str] = (),
     errors: int = 0,
     rollup: bool | None = None,
+    not_read: int = 0,
 ) -> DemandTable:
-    """The table of a counter; `rollup` says whether roll-ups were counted (default: the counter has a roll-up)."""
+    """The table of a counter; `rollup` says whether roll-ups were counted (default: the counter has a roll-up);
+    `not_read` postings were left out for their language (they are among `errors`)."""
     rows = []
     for (cell, (framework, level, iri)), count in counter.counts.items():
         month, occupation, groups = cell
@@ -177,6 +186,8 @@ def build_table(
         fallback=counter.fallback,
         group_by=list(group_by),
         errors=errors,
+        not_read_postings=not_read,
+        not_read_statements=counter.not_read,
     )
 
 

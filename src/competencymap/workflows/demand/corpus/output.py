@@ -11,7 +11,8 @@
 A per-posting file has one row per (posting, profile entry): posting_id, source, line,
 framework, rank (1 = best within its framework), iri, label, score, confident, optional, statements,
 grouped_under (the IRI of the entry a near duplicate is grouped under, null for none; a file
-written before format 2 has no such column and no grouped entry), and
+written before format 2 has no such column and no grouped entry), not_read (statements left out
+for their language; an older file has no such column: none were), and
 month / occupation / occupation_label / the group-by columns when the run has them. A posting
 with no profile entry has one row with empty framework and iri, so every mapped posting is
 there. Every file is written to a temporary name and renamed, so a file that exists is whole:
@@ -47,6 +48,7 @@ ERRORS = "errors"
 LOCK = "run.lock"
 ERRORS_FILE = "errors.jsonl"
 GROUPED = "grouped_under"  # the per-posting column a format-1 file does not have
+NOT_READ = "not_read"  # statements left out for their language (files written before it have none)
 FORMAT = 2  # layout of the folder and its files (2: per-posting files have grouped_under)
 
 
@@ -197,7 +199,7 @@ def temporary_beside(path: Path) -> Path:
 
 def posting_columns(options: DemandOptions) -> list[str]:
     out = ["posting_id", "source", "line", "framework", "rank", "iri", "label", "score", "confident", "optional",
-           "statements", GROUPED]
+           "statements", GROUPED, NOT_READ]
     out += ["month"] if options.by_month else []
     out += ["occupation", "occupation_label"] if options.by_occupation else []
     return out + list(options.group_by)
@@ -207,7 +209,7 @@ def _schema(options: DemandOptions) -> Any:
     import pyarrow as pa
 
     types = {"line": pa.int64(), "rank": pa.int32(), "score": pa.float64(), "confident": pa.bool_(),
-             "optional": pa.bool_(), "statements": pa.int32()}
+             "optional": pa.bool_(), "statements": pa.int32(), NOT_READ: pa.int32()}
     return pa.schema([pa.field(name, types.get(name, pa.string())) for name in posting_columns(options)])
 
 
@@ -216,7 +218,7 @@ def posting_rows(postings: Iterable[MappedPosting], options: DemandOptions) -> d
     columns: dict[str, list[Any]] = {name: [] for name in posting_columns(options)}
     for posting in postings:
         base = {"posting_id": posting.posting_id, "source": posting.source, "line": posting.line,
-                "statements": posting.statements, "month": posting.month, "occupation": posting.occupation,
+                "statements": posting.statements, NOT_READ: posting.not_read, "month": posting.month, "occupation": posting.occupation,
                 "occupation_label": posting.occupation_label, **dict(zip(options.group_by, posting.groups))}
         entries: Sequence[ProfileEntry | None] = posting.entries or (None,)
         for entry in entries:
@@ -250,8 +252,10 @@ def read_postings_file(path: Path, options: DemandOptions) -> list[MappedPosting
     import pyarrow.parquet as pq
 
     names = pq.read_schema(path).names
-    data = pq.read_table(path, columns=[c for c in posting_columns(options) if c != GROUPED or c in names]).to_pydict()
+    optional = (GROUPED, NOT_READ)  # absent from files of earlier formats
+    data = pq.read_table(path, columns=[c for c in posting_columns(options) if c not in optional or c in names]).to_pydict()
     grouped = data.get(GROUPED) or [None] * len(data["posting_id"])  # format 1: nothing was grouped
+    not_read = data.get(NOT_READ) or [0] * len(data["posting_id"])  # an older file: nothing was left out
     out: list[MappedPosting] = []
     rows = len(data["posting_id"])
     i = 0
@@ -270,6 +274,7 @@ def read_postings_file(path: Path, options: DemandOptions) -> list[MappedPosting
             occupation=data["occupation"][i] if options.by_occupation else None,
             occupation_label=data["occupation_label"][i] if options.by_occupation else None,
             groups=tuple(data[name][i] for name in options.group_by), source=data["source"][i], line=data["line"][i],
+            not_read=not_read[i] or 0,
         ))
         i = j + 1
     return out

@@ -52,7 +52,7 @@ from competencymap.workflows.demand.corpus.partitions import DEFAULT_SIZE, Parti
 from competencymap.workflows.demand.corpus.plugin import PLUGIN_NAME, EnginePlugin, worker_plugin
 from competencymap.workflows.demand.counting import CounterPart, DemandCounter, SupplyCounts
 from competencymap.workflows.demand.options import DemandOptions
-from competencymap.workflows.demand.postings import PostingError, map_batch_safely
+from competencymap.workflows.demand.postings import LANGUAGE_STAGE, PostingError, map_batch_safely
 from competencymap.workflows.demand.single import demand_context
 from competencymap.workflows.demand.table import DemandTable, build_table, table_keys
 from competencymap.workflows.employer_match import Offer
@@ -171,10 +171,11 @@ def _run_locked(settings: Settings, prepared: PreparedRun, options: CorpusOption
         cluster_info = _cluster_info(dask, cluster, client, threads)
     started = time.perf_counter()
     errors = merge_errors(folder, [p.id for p in plan.partitions])
-    lost = _errors_not_counted(folder, plan.partitions)
+    lost, not_read = _errors_not_counted(folder, plan.partitions)
     table = build_table(counter, frameworks=options.demand.frameworks, by_month=options.demand.by_month,
                         by_occupation=options.demand.by_occupation, supply=supply, pipeline=options.demand.pipeline,
-                        notes=notes, group_by=options.demand.group_by, errors=lost, rollup=options.demand.rollup)
+                        notes=notes, group_by=options.demand.group_by, errors=lost, rollup=options.demand.rollup,
+                        not_read=not_read)
     if table.postings == 0:
         raise NothingMapped(f"no posting could be mapped; each one is listed with its reason in {ERRORS_FILE}",
                             path=str(folder.root))
@@ -184,7 +185,8 @@ def _run_locked(settings: Settings, prepared: PreparedRun, options: CorpusOption
         "engine": {key: info[key] for key in ("model", "backend", "frameworks")},
         "cluster": cluster_info,
         "counts": {"rows": plan.total, "postings_counted": table.postings, "statements": table.statements,
-                   "errors": errors, "postings_left_out": lost, "partitions": len(plan.partitions),
+                   "errors": errors, "postings_left_out": lost, "postings_not_read": not_read,
+                   "statements_not_read": table.not_read_statements, "partitions": len(plan.partitions),
                    "partitions_mapped_by_this_run": len(todo), "partitions_reused": len(done),
                    "table_rows": len(table.rows)},
         "timings": {"scan_seconds": round(scanned, 3), "map_seconds": round(mapped_seconds, 3),
@@ -504,13 +506,18 @@ def supply_counts(offers: Sequence[Offer], options: DemandOptions, keys: Sequenc
         return SupplyCounts({key: supply.count(key) for key in keys}, supply.credentials), list(context.notes)
 
 
-def _errors_not_counted(folder: OutputFolder, partitions: Sequence[Partition]) -> int:
-    count = 0
+def _errors_not_counted(folder: OutputFolder, partitions: Sequence[Partition]) -> tuple[int, int]:
+    """(postings left out, those among them left out for their language)."""
+    count = language = 0
     for p in partitions:
         path = folder.errors_path(p.id)
         if path.is_file():
-            count += sum(1 for line in path.read_bytes().splitlines() if line and not orjson.loads(line)["counted"])
-    return count
+            for line in path.read_bytes().splitlines():
+                error = orjson.loads(line) if line else None
+                if error is not None and not error["counted"]:
+                    count += 1
+                    language += error["stage"] == LANGUAGE_STAGE
+    return count, language
 
 
 # -- the table -------------------------------------------------------------------------------------
