@@ -13,7 +13,14 @@ from competencymap.service.deps import ServiceDep
 from competencymap.service.errors import invalid_field
 from competencymap.service.models import MatchRequest, MatchResponse, errors
 from competencymap.service.security import require_api_key
-from competencymap.workflows.employer_match import Coverage, MatchReport, Need, match_posting, need_dict
+from competencymap.workflows.employer_match import (
+    Coverage,
+    CredentialMatch,
+    MatchReport,
+    Need,
+    match_posting,
+    need_dict,
+)
 
 router = APIRouter(tags=["matching"])
 write = [Depends(require_api_key)]
@@ -57,24 +64,26 @@ def match_dict(report: MatchReport, frameworks: list[str], posting: dict[str, An
         "frameworks": frameworks,
         "needs": [need_dict(n) for n in report.needs],
         "optional_needs": [need_dict(n) for n in report.optional_needs],
-        "credentials": [
-            {
-                "credential_id": c.credential_id,
-                "title": c.title,
-                "coverage": c.coverage,
-                "covered": [_link(v) for v in c.covered],
-                "uncovered": [_ref(n) for n in c.uncovered],
-                "related": [_link(v) for v in c.related],
-            }
-            for c in report.credentials[:top_k]
-        ],
+        "credentials": [_credential(c) for c in report.credentials[:top_k]],
         "credentials_matching": len(report.credentials),
+        "related_credentials": [_credential(c) for c in report.related_credentials[:top_k]],
         "stack": list(report.stack),
         "stack_method": STACK_METHOD,
         "stack_covered": list(report.stack_covered),
         "uncovered_by_catalog": [_ref(n) for n in report.uncovered_by_catalog],
         "coverage_rule": COVERAGE_RULE,
         "notes": list(report.notes),
+    }
+
+
+def _credential(match: CredentialMatch) -> dict[str, Any]:
+    return {
+        "credential_id": match.credential_id,
+        "title": match.title,
+        "coverage": match.coverage,
+        "covered": [_link(v) for v in match.covered],
+        "uncovered": [_ref(n) for n in match.uncovered],
+        "related": [_link(v) for v in match.related],
     }
 
 
