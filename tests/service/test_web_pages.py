@@ -29,8 +29,8 @@ KEY = "s3cret"
 FORM = {"title": "Web credential", "issuer": "Example College", "description": "About data.",
         "learning_outcomes": "Write SQL queries\nExplain results to managers", "duration_hours": "12",
         "delivery_mode": "online", "credit": "credit", "assessment_type": "project", "url": "", "language": "en"}
-PAGES = ["/", "/designer", "/designer/new", "/designer/1", "/designer/1/edit", "/employer", "/researcher", "/browse",
-         "/key"]
+PAGES = ["/", "/designer", "/designer/new", "/designer/1", "/designer/1/edit", "/employer", "/catalog/1", "/researcher",
+         "/browse", "/key"]
 
 
 def _client(tmp_path: Path, **options: Any) -> TestClient:
@@ -180,6 +180,7 @@ def test_with_an_api_key_the_page_asks_for_it(keyed: TestClient) -> None:
     refused = keyed.post("/designer/new", data=FORM, headers={"Origin": ORIGIN})
     assert refused.status_code == 401 and "needs its API key" in refused.text
     assert keyed.post("/employer", data={"posting": "Write SQL"}, headers={"Origin": ORIGIN}).status_code == 401
+    assert keyed.post("/employer/gaps.csv", data={"posting": "Write SQL"}, headers={"Origin": ORIGIN}).status_code == 401
     assert "Enter the API key" in keyed.get("/designer").text
     wrong = keyed.post("/key", data={"api_key": "guess", "next": "/designer"}, headers={"Origin": ORIGIN})
     assert wrong.status_code == 401 and _errors(wrong.text)["api_key"] == "This is not the service's API key."
