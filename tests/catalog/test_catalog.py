@@ -392,6 +392,23 @@ def test_manual_tags_are_accepted_decisions(catalog: Catalog) -> None:
     assert revived.id == rejected.id and revived.state == "accepted" and revived.decided_by == "ana"
 
 
+def test_accepted_tags_for_several_outcomes_in_one_call(catalog: Catalog) -> None:
+    cred = catalog.create_credential(credential_data())
+    o1, o2, _ = (o.id for o in cred.learning_outcomes)
+    suggested = catalog.add_suggested_tags(cred.id, o1, [tag(1, 0.4)])[0]
+    version = catalog.catalog_version()
+    tags = catalog.add_accepted_tags(cred.id, [(o1, [tag(1), tag(2), tag(2)]), (o2, [tag(3)])], decided_by="reviewer")
+    assert [(t.outcome_id, t.competency_iri) for t in tags] == [(o1, tag(1)["competency_iri"]),
+                                                                 (o1, tag(2)["competency_iri"]),
+                                                                 (o2, tag(3)["competency_iri"])]
+    assert all(t.state == "accepted" and t.decided_by == "reviewer" for t in tags)
+    assert tags[0].id == suggested.id and tags[1].source == "manual"  # an existing tag is decided, not doubled
+    assert catalog.catalog_version() > version
+    with pytest.raises(NotFound):
+        catalog.add_accepted_tags(cred.id, [(999_999, [tag(4)])], decided_by="reviewer")
+    assert len(catalog.list_tags(cred.id)) == 3  # nothing written by the failed call
+
+
 def test_list_tags_order_filter_and_accepted_competencies(catalog: Catalog) -> None:
     cred = catalog.create_credential(credential_data())
     o1, o2, _ = (o.id for o in cred.learning_outcomes)

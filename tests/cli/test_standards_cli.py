@@ -129,3 +129,13 @@ def test_import_errors_name_the_file(db: str, tmp_path: Path) -> None:
     csv_file.write_text("a,b\n1,2\n")
     code, out = run(db, "import", str(csv_file))
     assert code == 1 and out.startswith(f"error: {csv_file}:1: not a competencymap tag CSV"), out
+
+
+def test_import_samples_stores_the_reviewed_tags(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'samples.sqlite'}"
+    code, out = run(url, "--data", str(ROOT / "data"), "import-samples")
+    assert code == 0, out
+    with Catalog(url) as catalog:
+        tags = [t for c in catalog.list_credentials() for t in catalog.list_tags(c.id)]
+        assert catalog.count_credentials() == 12 and all(t.state == "accepted" for t in tags)
+    assert out.strip() == f"imported 12 sample credentials and {len(tags)} accepted tags (decided by sample catalog reviewer)"

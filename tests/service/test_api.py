@@ -286,6 +286,8 @@ def test_employer_flow(api: httpx.Client) -> None:
     assert by_id["stack"] and SQL in by_id["stack_covered"]
     assert SQL not in {n["iri"] for n in by_id["uncovered_by_catalog"]}
     assert "greedy" in by_id["stack_method"]
+    assert all(c["covered"] and c["coverage"] > 0 for c in by_id["credentials"])  # covering something, or not listed
+    assert all(not c["covered"] and c["related"] and c["coverage"] == 0 for c in by_id["related_credentials"])
 
     by_text = api.post("/match", json={"text": posting["text"], "frameworks": ["mini"], "top_k": 1}).json()
     assert by_text["posting"]["id"] is None and [n["iri"] for n in by_text["needs"]] == need_iris

@@ -4,7 +4,8 @@ Success, a temporary catalog seeded with the sample credentials).
 
 Each workflow runs end to end: a designer tags a credential (accepts one tag, rejects one, adds
 one by search, exports, and the export validates against the Open Badges 3.0 schema); an employer
-sees covered and uncovered needs; a researcher uploads 50 postings and gets a table; browsing;
+sees covered and uncovered needs, downloads the uncovered ones as CSV and opens a covering
+credential's read-only page; a researcher uploads 50 postings and gets a table; browsing;
 bad input beside its field with the typed text kept; keyboard use. axe-core runs on every page
 (no serious or critical violation), no page breaks its Content-Security-Policy, and no request
 leaves the service (the documentation pages included).
@@ -14,6 +15,8 @@ Screenshots go to a temporary folder, or to docs/screenshots/ with COMPETENCYMAP
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -373,12 +376,30 @@ def test_employer_sees_covered_and_uncovered_needs(page: Any, server: Server, sh
     assert page.get_by_test_id("posting-input").input_value() == POSTING  # the text stays
     page.locator("#match-result").scroll_into_view_if_needed()
     check_page(page, shots, "employer-match")
+    with page.expect_download() as info:  # the needs no credential covers, as CSV
+        page.get_by_test_id("gaps-download").get_by_role("button").click()
+    gaps = tmp_path / "gaps.csv"
+    info.value.save_as(gaps)
+    rows = list(csv.reader(io.StringIO(gaps.read_text(encoding="utf-8"))))
+    assert rows[0] == ["label", "iri", "framework", "score", "line_number", "line"]
+    assert [r[1] for r in rows[1:]] == [page.get_by_test_id("uncovered-need").nth(n).get_attribute("data-iri")
+                                        for n in range(page.get_by_test_id("uncovered-need").count())]
 
     wrong = tmp_path / "posting.pdf"
     wrong.write_bytes(b"%PDF-1.4")
     page.get_by_label("Or upload the posting").set_input_files(str(wrong))
     page.get_by_test_id("match-button").click()
     assert "not a posting" in page.locator("#error-posting_file").inner_text()
+
+    page.get_by_test_id("posting-input").fill(POSTING)  # a covering credential's link: its read-only page
+    page.get_by_label("Or upload the posting").set_input_files([])
+    page.get_by_test_id("match-button").click()
+    by_ours = page.get_by_test_id("covered-need").filter(has=page.get_by_role("link", name="SQL for Analysts"))
+    by_ours.first.get_by_role("link", name="SQL for Analysts").first.click()
+    page.wait_for_url(f"**/catalog/{credential['id']}")
+    assert page.get_by_test_id("accepted-tag").count() == len(tags)
+    assert page.get_by_test_id("accept-button").count() == 0 and page.locator("form[method=post]").count() == 0
+    check_page(page, shots, "catalog-credential")
 
 
 # -- researcher ----------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ def _routes(bad: str) -> list[tuple[str, str, dict[str, str]]]:
         ("POST", f"/designer/{bad}/tags/1", {"state": "accepted"}),
         ("POST", f"/designer/1/tags/{bad}", {"state": "accepted"}),
         ("GET", f"/researcher/jobs/{bad}", {}),
+        ("GET", f"/catalog/{bad}", {}),
     ]
 
 

@@ -247,6 +247,22 @@ def test_greedy_stack_ties_prefer_lower_id() -> None:
     assert greedy_stack(report.credentials) == [4] and report.stack == [4]
 
 
+def test_credentials_covering_nothing_are_not_listed_as_covering() -> None:
+    offers = [
+        Offer(1, "SQL course", ((E + "sql", "SQL"),)),
+        Offer(2, "SPARQL course", ((E + "sparql", "SPARQL"),)),  # a sibling of the need: related only
+        Offer(3, "Java course", ((E + "java", "Java"),)),  # meets only an optional need
+        Offer(4, "Cooking", ((E + "cook", "cook"),)),  # nothing at all
+    ]
+    wanted = [Need(E + "sql", "SQL", "tiny", 1.0), Need(E + "java", "Java", "tiny", 0.5, optional=True)]
+    report = coverage(offers, CoverageRule([tiny_framework()])).match(wanted)
+    assert [(c.credential_id, c.coverage) for c in report.credentials] == [(1, 1.0)]
+    assert [c.credential_id for c in report.related_credentials] == [2, 3]
+    assert all(c.coverage == 0.0 and not c.covered for c in report.related_credentials)
+    assert [c.relation for c in report.related_credentials[0].related] == ["sibling"]
+    assert report.stack == [1] and report.uncovered_by_catalog == []
+
+
 def test_no_needs_no_stack() -> None:
     report = coverage([Offer(1, "x", ((E + "sql", "SQL"),))], CoverageRule([tiny_framework()])).match([])
     assert report.credentials == [] and report.stack == [] and report.uncovered_by_catalog == []
@@ -339,9 +355,10 @@ def test_match_posting_uses_crosswalk_for_tags_in_another_framework(tmp_path: Pa
         [(E + "sparql", "SPARQL", "tiny")],
     ])
     report = match_posting(app, catalog, "Do calculations and write SQL", frameworks=["tiny"])  # type: ignore[arg-type]
-    relations = {(c.credential_id, c.related[0].relation) for c in report.credentials}
+    relations = {(c.credential_id, c.related[0].relation) for c in report.related_credentials}
     assert relations == {(1, "crosswalk"), (2, "sibling")}  # shown as related links, never counted
-    assert all(not c.covered and c.coverage == 0.0 for c in report.credentials)
+    assert report.credentials == []  # covering nothing, they are not listed as covering
+    assert all(not c.covered and c.coverage == 0.0 for c in report.related_credentials)
     assert report.stack == [] and {n.iri for n in report.uncovered_by_catalog} == {E + "count", E + "sql"}
     assert ("tiny", "sfs") in app.crosswalk_calls
 
@@ -417,6 +434,29 @@ def test_match_posting_on_the_esco_slice(built_home: Path, tmp_path: Path) -> No
     gap_labels = [n.label for n in report.uncovered_by_catalog]
     assert BAKE in gap_labels
     assert all(c.coverage < 1.0 for c in report.credentials)
+
+
+@pytest.mark.model
+def test_a_sample_posting_is_covered_by_the_sample_catalog_as_shipped(built_home: Path, tmp_path: Path) -> None:
+    """A fresh install: the sample credentials with their reviewed tags, a sample posting, the
+    ESCO slice. The data analyst posting's Python and SQL needs are met by the analytics credential."""
+    from competencymap._common.config import load_settings
+    from competencymap.catalog import read_catalog_postings
+    from competencymap.catalog.samples import import_sample_catalog
+    from competencymap.engine import CompetencyMap
+
+    app = CompetencyMap(load_settings(home=built_home))
+    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    imported = import_sample_catalog(catalog, DATA)
+    posting = next(p for p in read_catalog_postings(DATA / "postings" / "sample_postings.jsonl")
+                   if p.title == "Junior Data Analyst")
+    report = match_posting(app, catalog, posting.text, frameworks=["mini"], title=posting.title)
+    analytics = next(c.id for c in imported.credentials if c.title == "Data Analytics with Python")
+    assert report.credentials and all(c.covered and c.coverage > 0 for c in report.credentials)
+    met = {c.need.label: c.relation for m in report.credentials if m.credential_id == analytics for c in m.covered}
+    assert met.get("Python (computer programming)") == "same" and met.get("SQL") == "same"
+    assert analytics in report.stack
+    assert len(report.uncovered_by_catalog) < len(report.needs)
 
 
 def _by_framework(matches: list[Match]) -> dict[str, list[Match]]:

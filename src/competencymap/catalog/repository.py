@@ -214,6 +214,37 @@ class Catalog:
             _touch(session)
             return Tag.model_validate(row)
 
+    def add_accepted_tags(
+        self,
+        credential_id: int,
+        by_outcome: Sequence[tuple[int | None, Sequence[TagIn | Mapping[str, Any]]]],
+        *,
+        decided_by: str,
+    ) -> list[Tag]:
+        """:meth:`add_manual_tag` for several outcomes in ONE transaction: each competency stored
+        as accepted by `decided_by` (an existing tag there becomes accepted); one tag per
+        (outcome, IRI), in input order."""
+        batches = [(outcome_id, [_coerce(TagIn, t) for t in _sequence(items, "tags")]) for outcome_id, items in by_outcome]
+        who = _person(decided_by)
+        now = utcnow()
+        out: list[Tag] = []
+        with self._write() as session:
+            for outcome_id, items in batches:
+                _require_target(session, credential_id, outcome_id)
+                done: dict[str, TagRow] = {}
+                for item in items:
+                    if item.competency_iri in done:
+                        continue
+                    row = _find_tag(session, credential_id, outcome_id, item.competency_iri)
+                    if row is None:
+                        row = _insert_tag(session, _new_tag_row(credential_id, outcome_id, item, now, source="manual"))
+                    _decide(row, "accepted", who, now)
+                    done[item.competency_iri] = row
+                session.flush()
+                out += [Tag.model_validate(row) for row in done.values()]
+            _touch(session)
+        return out
+
     def set_tag_state(self, tag_id: int, state: str, decided_by: str) -> Tag:
         """Accept or reject a tag (or put it back to 'suggested'), recording who and when."""
         new_state = _tag_state(state)

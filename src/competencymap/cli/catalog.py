@@ -1,6 +1,7 @@
 """`competencymap catalog ...`: the micro-credential catalog from the command line.
 
-Mirrors the catalog API: list, show, import (Open Badges 3.0, CTDL or the tag CSV), suggest,
+Mirrors the catalog API: list, show, import (Open Badges 3.0, CTDL or the tag CSV; or the bundled
+samples with their reviewed tags), suggest,
 accept/reject and export (Open Badges 3.0, CTDL, CSV), on the database of the settings
 (`COMPETENCYMAP_DATABASE_URL`, else SQLite under the home folder) or `--database`.
 """
@@ -167,6 +168,18 @@ def import_command(state: _State, path: Path, fmt: str, issuer: str | None, dura
     ids = sorted({t.credential_id for t in applied})
     click.echo(f"applied {len(applied)} tag rows to credential {', '.join(map(str, ids)) or '-'}: "
                + ", ".join(f"{counts[s]} {s}" for s in ("accepted", "rejected", "suggested")))
+
+
+@catalog.command("import-samples")
+@pass_state
+def import_samples_command(state: _State) -> None:
+    """Store the sample credentials of the data folder with their reviewed tags (accepted)."""
+    from competencymap.catalog.samples import import_sample_catalog
+
+    imported = import_sample_catalog(state.catalog, state.settings.data)
+    reviewers = sorted({t.decided_by or "" for t in imported.tags})
+    click.echo(f"imported {len(imported.credentials)} sample credentials and {len(imported.tags)} accepted tags"
+               + (f" (decided by {', '.join(reviewers)})" if reviewers else ""))
 
 
 # -- suggest / accept / reject -----------------------------------------------------------------

@@ -21,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from competencymap._common.config import Settings, load_settings
 from competencymap._common.version import package_version
-from competencymap.catalog import Catalog, CatalogError, read_credentials_file
+from competencymap.catalog import Catalog, CatalogError
 from competencymap.catalog.db import make_engine, safe_url
+from competencymap.catalog.samples import SAMPLE_CREDENTIALS, SAMPLE_TAGS, import_sample_catalog
 from competencymap.engine import CompetencyMap
 from competencymap.service.deps import Service, get_service
 from competencymap.service.methods import MethodCheck
@@ -31,8 +32,6 @@ from competencymap.service.options import DEFAULT_FRAMEWORKS, MAX_BATCH, MAX_BOD
 
 __all__ = ["DEFAULT_FRAMEWORKS", "MAX_BATCH", "MAX_BODY_BYTES", "Service", "ServiceOptions", "create_app",
            "get_service", "prepare_engine", "start_service"]
-
-SAMPLE_CREDENTIALS = "catalog/sample_credentials.json"  # relative to settings.data
 
 Say = Callable[[str], None]
 
@@ -57,7 +56,8 @@ def prepare_engine(engine: CompetencyMap, options: ServiceOptions, say: Say = _s
 
 
 def open_catalog(url: str, data: Settings, seed: bool, say: Say = _stderr) -> tuple[Catalog, int]:
-    """The catalog at `url`; with `seed`, a database created now gets the sample credentials."""
+    """The catalog at `url`; with `seed`, a database created now gets the sample credentials with
+    their reviewed tags (accepted)."""
     new = _database_is_new(url)
     catalog = Catalog(url)
     if not (new and seed):
@@ -66,9 +66,10 @@ def open_catalog(url: str, data: Settings, seed: bool, say: Say = _stderr) -> tu
     if not path.is_file():
         say(f"not seeding the catalog: {path} is missing")
         return catalog, 0
-    stored = catalog.import_credentials(read_credentials_file(path))
-    say(f"seeded the new catalog with {len(stored)} sample credentials from {path}")
-    return catalog, len(stored)
+    imported = import_sample_catalog(catalog, data.data)
+    say(f"seeded the new catalog with {len(imported.credentials)} sample credentials from {path} "
+        f"and {len(imported.tags)} reviewed tags from {data.data / SAMPLE_TAGS}")
+    return catalog, len(imported.credentials)
 
 
 def _database_is_new(url: str) -> bool:

@@ -626,9 +626,13 @@ class MatchResponse(BaseModel):
     optional_needs: list[NeedOut] = Field(default_factory=list, description="Needs named only by asset lines "
                                           "(\"French is an asset\"): shown, never counted.")
     credentials: list[CredentialCoverage] = Field(
-        description="Catalog credentials meeting at least one need (or related to one), by coverage, at most top_k."
+        description="Catalog credentials meeting at least one required need, by coverage, at most top_k."
     )
     credentials_matching: int = Field(description="How many credentials meet at least one need (before top_k).")
+    related_credentials: list[CredentialCoverage] = Field(
+        default_factory=list, description="Credentials whose tags are only related to needs (sibling, crosswalk or an "
+        "optional need): coverage 0, never counted as covering; at most top_k."
+    )
     stack: list[int] = Field(description="Credential ids, in the order a greedy weighted set cover picks them.")
     stack_method: str = Field(description="How the stack is found (greedy: small, not guaranteed the smallest).")
     stack_covered: list[str] = Field(description="IRIs of the needs the stack meets, in need order.")

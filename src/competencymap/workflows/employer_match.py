@@ -27,7 +27,9 @@ When several tags meet a need, the strongest relation is reported, in the order 
 
 **Coverage share.** A credential's ``coverage`` is the sum of the scores of the required needs
 it meets (same, broader or narrower) divided by the sum of the scores of all required needs (a
-strongly evidenced need weighs more). Related links and optional needs are listed, not counted.
+strongly evidenced need weighs more). Related links and optional needs are listed, not counted:
+a credential with nothing else (coverage 0) is in ``related_credentials``, never among the
+credentials that cover the posting.
 
 **Stack.** The smallest stack is found by *greedy* weighted set cover: repeatedly take the
 credential that meets the largest remaining need weight (ties: lower credential id). Greedy is
@@ -98,7 +100,7 @@ class CredentialMatch:
 @dataclass(frozen=True)
 class MatchReport:
     needs: list[Need]  # required needs, best first (optional ones are in `optional_needs`)
-    credentials: list[CredentialMatch]  # credentials meeting at least one need, best first
+    credentials: list[CredentialMatch]  # credentials meeting at least one required need, best first
     stack: list[int]  # credential ids in greedy set-cover order
     stack_covered: list[str]  # IRIs of the needs the stack meets, in need order
     uncovered_by_catalog: list[Need]
@@ -106,6 +108,7 @@ class MatchReport:
     optional_needs: list[Need] = field(default_factory=list)  # named only by asset lines; never counted
     language: str = ""  # the posting's main language ('' when not judged)
     not_read: list[Statement] = field(default_factory=list)  # statements in a language the model does not read
+    related_credentials: list[CredentialMatch] = field(default_factory=list)  # only related links (coverage 0)
 
 
 def need_dict(need: Need) -> dict[str, Any]:
@@ -429,10 +432,11 @@ def greedy_stack(matches: Sequence[CredentialMatch]) -> list[int]:
 
 
 def _report(needs: Sequence[Need], matches: list[CredentialMatch], notes: Sequence[str]) -> MatchReport:
-    """Credentials meeting a required need first (best share first), then those with related links
-    only; the greedy stack over required needs; the required needs no credential meets."""
-    matches = [m for m in matches if m.covered or m.related]
-    matches.sort(key=lambda m: (-m.coverage, -len(m.covered), -len(m.related), m.credential_id))
+    """Credentials meeting a required need (best share first), and apart those with related links
+    only (they cover nothing); the greedy stack over required needs; the required needs no
+    credential meets."""
+    order = sorted(matches, key=lambda m: (-m.coverage, -len(m.covered), -len(m.related), m.credential_id))
+    matches = [m for m in order if m.covered]
     stack = greedy_stack(matches)
     in_stack = set(stack)
     stack_met = {c.need.iri for m in matches if m.credential_id in in_stack for c in m.covered}
@@ -446,6 +450,7 @@ def _report(needs: Sequence[Need], matches: list[CredentialMatch], notes: Sequen
         uncovered_by_catalog=[n for n in required if n.iri not in any_met],
         notes=list(notes),
         optional_needs=[n for n in needs if n.optional],
+        related_credentials=[m for m in order if not m.covered and m.related],
     )
 
 

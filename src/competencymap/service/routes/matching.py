@@ -13,7 +13,14 @@ from competencymap.service.deps import ServiceDep
 from competencymap.service.errors import invalid_field
 from competencymap.service.models import MatchRequest, MatchResponse, errors
 from competencymap.service.security import require_api_key
-from competencymap.workflows.employer_match import Coverage, MatchReport, Need, match_posting, need_dict
+from competencymap.workflows.employer_match import (
+    Coverage,
+    CredentialMatch,
+    MatchReport,
+    Need,
+    match_posting,
+    need_dict,
+)
 
 router = APIRouter(tags=["matching"])
 write = [Depends(require_api_key)]
@@ -57,18 +64,9 @@ def match_dict(report: MatchReport, frameworks: list[str], posting: dict[str, An
         "frameworks": frameworks,
         "needs": [need_dict(n) for n in report.needs],
         "optional_needs": [need_dict(n) for n in report.optional_needs],
-        "credentials": [
-            {
-                "credential_id": c.credential_id,
-                "title": c.title,
-                "coverage": c.coverage,
-                "covered": [_link(v) for v in c.covered],
-                "uncovered": [_ref(n) for n in c.uncovered],
-                "related": [_link(v) for v in c.related],
-            }
-            for c in report.credentials[:top_k]
-        ],
+        "credentials": [_credential(c) for c in report.credentials[:top_k]],
         "credentials_matching": len(report.credentials),
+        "related_credentials": [_credential(c) for c in report.related_credentials[:top_k]],
         "stack": list(report.stack),
         "stack_method": STACK_METHOD,
         "stack_covered": list(report.stack_covered),
@@ -78,6 +76,17 @@ def match_dict(report: MatchReport, frameworks: list[str], posting: dict[str, An
         "language": report.language or None,
         "not_read": [{"text": s.text, "start": s.start, "end": s.end, "reason": s.reason, "language": s.language}
                      for s in report.not_read],
+    }
+
+
+def _credential(match: CredentialMatch) -> dict[str, Any]:
+    return {
+        "credential_id": match.credential_id,
+        "title": match.title,
+        "coverage": match.coverage,
+        "covered": [_link(v) for v in match.covered],
+        "uncovered": [_ref(n) for n in match.uncovered],
+        "related": [_link(v) for v in match.related],
     }
 
 

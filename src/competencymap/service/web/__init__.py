@@ -17,10 +17,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def install(api: FastAPI) -> None:
     """Pages, static assets and the documentation pages on `api`."""
-    from competencymap.service.web import browse, designer, employer, home, researcher
+    from competencymap.service.web import browse, catalog_view, designer, employer, home, researcher
     from competencymap.service.web.docs import install_docs
 
     install_docs(api)
-    for module in (home, designer, employer, researcher, browse):
+    for module in (home, designer, employer, catalog_view, researcher, browse):
         api.include_router(module.router)
     api.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

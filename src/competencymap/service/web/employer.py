@@ -1,6 +1,10 @@
 """The employer's page: paste or upload a posting and see its needs, which catalog credentials
 cover which needs (and by which rule), the needs no credential covers and a small stack of
-credentials covering the most (`workflows.employer_match.match_posting` over the catalog's accepted tags)."""
+credentials covering the most (`workflows.employer_match.match_posting` over the catalog's accepted tags).
+
+Credentials link to their read-only page (`catalog_view`), never to the designer's editing page.
+The needs no credential covers download as CSV (`POST /employer/gaps.csv`, the posting sent
+again from the result: `workflows.employer_gaps`)."""
 
 from __future__ import annotations
 
@@ -10,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from competencymap._common.errors import CompetencyMapError, TextTooLong
 from competencymap._common.text import MAX_TEXT_CHARS, check_text
 from competencymap.service.deps import Service
+from competencymap.service.web.messages import Messages
 from competencymap.service.web.pages import key_ok, key_refused, render, service_of, t_for
+from competencymap.workflows.employer_gaps import gaps_csv
 from competencymap.workflows.employer_match import MatchReport, Need, match_posting
 from competencymap.workflows.postings_io import postings_format, read_postings
 
@@ -81,7 +87,7 @@ def need_views(text: str, report: MatchReport, threshold: dict[str, float], need
     those only related to them."""
     covering: dict[str, list[Link]] = {}
     relating: dict[str, list[Link]] = {}
-    for credential in report.credentials:
+    for credential in [*report.credentials, *report.related_credentials]:
         for links, found in ((covering, credential.covered), (relating, getattr(credential, "related", []))):
             for cover in found:
                 links.setdefault(cover.need.iri, []).append(
@@ -113,9 +119,16 @@ def employer_page(request: Request) -> HTMLResponse:
                   posting="", posting_title="", report=None)
 
 
-@router.post("/employer", response_class=HTMLResponse)
-async def employer_match(request: Request) -> Response:
-    t = t_for(request)
+@dataclass(frozen=True)
+class PostingForm:
+    posting: str
+    title: str
+    errors: dict[str, str]
+
+
+async def _posting_form(request: Request, t: Messages) -> PostingForm:
+    """The posting and title of the form (an uploaded file read into them), each problem named
+    beside its field."""
     form = await request.form()
     raw, raw_title = form.get("posting"), form.get("title")
     posting = raw if isinstance(raw, str) else ""
@@ -130,25 +143,40 @@ async def employer_match(request: Request) -> Response:
         except CompetencyMapError as exc:
             errors["posting_file"] = t("error.file", problem=exc.line_text())
     await form.close()
-    if not key_ok(request):
-        return key_refused(request)
+    if not errors:
+        errors = _check(posting, title, t)
+    return PostingForm(posting, title, errors)
+
+
+def _check(posting: str, title: str, t: Messages) -> dict[str, str]:
+    errors: dict[str, str] = {}
     if len(title) > MAX_TITLE:
         errors["title"] = t("error.too_long", limit=MAX_TITLE, given=len(title))
-    if not errors:
-        try:
-            check_text(title, "title", limit=MAX_TITLE, empty_ok=True)
-        except CompetencyMapError as exc:
-            errors["title"] = t("error.invalid_text", reason=exc.message)
-        try:
-            check_text(posting, "posting", limit=MAX_TEXT_CHARS)
-        except TextTooLong:
-            errors["posting"] = t("error.too_long", limit=f"{MAX_TEXT_CHARS:,}", given=f"{len(posting):,}")
-        except CompetencyMapError as exc:
-            blank = not posting.strip()
-            errors["posting"] = t("employer.error.empty") if blank else t("error.invalid_text", reason=exc.message)
+        return errors
+    try:
+        check_text(title, "title", limit=MAX_TITLE, empty_ok=True)
+    except CompetencyMapError as exc:
+        errors["title"] = t("error.invalid_text", reason=exc.message)
+    try:
+        check_text(posting, "posting", limit=MAX_TEXT_CHARS)
+    except TextTooLong:
+        errors["posting"] = t("error.too_long", limit=f"{MAX_TEXT_CHARS:,}", given=f"{len(posting):,}")
+    except CompetencyMapError as exc:
+        blank = not posting.strip()
+        errors["posting"] = t("employer.error.empty") if blank else t("error.invalid_text", reason=exc.message)
+    return errors
+
+
+@router.post("/employer", response_class=HTMLResponse)
+async def employer_match(request: Request) -> Response:
+    t = t_for(request)
+    given = await _posting_form(request, t)
+    if not key_ok(request):
+        return key_refused(request)
+    posting, title = given.posting, given.title
     context: dict[str, Any] = {"section": "employer", "title": t("employer.title"), "posting": posting,
-                               "posting_title": title, "report": None, "errors": errors}
-    if errors:
+                               "posting_title": title, "report": None, "errors": given.errors}
+    if given.errors:
         return render(request, "employer.html", status=422, **context)
     service = service_of(request)
     try:
@@ -158,7 +186,7 @@ async def employer_match(request: Request) -> Response:
         return render(request, "employer.html", status=422, **context)
     thresholds = _thresholds(service, names)
     views = need_views(posting, report, thresholds, report.needs)
-    optional = need_views(posting, report, thresholds, list(getattr(report, "optional_needs", [])))
+    optional = need_views(posting, report, thresholds, list(report.optional_needs))
     titles = {c.credential_id: c.title for c in report.credentials}
     gaps = {n.iri for n in report.uncovered_by_catalog}
     context.update(report=report, needs=views, optional=optional,
@@ -166,3 +194,26 @@ async def employer_match(request: Request) -> Response:
                    uncovered=[v for v in views if v.need.iri in gaps],
                    frameworks={n: service.engine.framework(n).title or n for n in names})
     return render(request, "employer.html", **context)
+
+
+@router.post("/employer/gaps.csv", response_model=None)
+async def employer_gaps(request: Request) -> Response:
+    """The needs no credential covers, as CSV: the posting is matched again (the catalog's
+    current accepted tags), so the file is what the page would show now."""
+    t = t_for(request)
+    given = await _posting_form(request, t)
+    if not key_ok(request):
+        return key_refused(request)
+    context: dict[str, Any] = {"section": "employer", "title": t("employer.title"), "posting": given.posting,
+                               "posting_title": given.title, "report": None, "errors": given.errors}
+    if given.errors:
+        return render(request, "employer.html", status=422, **context)
+    try:
+        report, _ = await run_in_threadpool(_match, service_of(request), given.posting, given.title)
+    except CompetencyMapError as exc:
+        context["errors"] = {"posting": t("error.engine", problem=exc.line_text())}
+        return render(request, "employer.html", status=422, **context)
+    body = gaps_csv(given.posting, report)
+    return PlainTextResponse(body, media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="posting-gaps.csv"',
+                                      "Cache-Control": "no-store"})
