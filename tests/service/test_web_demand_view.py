@@ -99,3 +99,9 @@ def test_rows_come_in_pages() -> None:
     last = demand_view(big, t, page=3)
     assert (last.pages, last.page, last.first, last.last, len(last.rows)) == (3, 3, 2 * PAGE_SIZE + 1, 250, 50)
     assert demand_view(big, t, page=99).page == 3 and demand_view(big, t, page=0).page == 1
+
+
+def test_supply_says_when_no_credential_is_tagged() -> None:
+    bar = demand_view(table(tagged=0), t).charts[0].bars[0]
+    assert bar.supply is not None and bar.supply.text.endswith("no credential has accepted tags yet")
+    assert "0% of the catalog" not in bar.supply.text and "14% of the catalog (2 of 14)" in bar.supply.text

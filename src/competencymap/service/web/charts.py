@@ -59,7 +59,10 @@ def _supply(item: Item, t: Texts) -> Measure | None:
     if item.credentials is None:
         return None
     of_catalog, of_tagged = _share(item.credentials, item.catalog), _share(item.credentials, item.tagged)
-    if item.catalog is None:  # a table of an older run: supply of the tagged credentials only
+    if not item.tagged:
+        text = t("chart.supply_none_tagged", count=item.credentials, catalog_percent=_percent(of_catalog),
+                 catalog=item.catalog if item.catalog is not None else "?")
+    elif item.catalog is None:  # a table of an older run: supply of the tagged credentials only
         text = t("chart.supply_tagged", count=item.credentials, tagged_percent=_percent(of_tagged),
                  tagged=item.tagged or 0)
     else:
