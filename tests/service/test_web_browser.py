@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -405,11 +406,42 @@ def test_employer_sees_covered_and_uncovered_needs(page: Any, server: Server, sh
 # -- researcher ----------------------------------------------------------------------------------
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+def overflow(page: Any) -> dict[str, Any]:
+    """What sticks out at the page's width: the document's own width, and every chart label,
+    value and title that is cut (wider than its box) or reaches past the viewport's edges."""
+    return page.evaluate(
+        """() => {
+            const width = document.documentElement.clientWidth;
+            const cut = [];
+            for (const el of document.querySelectorAll(
+                    'figure.chart figcaption, details.chart-block > summary, .bar-label, .bar-value')) {
+                if (!el.getClientRects().length) continue;  // in a closed block
+                const box = el.getBoundingClientRect();
+                if (el.scrollWidth > el.clientWidth + 1 || box.left < 0 || box.right > width + 1) {
+                    cut.push(el.textContent.trim().slice(0, 80));
+                }
+            }
+            return {scroll: document.documentElement.scrollWidth, width, cut,
+                    labels: document.querySelectorAll('figure.chart .bar-label').length};
+        }"""
+    )
+
+
+def column(page: Any, heading: str) -> list[str]:
+    """The texts of the demand table's column under `heading`."""
+    table = page.get_by_test_id("demand-table")
+    index = table.locator("thead th").all_inner_texts().index(heading) + 1
+    return table.locator(f"tbody tr td:nth-child({index})").all_inner_texts()
+
+
 def test_researcher_uploads_50_postings_and_gets_a_table(page: Any, shots: Path, tmp_path: Path) -> None:
     samples = [json.loads(line) for line in SAMPLE_POSTINGS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    postings = [{**samples[i % len(samples)], "id": f"p{i}"} for i in range(50)]
+    postings = [{**samples[i % len(samples)], "id": f"p{i}", "region": ("east", "west")[i % 2]} for i in range(50)]
     path = tmp_path / "postings.jsonl"
-    path.write_text("".join(json.dumps(p) + "\n" for p in postings), encoding="utf-8")
+    path.write_text("".join(json.dumps(p) + "\n" for p in postings) + '{"title": "no text"}\n', encoding="utf-8")
     wrong = tmp_path / "postings.txt"
     wrong.write_text("not postings", encoding="utf-8")
 
@@ -421,25 +453,52 @@ def test_researcher_uploads_50_postings_and_gets_a_table(page: Any, shots: Path,
     check_page(page)
 
     page.get_by_test_id("demand-upload").set_input_files(str(path))
+    page.get_by_test_id("demand-group-by").fill("region")
     page.get_by_test_id("demand-start").click()
     page.wait_for_url("**/researcher/jobs/*")
     assert page.locator("progress#job-progress").count() == 1
+    assert page.get_by_test_id("job-progress-text").inner_text().endswith("of 50 postings mapped")  # never "?"
     table = page.get_by_test_id("demand-table")
     table.wait_for(timeout=180_000)  # the page reloads itself when the job completes
     page.wait_for_load_state()
+    assert page.get_by_test_id("job-progress-text").inner_text() == "50 of 50 postings mapped"
     assert "50 postings" in page.locator("#result-title").inner_text()
+    assert "Each row is one competency" in page.get_by_test_id("demand-caption").inner_text()
+    assert "region" in page.get_by_test_id("demand-caption").inner_text()
+    supply = page.get_by_test_id("demand-supply").inner_text()
+    assert re.search(r"the catalog holds \d+ credentials, \d+ of them with accepted tags", supply), supply
+    errors = page.get_by_test_id("demand-errors")
+    assert "(1)" in errors.locator("h2").inner_text() and errors.locator("tbody td").first.inner_text() == "51"
     assert table.locator("tbody tr").count() > 5
+    headers = table.locator("thead th").all_inner_texts()
+    assert headers[0] == "region" and "Level" not in headers  # competencies only: no skill groups mixed in
+    assert "Share of the catalog" in headers and "Share of tagged credentials" in headers
+    assert page.get_by_test_id("demand-chart").count() == 2  # one per region
     assert page.locator("figure.chart svg rect.bar-demand").count() >= 2
     check_page(page, shots, "researcher-result")
 
-    table.get_by_role("link", name="Competency", exact=True).click()  # sort by label
-    labels = page.get_by_test_id("demand-table").locator("tbody tr td:nth-child(3)").all_inner_texts()
+    page.get_by_test_id("view-rollups").click()
+    levels = column(page, "Level")
+    assert levels and all(level.startswith(("Skill group", "Skills for Success")) for level in levels)
+    page.get_by_test_id("view-competencies").click()
+
+    page.get_by_test_id("demand-table").get_by_role("link", name="Competency", exact=True).click()  # sort by label
+    labels = column(page, "Competency ▼")
     assert labels[:5] == sorted(labels[:5], key=str.casefold, reverse=True)
     with page.expect_download() as info:
         page.get_by_test_id("demand-csv").click()
     info.value.save_as(tmp_path / "demand.csv")
     header = (tmp_path / "demand.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert "credentials_supply" in header
+    assert "credentials_supply" in header and "region" in header
+
+    page.set_viewport_size(PHONE)  # a phone: nothing wider than the screen, every label whole
+    page.reload()
+    for summary in page.locator("details.chart-block:not([open]) > summary").all():
+        summary.click()
+    found = overflow(page)
+    assert found["scroll"] <= found["width"] == PHONE["width"], found
+    assert found["labels"] >= 2 and found["cut"] == [], found
+    check_page(page, shots, "researcher-result-phone")
 
 
 # -- browsing, the start page and the API's own pages --------------------------------------------

@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 from competencymap._common.config import load_settings
 from competencymap._common.errors import CompetencyMapError
 from competencymap.service.app import ServiceOptions, create_app
-from competencymap.service.web.charts import bar_chart
 from competencymap.service.web.designer import read_outcomes_csv
 from competencymap.service.web.messages import FOLDER, Messages, messages_for
 from competencymap.service.web.review import highlight
@@ -304,11 +303,3 @@ def test_highlight_marks_the_spans() -> None:
     assert [(s.text, s.marked) for s in segments] == [("Write ", False), ("SQL", True), (" queries", False)]
     assert [s.marked for s in highlight("abc", [(0, 1), (1, 3)])] == [True]
     assert highlight("", [(0, 4)]) == []
-
-
-def test_bar_chart_scales_to_its_width() -> None:
-    chart = bar_chart([("A very long competency label that will not fit in the column", 0.5, 1.2), ("B", 0.0, 0.25)])
-    first, second = chart.bars
-    assert first.demand_width == chart.bar_space / 2 and first.supply_width == chart.bar_space  # clipped to 100%
-    assert first.label.endswith("…") and len(first.label) <= 40 and first.full.startswith("A very long")
-    assert second.supply_text == "25%" and second.y > first.y

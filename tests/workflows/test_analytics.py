@@ -5,6 +5,7 @@ ESCO slice."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -330,6 +331,8 @@ def test_supply_per_competency_and_roll_up(tmp_path: Path) -> None:
     assert supply[(LEVEL_SFS, "Digital")] == 2  # SQL rolls up to Digital
     assert supply[(LEVEL_SFS, "Numeracy")] == 1  # tagged with the SfS skill itself
     assert table.supply_credentials == 5 and table.meta()["catalog_credentials_with_accepted_tags"] == 5
+    in_catalog = len(json.loads((DATA / "catalog" / "sample_credentials.json").read_text(encoding="utf-8")))
+    assert in_catalog > 5 and table.meta()["catalog_credentials"] == in_catalog  # tagged or not
     catalog.close()
 
 

@@ -58,6 +58,8 @@ def test_partitions_cover_every_row_once(tmp_path: Path) -> None:
     assert [(p.id, p.count, p.first) for p in plan.partitions] == [
         ("0000-00000", 3, 0), ("0000-00001", 3, 3), ("0000-00002", 1, 6),
         ("0001-00000", 3, 0), ("0001-00001", 1, 3), ("0002-00000", 3, 0), ("0002-00001", 3, 3)]
+    assert [p.postings for p in plan.partitions] == [3, 3, 1, 3, 1, 3, 2]  # the last holds the row without text
+    assert plan.postings == 16
     seen = []
     for p in plan.partitions:
         seen += [item.message if isinstance(item, RowError) else item["id"]

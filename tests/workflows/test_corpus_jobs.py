@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -75,7 +76,7 @@ def finished(client: TestClient) -> dict:
     assert client.get(f"/jobs/{job['id']}/result").status_code == 409  # not yet
     seen = set()
     while (status := client.get(f"/jobs/{job['id']}").json())["state"] not in ("complete", "failed"):
-        seen.add((status["state"], status["progress"]["rows_done"]))
+        seen.add((status["state"], status["progress"]["postings_done"]))
         asked = time.monotonic()
         assert client.get("/health").status_code == 200
         mapped = client.post("/map", json={"text": "Write SQL queries", "frameworks": ["mini"]})
@@ -88,7 +89,12 @@ def finished(client: TestClient) -> dict:
 
 def test_a_job_runs_in_the_background_and_reports_progress(finished: dict) -> None:
     status = finished["job"]
-    assert status["progress"] == {"rows_done": 23, "rows_total": 23, "fraction": 1.0}
+    progress = status["progress"]
+    assert {k: progress[k] for k in ("postings_done", "postings_total", "rows_done", "rows_total", "fraction")} == {
+        "postings_done": 23, "postings_total": 23, "rows_done": 23, "rows_total": 23, "fraction": 1.0}
+    # a small job is cut finer than COMPETENCYMAP_JOB_PARTITION_SIZE (10): its progress moves in steps
+    assert progress["partitions_done"] == progress["partitions_total"] >= 5
+    assert all(0 <= done <= 23 for _, done in finished["seen"])
     assert status["result"]["postings"] == 23 and status["result"]["errors"] == 0
     assert status["options"]["frameworks"] == ["mini"] and status["started"] and status["finished"]
     assert any(state == "running" for state, _ in finished["seen"])
@@ -122,6 +128,43 @@ def test_an_uploaded_file_with_bad_rows(client: TestClient) -> None:
     rows = client.get(f"/jobs/{status['id']}/result").json()["rows"]
     blocks = [(r["framework"], r["level"]) for r in rows]
     assert len(blocks) == len(set(blocks))  # top_n=1: one row per block
+
+
+def test_the_researchers_page_lists_the_rows_that_could_not_be_read(client: TestClient) -> None:
+    lines = [json.dumps(p) for p in POSTINGS[:4]] + ['{"title": "no text"}', "not json"]
+    answer = client.post("/jobs/demand/upload", files={"file": ("corpus.jsonl", "\n".join(lines) + "\n")})
+    status = wait_for(client, answer.json()["id"])
+    assert status["progress"]["postings_total"] == 4 and status["progress"]["rows_total"] == 6
+    page = client.get(f"/researcher/jobs/{status['id']}")
+    assert page.status_code == 200
+    listed = page.text[page.text.index('data-testid="demand-errors"'):page.text.index("</section>")]
+    cells = re.findall(r'<td class="num">(\d+)</td>', listed)
+    assert cells == ["5", "6"] and "Rows that could not be read or mapped (2)" in listed
+    assert f'href="/jobs/{status["id"]}/errors"' in listed  # and the whole list to download
+
+
+def test_a_job_grouped_by_a_column_of_the_file(client: TestClient) -> None:
+    rows = ["text,region"] + [f'"{p["text"]}",{("north", "south")[i % 2]}' for i, p in enumerate(POSTINGS[:8])]
+    answer = client.post("/jobs/demand/upload", files={"file": ("corpus.csv", "\n".join(rows) + "\n")},
+                         data={"group_by": "region"})
+    assert answer.status_code == 202, answer.text
+    status = wait_for(client, answer.json()["id"])
+    assert status["state"] == "complete" and status["options"]["group_by"] == ["region"]
+    table = client.get(f"/jobs/{status['id']}/result").json()
+    assert "region" in table["columns"] and {r["region"] for r in table["rows"]} == {"north", "south"}
+    assert sorted((c["region"], c["postings"]) for c in table["meta"]["cells"]) == [("north", 4), ("south", 4)]
+    in_catalog = client.app.state.service.catalog.count_credentials()  # type: ignore[attr-defined]
+    assert table["meta"]["catalog_credentials"] == in_catalog
+    page = client.get(f"/researcher/jobs/{status['id']}", params={"block": "1"}).text
+    assert "region: south (4 postings)" in page and ">region</a>" in page  # a block to choose; a column
+
+
+def test_group_by_refusals_name_the_column(client: TestClient) -> None:
+    csv_file = ("corpus.csv", "text,region\nBake bread every morning.,north\n")
+    missing = client.post("/jobs/demand/upload", files={"file": csv_file}, data={"group_by": "sector"})
+    assert missing.status_code == 400 and "no group-by column 'sector'" in missing.json()["error"]["message"]
+    taken = client.post("/jobs/demand/upload", files={"file": csv_file}, data={"group_by": "label"})
+    assert taken.status_code == 422 and "'label' is a column of the demand table" in taken.json()["error"]["message"]
 
 
 def test_a_job_of_bad_rows_fails_naming_the_upload_only(client: TestClient) -> None:
@@ -168,7 +211,31 @@ def test_a_failed_job_resumes_from_its_partitions(client: TestClient, finished: 
     status = wait_for(client, job_id)
     assert status["state"] == "complete" and status["error"] is None and status["result"]["postings"] == 23
     manifest = json.loads((jobs.folder(job_id) / "run" / "manifest.json").read_text())
-    assert manifest["counts"]["partitions_mapped_by_this_run"] == 1 and manifest["counts"]["partitions_reused"] == 2
+    counts = manifest["counts"]
+    assert counts["partitions_mapped_by_this_run"] == 1 and counts["partitions_reused"] == counts["partitions"] - 1
+
+
+def test_progress_is_in_postings_from_the_moment_a_job_is_queued(tmp_path: Path) -> None:
+    """Queued: none done of the postings the upload's scan counted; running: as the run last told."""
+    from competencymap.service.jobs import JobManager
+    from competencymap.workflows.demand.corpus.run import RunProgress
+
+    service = SimpleNamespace(engine=SimpleNamespace(settings=SimpleNamespace(home=tmp_path)))
+    jobs = JobManager(service)  # type: ignore[arg-type]
+    folder = tmp_path / "jobs" / ("b" * 32)
+    folder.mkdir(parents=True)
+    (folder / "job.json").write_text(json.dumps({"id": "b" * 32, "state": "queued", "created": "x", "started": None,
+                                                 "finished": None, "options": {}, "error": None, "result": None,
+                                                 "plan": {"rows": 34, "postings": 33, "partitions": 9}}))
+    assert jobs.status("b" * 32)["progress"] == {"postings_done": 0, "postings_total": 33, "rows_done": 0,
+                                                 "rows_total": 34, "partitions_done": 0, "partitions_total": 9,
+                                                 "fraction": 0.0}
+    jobs.update("b" * 32, state="running")
+    jobs.progress["b" * 32] = RunProgress(postings_done=12, postings_total=33, rows_done=13, rows_total=34,
+                                          partitions_done=3, partitions_total=9)
+    progress = jobs.status("b" * 32)["progress"]
+    assert (progress["postings_done"], progress["postings_total"], progress["partitions_done"]) == (12, 33, 3)
+    assert progress["fraction"] == round(12 / 33, 4)
 
 
 def test_a_job_running_when_the_service_stopped_is_interrupted(tmp_path: Path) -> None:

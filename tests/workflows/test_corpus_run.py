@@ -17,7 +17,7 @@ import pytest
 from competencymap._common.config import load_settings
 from competencymap._common.errors import CompetencyMapError
 from competencymap.catalog import Catalog, read_credentials_file
-from competencymap.workflows.demand.corpus.run import CorpusOptions, run_corpus
+from competencymap.workflows.demand.corpus.run import CorpusOptions, RunProgress, run_corpus
 from competencymap.workflows.demand.options import DemandOptions
 from competencymap.workflows.demand.single import demand
 from competencymap.workflows.employer_match import catalog_offers
@@ -94,9 +94,17 @@ def offers(tmp_path_factory: pytest.TempPathFactory) -> list:
 
 
 @pytest.fixture(scope="module")
-def first_run(built_home: Path, client, inputs: Path, offers: list, tmp_path_factory: pytest.TempPathFactory):
+def told() -> list[RunProgress]:
+    """What the first run told of its progress."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def first_run(built_home: Path, client, inputs: Path, offers: list, told: list,
+              tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("runs") / "out"
-    return run_corpus(settings_for(built_home), [str(inputs)], out, OPTIONS, client=client, offers=offers)
+    return run_corpus(settings_for(built_home), [str(inputs)], out, OPTIONS, client=client, offers=offers,
+                      on_progress=told.append, catalog_credentials=12)
 
 
 def good_postings(inputs: Path) -> list[dict]:
@@ -158,6 +166,19 @@ def test_output_folder_files(first_run) -> None:
     assert first_run.table.meta()["postings_with_errors"] == 3
 
 
+def test_progress_is_told_in_postings_as_each_partition_finishes(first_run, told: list) -> None:
+    """27 rows in partitions of 4 (8 partitions); 2 rows read as no posting (not JSON, no text)."""
+    assert (told[0].postings_done, told[0].partitions_done, told[0].fraction) == (0, 0, 0.0)
+    assert len(told) == 1 + told[0].partitions_total == 9  # once at the start, then once per partition
+    steps = [after.postings_done - before.postings_done for before, after in zip(told, told[1:])]
+    assert all(0 <= step <= 4 for step in steps) and sum(steps) == 25
+    assert [p.partitions_done for p in told] == list(range(9))
+    last = told[-1]
+    assert (last.postings_done, last.postings_total, last.rows_done, last.rows_total, last.fraction) == (25, 25, 27, 27, 1.0)
+    meta = first_run.table.meta()
+    assert meta["catalog_credentials"] == 12 and meta["catalog_credentials_with_accepted_tags"] == 1
+
+
 def test_a_rerun_maps_only_missing_partitions(built_home: Path, first_run, client, inputs: Path, offers: list) -> None:
     out = first_run.folder
     before = (out / "demand.csv").read_bytes()
@@ -178,8 +199,8 @@ def test_a_killed_worker_is_replaced_and_its_partition_retried(built_home: Path,
     pids = set(client.run(os.getpid).values())
     killed: list[int] = []
 
-    def kill_one(done: int, total: int) -> None:
-        if done > 0 and not killed:  # the first partition is in: the others are being mapped
+    def kill_one(progress: RunProgress) -> None:
+        if progress.partitions_done > 0 and not killed:  # the first partition is in: the others are being mapped
             victim = sorted(pids)[0]
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)

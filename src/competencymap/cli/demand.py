@@ -151,28 +151,28 @@ def _on_dask(engine: CompetencyMap, inputs: tuple[str, ...], columns: Columns, o
     corpus = CorpusOptions(options, columns, partition_size)
     with _run_folder(folder) as root:
         prepared = prepare_corpus(engine.settings, list(inputs), root, corpus)  # file errors fail here
-        offers = _offers(engine, catalog_db, no_catalog)
+        offers, in_catalog = _offers(engine, catalog_db, no_catalog)
         cluster = ClusterOptions(scheduler=scheduler, workers=workers, threads=threads)
         result = run_corpus(engine.settings, list(inputs), root, corpus, cluster=cluster, offers=offers,
-                            progress=not quiet, say=_say, prepared=prepared)
+                            progress=not quiet, say=_say, prepared=prepared, catalog_credentials=in_catalog)
         left_out = result.table.errors
         if left_out:
             _report_errors(result.folder, left_out, temporary=folder is None)
     return result.table, left_out
 
 
-def _offers(engine: CompetencyMap, catalog_db: str | None, no_catalog: bool) -> list | None:
-    """The catalog's credentials with accepted tags, or None without a catalog."""
+def _offers(engine: CompetencyMap, catalog_db: str | None, no_catalog: bool) -> tuple[list | None, int | None]:
+    """The catalog's credentials with accepted tags and its credentials in all, or None, None without a catalog."""
     from competencymap.workflows.employer_match import catalog_offers
 
-    offers = None
+    offers, count = None, None
     catalog = None if no_catalog else _catalog(engine, catalog_db)
     if catalog is not None:
         try:
-            offers = catalog_offers(catalog)
+            offers, count = catalog_offers(catalog), catalog.count_credentials()
         finally:
             catalog.close()
-    return offers
+    return offers, count
 
 
 @contextmanager

@@ -1,10 +1,11 @@
 """What the demand routes and the demand jobs both take from a request: a safe name for an
-uploaded postings file, a stored posting as a record, and the check that occupations can be
-counted."""
+uploaded postings file, a stored posting as a record, the check that occupations can be
+counted, and the check of group-by column names."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from competencymap._common.errors import CompetencyMapError
 from competencymap.service.deps import Service
 from competencymap.service.errors import ApiError
 from competencymap.workflows.demand.options import OCCUPATIONS
+from competencymap.workflows.demand.table import DemandTable
 from competencymap.workflows.postings_io import postings_format
 
 
@@ -48,3 +50,23 @@ def check_occupations(service: Service) -> None:
             f"by_occupation needs the {OCCUPATIONS!r} index: serve it (--framework esco,sfs,{OCCUPATIONS}) "
             f"or build it (competencymap index build --framework {OCCUPATIONS})"
         )
+
+
+MAX_GROUP_BY = 5  # group-by columns per job
+
+
+def check_group_by(names: Sequence[str]) -> list[str]:
+    """Group-by column names, each once; 422 naming the problem for too many, a name too long or
+    with control characters, or a name that is already a column of the demand table (its
+    values would be lost). Whether the postings have the column is checked when they are read."""
+    wanted = list(dict.fromkeys(name.strip() for name in names if name.strip()))
+    taken = set(DemandTable([], 0, [], by_month=True, by_occupation=True).columns())
+    if len(wanted) > MAX_GROUP_BY:
+        raise ApiError(422, "validation_error", f"group_by: at most {MAX_GROUP_BY} columns, not {len(wanted)}")
+    for name in wanted:
+        if len(name) > 100 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+            raise ApiError(422, "validation_error", f"group_by: {name[:100]!r} is not a column name")
+        if name.lower() in taken:
+            raise ApiError(422, "validation_error",
+                           f"group_by: {name!r} is a column of the demand table itself; group by another column")
+    return wanted

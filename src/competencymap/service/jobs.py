@@ -6,7 +6,9 @@ A job is a corpus run (`competencymap.workflows.demand.corpus.run.run_corpus`, t
 service's engine and its requests are never held by a job), or an existing scheduler named by
 COMPETENCYMAP_JOB_SCHEDULER. At most COMPETENCYMAP_MAX_JOBS jobs run at once (default 1); the
 others wait in order, and more than COMPETENCYMAP_MAX_QUEUED_JOBS waiting or running (default 20)
-are refused (429). Each job lives under `<home>/jobs/<id>/`: `job.json` (its state), `input/` and
+are refused (429). A job's input is cut into partitions of at most COMPETENCYMAP_JOB_PARTITION_SIZE
+rows (default 100), smaller for a small input so that it has about PROGRESS_STEPS partitions: progress
+is told each time a partition finishes, in postings (the rows that read as postings). Each job lives under `<home>/jobs/<id>/`: `job.json` (its state), `input/` and
 `run/` (the run folder: per-posting files, errors, table, manifest). A job that was running when
 the service stopped is `interrupted`; `resume` continues it where it stopped.
 
@@ -24,7 +26,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -33,7 +35,7 @@ import orjson
 
 from competencymap._common.config import env_int, env_value
 from competencymap._common.errors import CompetencyMapError
-from competencymap.service.demand_inputs import check_occupations, upload_name
+from competencymap.service.demand_inputs import check_group_by, check_occupations, upload_name
 from competencymap.service.deps import Service
 from competencymap.service.errors import ApiError, OverLimit
 from competencymap.service.uploads import receive_upload, row_limit
@@ -43,6 +45,7 @@ from competencymap.workflows.postings_io import TooManyRows
 JOB_ID = r"^[0-9a-f]{32}$"
 STATES = ("queued", "running", "complete", "failed", "interrupted")
 MAX_POSTINGS_SETTING = "COMPETENCYMAP_JOB_MAX_POSTINGS"
+PROGRESS_STEPS = 10  # partitions a small job is cut into, so that its progress moves
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class JobSettings:
     max_waiting: int = 20  # COMPETENCYMAP_MAX_QUEUED_JOBS: waiting or running
     workers: int = 1  # COMPETENCYMAP_JOB_WORKERS: processes of the local cluster
     threads: int = 1  # COMPETENCYMAP_JOB_THREADS: threads per worker
-    partition_size: int = 100  # COMPETENCYMAP_JOB_PARTITION_SIZE: postings per partition
+    partition_size: int = 100  # COMPETENCYMAP_JOB_PARTITION_SIZE: rows per partition, at most
     max_postings: int = 1_000_000  # COMPETENCYMAP_JOB_MAX_POSTINGS: per job
     scheduler: str | None = None  # COMPETENCYMAP_JOB_SCHEDULER: an existing Dask scheduler's address
 
@@ -83,7 +86,7 @@ class JobManager:
         self.root = Path(service.engine.settings.home) / "jobs"
         self.lock = threading.RLock()
         self.pending: queue.Queue[str] = queue.Queue()
-        self.progress: dict[str, tuple[int, int]] = {}
+        self.progress: dict[str, Any] = {}  # job id -> its RunProgress (None before the first)
         self.runners: list[threading.Thread] = []
         self._client: Any = None
         self._cluster: Any = None
@@ -163,27 +166,31 @@ class JobManager:
             finally:
                 self.progress.pop(job_id, None)
 
-    def corpus_options(self, options: dict[str, Any]) -> Any:
-        """The corpus run's options for a job's options."""
+    def corpus_options(self, options: dict[str, Any], partition_size: int | None = None) -> Any:
+        """The corpus run's options for a job's options (partitions of the settings' size unless given)."""
         from competencymap.workflows.demand.corpus.run import CorpusOptions
+        from competencymap.workflows.postings_io import Columns
 
-        return CorpusOptions(_demand_options(options), partition_size=self.settings.partition_size)
+        return CorpusOptions(_demand_options(options), Columns(groups=tuple(options.get("group_by") or ())),
+                             partition_size=partition_size or self.settings.partition_size)
 
     def _run(self, job_id: str) -> None:
         from competencymap.workflows.demand.corpus.run import run_corpus
         from competencymap.workflows.employer_match import catalog_offers
 
         job = self.update(job_id, state="running", started=_now(), finished=None, error=None)
-        self.progress[job_id] = (0, -1)
+        self.progress[job_id] = None
         offers = catalog_offers(self.service.catalog)
+        in_catalog = self.service.catalog.count_credentials()
 
-        def moved(done: int, total: int) -> None:
-            self.progress[job_id] = (done, total)
+        def moved(progress: Any) -> None:
+            self.progress[job_id] = progress
 
         path = str(self.folder(job_id) / "input" / job["input"])
         result = run_corpus(self.service.engine.settings, [path], self.folder(job_id) / "run",
-                            self.corpus_options(job["options"]), client=self.client(), offers=offers,
-                            on_progress=moved, names={path: job["input"]})
+                            self.corpus_options(job["options"], job.get("partition_size")), client=self.client(),
+                            offers=offers, on_progress=moved, names={path: job["input"]},
+                            catalog_credentials=in_catalog)
         self.update(job_id, state="complete", finished=_now(), result={
             "postings": result.table.postings, "rows": len(result.table.rows), "errors": result.errors,
             "postings_left_out": result.table.errors, "statements": result.table.statements})
@@ -228,16 +235,34 @@ class JobManager:
 
     def status(self, job_id: str) -> dict[str, Any]:
         job = self.read(job_id)
-        done, total = self.progress.get(job_id, (0, -1))
-        if job["state"] == "complete":
-            manifest = self.manifest(job_id)
-            total = done = manifest.get("counts", {}).get("rows", 0)
-        progress = {"rows_done": done, "rows_total": total if total >= 0 else None,
-                    "fraction": round(done / total, 4) if total > 0 else None}
         base = f"/jobs/{job_id}"
         links = {"self": base, "result": f"{base}/result", "errors": f"{base}/errors"}
         return {**{k: job[k] for k in ("id", "state", "created", "started", "finished", "options", "error", "result")},
-                "progress": progress, "links": links}
+                "progress": self.job_progress(job), "links": links}
+
+    def job_progress(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Postings, rows and partitions done of those in all: as the run last told (running), all
+        of them (complete), none of those the upload's scan counted (queued, or stopped: its
+        partitions are counted again when it resumes), or unknown (a job of an older service)."""
+        sizes = job.get("plan") or {}
+        if job["state"] == "complete":
+            sizes = _plan_of_manifest(self.manifest(job["id"])) or sizes
+        total = {name: sizes.get(name) for name in ("postings", "rows", "partitions")}
+        done = dict.fromkeys(total, 0)
+        if job["state"] == "complete":
+            done = {name: value or 0 for name, value in total.items()}
+        current = self.progress.get(job["id"]) if job["state"] == "running" else None
+        if current is not None:
+            total = {"postings": current.postings_total, "rows": current.rows_total,
+                     "partitions": current.partitions_total}
+            done = {"postings": current.postings_done, "rows": current.rows_done,
+                    "partitions": current.partitions_done}
+        measure = "postings" if total["postings"] else "rows"
+        whole = total[measure]
+        fraction = round(done[measure] / whole, 4) if whole else None
+        return {"postings_done": done["postings"], "postings_total": total["postings"],
+                "rows_done": done["rows"], "rows_total": total["rows"],
+                "partitions_done": done["partitions"], "partitions_total": total["partitions"], "fraction": fraction}
 
     def manifest(self, job_id: str) -> dict[str, Any]:
         path = self.folder(job_id) / "run" / "manifest.json"
@@ -263,13 +288,14 @@ def manager(service: Service) -> JobManager:
 
 def job_options(service: Service, frameworks: list[str] | None, *, by_month: bool = False,
                 by_occupation: bool = False, rollup: bool = True, fast: bool = False,
-                top_n: int | None = None) -> dict[str, Any]:
-    """A job's options, checked: served frameworks (default: all served), occupations ready."""
+                top_n: int | None = None, group_by: Sequence[str] = ()) -> dict[str, Any]:
+    """A job's options, checked: served frameworks (default: all served), occupations ready,
+    group-by column names (each a column of the postings, checked when the file is read)."""
     names = service.check_frameworks(frameworks)
     if by_occupation:
         check_occupations(service)
     return {"frameworks": names, "by_month": by_month, "by_occupation": by_occupation, "rollup": rollup,
-            "fast": fast, "top_n": top_n}
+            "fast": fast, "top_n": top_n, "group_by": check_group_by(group_by)}
 
 
 def submit_postings(service: Service, postings: list[dict[str, Any]], options: dict[str, Any]) -> dict[str, Any]:
@@ -289,14 +315,14 @@ def submit_postings(service: Service, postings: list[dict[str, Any]], options: d
 
 def submit_file(service: Service, source: BinaryIO, filename: str | None, *, frameworks: list[str] | None = None,
                 by_month: bool = False, by_occupation: bool = False, rollup: bool = True, fast: bool = False,
-                top_n: int | None = None) -> dict[str, Any]:
+                top_n: int | None = None, group_by: Sequence[str] = ()) -> dict[str, Any]:
     """Queue a job over a postings file (read from `source`, named `filename`) with the options
     of `job_options`; its status. 415 for a file name that is no postings format (checked first),
     413 for a file past the upload limits (`service.uploads`, COMPETENCYMAP_JOB_MAX_POSTINGS rows),
     400 for a file without postings or that is not text."""
     name = upload_name(filename)
     options = job_options(service, frameworks, by_month=by_month, by_occupation=by_occupation, rollup=rollup,
-                          fast=fast, top_n=top_n)
+                          fast=fast, top_n=top_n, group_by=group_by)
     jobs = manager(service)
     job = jobs.create(options)
     try:
@@ -368,34 +394,75 @@ def errors_file(service: Service, job_id: str) -> Path | None:
     return run / ERRORS_FILE
 
 
+def first_errors(service: Service, job_id: str, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """The first `limit` entries of a finished job's errors (source, line, posting_id, stage,
+    reason, counted) and how many there are in all; ([], 0) for a job still queued or running."""
+    job = manager(service).read(job_id)
+    if job["state"] not in ("complete", "failed", "interrupted"):
+        return [], 0
+    path = errors_file(service, job_id)
+    if path is None or not path.is_file():
+        return [], 0
+    shown: list[dict[str, Any]] = []
+    total = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            total += 1
+            if len(shown) < limit:
+                shown.append(orjson.loads(line))
+    return shown, total
+
+
 # -- helpers ----------------------------------------------------------------------------------------
 
 
 def _accept(jobs: JobManager, job: dict[str, Any], name: str) -> dict[str, Any]:
     try:
-        _check_input(jobs, job, name)
+        plan = _check_input(jobs, job, name)
     except BaseException:
         shutil.rmtree(jobs.folder(job["id"]), ignore_errors=True)
         raise
-    jobs.update(job["id"], input=name)
+    size = partition_size(plan.total, jobs.settings.partition_size)
+    partitions = -(-plan.total // size)
+    jobs.update(job["id"], input=name, partition_size=size,
+                plan={"rows": plan.total, "postings": plan.postings, "partitions": partitions})
     jobs.enqueue(job["id"])
     return jobs.status(job["id"])
 
 
-def _check_input(jobs: JobManager, job: dict[str, Any], name: str) -> None:
-    """Scan the job's input now, so a file without postings or a text column is refused (400),
-    and one of more than COMPETENCYMAP_JOB_MAX_POSTINGS rows (413, the scan stopping there), at once."""
+def partition_size(rows: int, most: int) -> int:
+    """Rows per partition for a job of `rows` rows: `most`, or fewer so a small job has about
+    PROGRESS_STEPS partitions (its progress then moves in steps rather than at the end)."""
+    return max(1, min(most, -(-rows // PROGRESS_STEPS)))
+
+
+def _check_input(jobs: JobManager, job: dict[str, Any], name: str) -> Any:
+    """Scan the job's input now, so a file without postings or a text column (or a group-by
+    column) is refused (400), and one of more than COMPETENCYMAP_JOB_MAX_POSTINGS rows (413, the
+    scan stopping there), at once; the scan's plan (rows and postings counted)."""
     from competencymap.workflows.demand.corpus.run import prepare_corpus
 
     path = str(jobs.folder(job["id"]) / "input" / name)
     limit = jobs.settings.max_postings
     try:
-        prepare_corpus(jobs.service.engine.settings, [path], jobs.folder(job["id"]) / "run",
-                       jobs.corpus_options(job["options"]), names={path: name}, max_rows=limit)
+        prepared = prepare_corpus(jobs.service.engine.settings, [path], jobs.folder(job["id"]) / "run",
+                                  jobs.corpus_options(job["options"]), names={path: name}, max_rows=limit)
     except TooManyRows as exc:
         raise row_limit(exc, name, MAX_POSTINGS_SETTING, f"per job ({MAX_POSTINGS_SETTING})") from None
     except CompetencyMapError as exc:
         raise ApiError(400, "bad_request", jobs.reason(job["id"], exc)) from None
+    return prepared.plan
+
+
+def _plan_of_manifest(manifest: dict[str, Any]) -> dict[str, int] | None:
+    """Rows, postings and partitions of a finished run, from its manifest."""
+    counts = manifest.get("counts")
+    if not counts:
+        return None
+    bad = sum(int(entry.get("bad_rows") or 0) for entry in manifest.get("inputs", []))
+    return {"rows": counts["rows"], "postings": counts["rows"] - bad, "partitions": counts["partitions"]}
 
 
 def _now() -> str:
@@ -404,7 +471,8 @@ def _now() -> str:
 
 def _demand_options(options: dict[str, Any]) -> DemandOptions:
     return DemandOptions(frameworks=tuple(options["frameworks"]), by_month=options["by_month"],
-                         by_occupation=options["by_occupation"], rollup=options["rollup"], fast=options["fast"])
+                         by_occupation=options["by_occupation"], rollup=options["rollup"], fast=options["fast"],
+                         group_by=tuple(options.get("group_by") or ()))
 
 
 def _top(rows: list[dict[str, Any]], n: int | None) -> list[dict[str, Any]]:

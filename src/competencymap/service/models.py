@@ -71,6 +71,9 @@ FormRollup = Annotated[bool, Form(description="Also count skill groups and Skill
 FormFast = Annotated[bool, Form(description="Cheaper mapping for large files.")]
 FormTopN = Annotated[int | None, Form(ge=1, le=10_000, description="Keep the n most demanded rows of each block."),
                      FormWholeNumber]
+FormGroupBy = Annotated[str | None, Form(max_length=500, description="Comma-separated columns of the postings file "
+                                                                     "(e.g. region, source): one block of rows per "
+                                                                     "value, as `competencymap demand --group-by`.")]
 IdValue = Annotated[int, Field(ge=1, le=MAX_ID, strict=True), WholeNumber]  # the validator runs first
 ID_DIGITS = len(str(MAX_ID))
 
@@ -731,7 +734,12 @@ class DemandMeta(BaseModel):
     share: str | None = Field(None, description="How `share` is computed.")
     supply: str | None = Field(None, description="How `credentials_supply` is computed.")
     catalog_credentials_with_accepted_tags: int | None = Field(
-        None, description="Credentials in the catalog that have accepted tags (the supply side)."
+        None, description="Credentials in the catalog that have accepted tags (the supply side: "
+                          "`credentials_supply` counts among these)."
+    )
+    catalog_credentials: int | None = Field(
+        None, description="Credentials in the catalog in all, tagged or not (a row's share of the catalog is "
+                          "credentials_supply / catalog_credentials)."
     )
     cells: list[DemandCell] | None = Field(None, description="Postings per month/occupation block.")
     notes: list[str] = Field(default_factory=list, description="Remarks, e.g. a roll-up that was not available.")

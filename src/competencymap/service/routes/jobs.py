@@ -30,6 +30,7 @@ from competencymap.service.models import (
     FormByOccupation,
     FormFast,
     FormFrameworks,
+    FormGroupBy,
     FormRollup,
     FormTopN,
     errors,
@@ -45,9 +46,15 @@ JobId = Annotated[str, PathParam(pattern=jobs.JOB_ID, description="The id `POST 
 
 
 class JobProgress(BaseModel):
+    postings_done: int = Field(description="Postings (input rows that read as postings) of the partitions mapped so "
+                                           "far; it moves each time a partition finishes.")
+    postings_total: int | None = Field(None, description="Postings in the input (known once the upload is read).")
     rows_done: int = Field(description="Input rows mapped so far (postings and rows that are not postings).")
-    rows_total: int | None = Field(None, description="Input rows in all (known once the job has started).")
-    fraction: float | None = Field(None, description="rows_done / rows_total.")
+    rows_total: int | None = Field(None, description="Input rows in all.")
+    partitions_done: int = Field(description="Partitions mapped so far.")
+    partitions_total: int | None = Field(None, description="Partitions the input is cut into.")
+    fraction: float | None = Field(None, description="postings_done / postings_total (of rows when no row is a "
+                                                     "posting).")
 
 
 class JobStatus(BaseModel):
@@ -98,19 +105,21 @@ def submit_upload(
     rollup: FormRollup = True,
     fast: FormFast = False,
     top_n: FormTopN = None,
+    group_by: FormGroupBy = None,
 ) -> JSONResponse:
     """A demand job over an uploaded postings file (the body size limit applies). Rows that are
-    not postings are skipped and listed at `GET /jobs/{id}/errors`."""
+    not postings are skipped and listed at `GET /jobs/{id}/errors`. `group_by` names columns of
+    the file that split the table (400 naming the column when the file has no such column)."""
     return _accepted(jobs.submit_file(service, file.file, file.filename, frameworks=split_list(frameworks) or None,
                                       by_month=by_month, by_occupation=by_occupation, rollup=rollup, fast=fast,
-                                      top_n=top_n))
+                                      top_n=top_n, group_by=split_list(group_by)))
 
 
 @router.get("/jobs/{job_id}", response_model=JobStatus, summary="A demand job's state and progress",
             responses=errors(404, 422))
 def job_status(job_id: JobId, service: ServiceDep) -> JSONResponse:
-    """State (queued, running, complete, failed, interrupted), progress over the input rows, and
-    when complete a summary of the result."""
+    """State (queued, running, complete, failed, interrupted), progress (postings, rows and
+    partitions done of those in all), and when complete a summary of the result."""
     return JSONResponse(jobs.job_status(service, job_id))
 
 

@@ -1,58 +1,83 @@
-"""Bar charts drawn on the server as inline SVG: demand (share of postings) against catalog supply
-(share of credentials with accepted tags that cover the row). The template only places what is
-computed here; colours come from the stylesheet (classes), never from inline styles."""
+"""Bar charts of demand against supply, drawn as HTML lists with one small inline SVG per bar.
+
+Labels are text that wraps (never cut short), each value is written in words under its bar, and
+a chart is as wide as the column it sits in (a phone's too): nothing is clipped. A bar's length
+is an SVG attribute on a 0-100 viewBox and its colour comes from the stylesheet (a class): the
+page's Content-Security-Policy allows no inline style."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-WIDTH = 760
-LABEL_WIDTH = 280
-BAR_LEFT = LABEL_WIDTH + 10
-BAR_SPACE = WIDTH - BAR_LEFT - 60
-ROW = 30
-BAR = 11
-TOP = 24
-MAX_LABEL = 40
+Texts = Callable[..., str]  # the page's messages: t(key, **values)
+
+
+@dataclass(frozen=True)
+class Measure:
+    width: float  # the bar's length: 0 to 100 (percent of the chart's width)
+    text: str  # the value in words
 
 
 @dataclass(frozen=True)
 class Bar:
-    label: str  # shortened to fit; `full` is shown as the row's tooltip
-    full: str
-    y: float
-    demand_width: float
-    supply_width: float
-    demand_text: str
-    supply_text: str
+    label: str  # in full
+    href: str | None
+    demand: Measure
+    supply: Measure | None  # None: no catalog was counted
+
+
+@dataclass(frozen=True)
+class Item:
+    """One row to draw: its label and link, postings needing it of those in its block, and the
+    credentials covering it of those tagged and of the whole catalog (None: not counted)."""
+
+    label: str
+    href: str | None
+    postings: int
+    block_postings: int
+    credentials: int | None
+    tagged: int | None
+    catalog: int | None
 
 
 @dataclass(frozen=True)
 class Chart:
+    title: str
     bars: list[Bar]
-    width: int
-    height: int
-    bar_left: int
-    bar_space: int
-    bar_height: int
-    ticks: list[tuple[float, str]]  # (x, text)
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1].rstrip() + "…"
+def _share(part: int, whole: int | None) -> float | None:
+    return min(max(part / whole, 0.0), 1.0) if whole else None
 
 
-def _percent(value: float) -> str:
-    return f"{100 * value:.0f}%"
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
 
 
-def bar_chart(items: Sequence[tuple[str, float, float]]) -> Chart:
-    """(label, demand share, supply share) rows, shares between 0 and 1, drawn on one 0-100% scale."""
+def _supply(item: Item, t: Texts) -> Measure | None:
+    if item.credentials is None:
+        return None
+    of_catalog, of_tagged = _share(item.credentials, item.catalog), _share(item.credentials, item.tagged)
+    if not item.tagged:
+        text = t("chart.supply_none_tagged", count=item.credentials, catalog_percent=_percent(of_catalog),
+                 catalog=item.catalog if item.catalog is not None else "?")
+    elif item.catalog is None:  # a table of an older run: supply of the tagged credentials only
+        text = t("chart.supply_tagged", count=item.credentials, tagged_percent=_percent(of_tagged),
+                 tagged=item.tagged or 0)
+    else:
+        text = t("chart.supply_value", count=item.credentials, catalog_percent=_percent(of_catalog),
+                 catalog=item.catalog, tagged_percent=_percent(of_tagged), tagged=item.tagged or 0)
+    shown = of_catalog if item.catalog is not None else of_tagged
+    return Measure(round(100 * (shown or 0.0), 1), text)
+
+
+def bar_chart(title: str, items: Sequence[Item], t: Texts) -> Chart:
+    """A chart of `items` in the order given: demand as a share of the block's postings, supply
+    as a share of the catalog (of the tagged credentials when the catalog's size is unknown)."""
     bars = []
-    for i, (label, demand, supply) in enumerate(items):
-        d, s = min(max(demand, 0.0), 1.0), min(max(supply, 0.0), 1.0)
-        bars.append(Bar(_short(label), label, TOP + i * ROW, round(d * BAR_SPACE, 1), round(s * BAR_SPACE, 1),
-                        _percent(d), _percent(s)))
-    ticks = [(BAR_LEFT + f * BAR_SPACE, _percent(f)) for f in (0.0, 0.25, 0.5, 0.75, 1.0)]
-    return Chart(bars, WIDTH, TOP + len(bars) * ROW + 8, BAR_LEFT, BAR_SPACE, BAR, ticks)
+    for item in items:
+        demand = _share(item.postings, item.block_postings) or 0.0
+        text = t("chart.demand_value", percent=_percent(demand), count=item.postings, total=item.block_postings)
+        bars.append(Bar(item.label, item.href, Measure(round(100 * demand, 1), text), _supply(item, t)))
+    return Chart(title, bars)

@@ -177,7 +177,8 @@ def demand(
     supply = context.supply(offers) if catalog is not None else None
     return build_table(counter, frameworks=options.frameworks, by_month=by_month, by_occupation=by_occupation,
                        supply=supply, pipeline=options.pipeline, notes=context.notes, group_by=options.group_by,
-                       errors=left_out, not_read=not_read)
+                       errors=left_out, not_read=not_read,
+                       catalog_credentials=catalog.count_credentials() if catalog is not None else None)
 
 
 def nothing_counted(first: PostingError, left_out: int) -> CompetencyMapError:

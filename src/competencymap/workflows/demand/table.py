@@ -53,6 +53,7 @@ class DemandTable:
     pipeline: str = "full"
     cells: dict[Cell, int] = field(default_factory=dict)
     supply_credentials: int | None = None  # credentials with accepted tags, when a catalog was given
+    catalog_credentials: int | None = None  # credentials in the catalog, tagged or not (when known)
     notes: list[str] = field(default_factory=list)
     statements: int = 0  # statements mapped across all postings
     fallback: int = 0  # postings whose needs in some framework are the best few, none being confident
@@ -111,6 +112,7 @@ class DemandTable:
                       "as in employer matching; siblings and crosswalk links do not count); for a roll-up row: an "
                       "accepted tag that is the row's group or skill or rolls up to it",
             "catalog_credentials_with_accepted_tags": self.supply_credentials,
+            "catalog_credentials": self.catalog_credentials,
             "cells": [self._cell(cell, n) for cell, n in sorted(self.cells.items(), key=_cell_order)],
             "notes": self.notes,
         }
@@ -148,9 +150,11 @@ def build_table(
     errors: int = 0,
     rollup: bool | None = None,
     not_read: int = 0,
+    catalog_credentials: int | None = None,
 ) -> DemandTable:
     """The table of a counter; `rollup` says whether roll-ups were counted (default: the counter has a roll-up);
-    `not_read` postings were left out for their language (they are among `errors`)."""
+    `not_read` postings were left out for their language (they are among `errors`); `catalog_credentials`: the
+    catalog's credentials in all, tagged or not (supply is counted over the tagged)."""
     rows = []
     for (cell, (framework, level, iri)), count in counter.counts.items():
         month, occupation, groups = cell
@@ -181,6 +185,7 @@ def build_table(
         pipeline=pipeline,
         cells=dict(counter.cells),
         supply_credentials=supply.credentials if supply is not None else None,
+        catalog_credentials=catalog_credentials if supply is not None else None,
         notes=list(notes),
         statements=counter.statements,
         fallback=counter.fallback,

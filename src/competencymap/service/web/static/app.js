@@ -1,7 +1,7 @@
 /* competencymap web page: small progressive enhancement. Every page works without it.
  * - forms with data-target are sent with fetch; the server answers the part they replace
  * - forms with data-live search as you type (their results replace data-live-target)
- * - a running demand job's progress bar follows GET /jobs/{id}
+ * - a running demand job's progress bar follows GET /jobs/{id} (postings mapped of those in all)
  * Texts come from the page (data-msg-* on <body>), never from this file. */
 (function () {
   "use strict";
@@ -107,9 +107,9 @@
         .then(function (status) {
           var p = status.progress || {};
           if (bar && typeof p.fraction === "number") bar.value = p.fraction;
-          if (note && note.dataset.template && typeof p.rows_done === "number") {
-            note.textContent = note.dataset.template.replace("{done}", String(p.rows_done))
-              .replace("{total}", typeof p.rows_total === "number" ? String(p.rows_total) : "?");
+          if (note && note.dataset.template && typeof p.postings_done === "number") {
+            note.textContent = note.dataset.template.replace("{done}", String(p.postings_done))
+              .replace("{total}", typeof p.postings_total === "number" ? String(p.postings_total) : "?");
           }
           if (status.state !== "queued" && status.state !== "running") {
             window.location.reload();

@@ -30,10 +30,16 @@ class Partition:
     start: Position
     count: int
     first: int = 0  # 0-based row of the file where it starts
+    bad: int = 0  # rows of it that are not postings (the scan's read errors)
 
     @property
     def id(self) -> str:
         return f"{self.file:04d}-{self.index:05d}"
+
+    @property
+    def postings(self) -> int:
+        """Its rows that read as postings (what progress counts)."""
+        return self.count - self.bad
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,11 @@ class Plan:
     @property
     def total(self) -> int:
         return sum(self.rows.values())
+
+    @property
+    def postings(self) -> int:
+        """Rows that read as postings, in all."""
+        return self.total - sum(self.bad_rows.values())
 
 
 def plan_partitions(files: Sequence[InputFile], columns: Columns, size: int = DEFAULT_SIZE, *,
@@ -62,15 +73,19 @@ def plan_partitions(files: Sequence[InputFile], columns: Columns, size: int = DE
     for file in files:
         count = errors = 0
         starts: list[Position] = []
+        bad_per_part: list[int] = []
         try:
             for position, item in read_positioned(file.path, columns):
                 if count % size == 0:
                     starts.append(position)
+                    bad_per_part.append(0)
                 count += 1
                 seen += 1
                 if max_rows is not None and seen > max_rows:
                     raise TooManyRows(max_rows, path=file.name)
-                errors += isinstance(item, RowError)
+                not_posting = isinstance(item, RowError)
+                errors += not_posting
+                bad_per_part[-1] += not_posting
         except CompetencyMapError as exc:
             if exc.path == file.path:
                 exc.path = file.name  # name the file as the user did
@@ -78,7 +93,7 @@ def plan_partitions(files: Sequence[InputFile], columns: Columns, size: int = DE
         rows[file.number], bad[file.number] = count, errors
         for index, start in enumerate(starts):
             partitions.append(Partition(file.number, index, file.path, file.name, start,
-                                        min(size, count - index * size), index * size))
+                                        min(size, count - index * size), index * size, bad_per_part[index]))
     if not partitions:
         if len(files) == 1:
             raise CompetencyMapError("no postings in the file", path=files[0].name)

@@ -62,8 +62,32 @@ if TYPE_CHECKING:
     from distributed import Client
 
 Say = Callable[[str], None]
-RowsCallback = Callable[[int, int], None]  # told rows done, rows in all
 MERGE_FAN_IN = 8  # parts merged per reduction task
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """How far the mapping has got, told each time a partition finishes (and once at the start).
+
+    Postings are the rows that read as postings (the scan counts them per partition); the rows
+    that are not (read errors) count among the rows only."""
+
+    postings_done: int
+    postings_total: int
+    rows_done: int
+    rows_total: int
+    partitions_done: int
+    partitions_total: int
+
+    @property
+    def fraction(self) -> float | None:
+        """postings_done / postings_total (of rows when no row is a posting)."""
+        done, total = (self.postings_done, self.postings_total) if self.postings_total else (self.rows_done,
+                                                                                              self.rows_total)
+        return round(done / total, 4) if total else None
+
+
+ProgressCallback = Callable[[RunProgress], None]
 
 
 class NothingMapped(CompetencyMapError):
@@ -119,13 +143,15 @@ def run_corpus(
     offers: Sequence[Offer] | None = None,
     progress: bool = False,
     say: Say | None = None,
-    on_progress: RowsCallback | None = None,
+    on_progress: ProgressCallback | None = None,
     prepared: PreparedRun | None = None,
     names: Mapping[str, str] | None = None,
+    catalog_credentials: int | None = None,
 ) -> CorpusResult:
     """Map the postings of `inputs` (files, folders, globs) into `output` and build the demand
     table; resumes the run already in `output`. `offers` (catalog credentials with accepted tags)
-    adds supply. `client` uses an existing Dask client; otherwise one is made from `cluster`.
+    adds supply; `catalog_credentials` is how many credentials the catalog holds in all (tagged
+    or not; the table's meta states supply against both). `client` uses an existing Dask client; otherwise one is made from `cluster`.
     `prepared` is what :func:`prepare_corpus` gave for the same arguments (else it runs now);
     `names` as for :func:`prepare_corpus`. The run holds the folder's lock (another run into it
     fails at once, naming this one)."""
@@ -137,12 +163,13 @@ def run_corpus(
     with prepared.folder.locked():
         prepared.previous = _check_folder(prepared.folder, prepared.signature)  # as it is now the lock is held
         return _run_locked(settings, prepared, options, cluster, client, offers, progress, say, on_progress, clock,
-                           start)
+                           start, catalog_credentials)
 
 
 def _run_locked(settings: Settings, prepared: PreparedRun, options: CorpusOptions, cluster: ClusterOptions,
                 client: Client | None, offers: Sequence[Offer] | None, progress: bool, say: Say,
-                on_progress: RowsCallback | None, clock: dict[str, float], start: float) -> CorpusResult:
+                on_progress: ProgressCallback | None, clock: dict[str, float], start: float,
+                catalog_credentials: int | None) -> CorpusResult:
     """The run of :func:`run_corpus`, once it holds the folder's lock."""
     files, plan, folder, signature, previous = (prepared.files, prepared.plan, prepared.folder, prepared.signature,
                                                 prepared.previous)
@@ -175,7 +202,8 @@ def _run_locked(settings: Settings, prepared: PreparedRun, options: CorpusOption
     table = build_table(counter, frameworks=options.demand.frameworks, by_month=options.demand.by_month,
                         by_occupation=options.demand.by_occupation, supply=supply, pipeline=options.demand.pipeline,
                         notes=notes, group_by=options.demand.group_by, errors=lost, rollup=options.demand.rollup,
-                        not_read=not_read)
+                        not_read=not_read,
+                        catalog_credentials=catalog_credentials if offers is not None else None)
     if table.postings == 0:
         raise NothingMapped(f"no posting could be mapped; each one is listed with its reason in {ERRORS_FILE}",
                             path=str(folder.root))
@@ -356,16 +384,22 @@ def _cluster_info(client: Client, cluster: ClusterOptions, given: Client | None,
 
 def _map_partitions(client: Client, todo: Sequence[Partition], plan: Any, done: Sequence[Partition],
                     options: CorpusOptions, folder: OutputFolder, progress: bool,
-                    on_progress: RowsCallback | None) -> list[dict[str, Any]]:
+                    on_progress: ProgressCallback | None) -> list[dict[str, Any]]:
     from distributed import as_completed
     from tqdm import tqdm
 
     total = plan.total
     finished = sum(p.count for p in done)
-    bar = tqdm(total=total, initial=finished, unit=" postings", file=sys.stderr, disable=not progress,
+    postings = sum(p.postings for p in done)
+    parts = len(done)
+    bar = tqdm(total=total, initial=finished, unit=" rows", file=sys.stderr, disable=not progress,
                mininterval=0.5, dynamic_ncols=True)
-    if on_progress is not None:
-        on_progress(finished, total)
+
+    def tell() -> None:
+        if on_progress is not None:
+            on_progress(RunProgress(postings, plan.postings, finished, total, parts, len(plan.partitions)))
+
+    tell()
     futures = [client.submit(map_partition, p, options.demand, options.columns, str(folder.root),
                              key=_key(f"map-{p.id}"), pure=False) for p in todo]
     stats: list[dict[str, Any]] = []
@@ -381,10 +415,12 @@ def _map_partitions(client: Client, todo: Sequence[Partition], plan: Any, done: 
                     f"partition {partition.id} ({partition.name}, rows {partition.first + 1}-"
                     f"{partition.first + partition.count}) failed: {type(exc).__name__}: {exc}") from None
             stats.append(result)
-            finished += result["rows"]
-            bar.update(result["rows"])
-            if on_progress is not None:
-                on_progress(finished, total)
+            partition = todo[futures.index(future)]
+            finished += partition.count
+            postings += partition.postings
+            parts += 1
+            bar.update(partition.count)
+            tell()
     except BaseException:
         for future in futures:
             future.cancel()
