@@ -101,7 +101,42 @@ def folds_of(name: str, queries: Sequence[Query], k: int, seed: int) -> list[int
     return fold
 
 
+OBJECTIVE = "pairwise"
+HARD = 30  # a statement's best-scoring wrong candidates (hand-set weights) paired with each right one
+
+
 def learn(groups: Sequence[Sequence[Collected]]) -> Fusion:
+    return learn_pairwise(groups) if OBJECTIVE == "pairwise" else learn_pointwise(groups)
+
+
+def learn_pairwise(groups: Sequence[Sequence[Collected]]) -> Fusion:
+    """A ranking regression: within each statement, each right candidate against its HARD best-scoring
+    wrong ones (the difference of their signals, both ways round), each set and each statement
+    weighing the same; then the scores are turned into probabilities by a one-variable logistic
+    regression of right/wrong on them (Platt scaling) over every candidate."""
+    differences, labels, weights = [], [], []
+    for items in groups:
+        usable = [c for c in items if c.gold.any() and (~c.gold).any()]
+        for item in usable:
+            wrong = np.flatnonzero(~item.gold)
+            wrong = wrong[np.argsort(-item.hand[wrong], kind="stable")[:HARD]]
+            right = np.flatnonzero(item.gold)
+            diff = (item.columns[right][:, None, :] - item.columns[wrong][None, :, :]).reshape(-1, item.columns.shape[1])
+            weight = 1.0 / (len(groups) * len(usable) * len(diff))
+            differences += [diff, -diff]
+            labels += [np.ones(len(diff)), np.zeros(len(diff))]
+            weights += [np.full(len(diff), weight)] * 2
+    x, y, w = np.vstack(differences), np.concatenate(labels), np.concatenate(weights)
+    ranking = fit(x, y.astype(int), weights=w * len(w))
+    direction = np.asarray(ranking.coefficients, np.float32)
+    scores = np.concatenate([c.columns @ direction for items in groups for c in items])[:, None]
+    gold = np.concatenate([c.gold for items in groups for c in items]).astype(int)
+    platt = fit(np.hstack([scores, np.zeros((len(scores), len(FEATURES) - 1), np.float32)]), gold)
+    scale = platt.coefficients[0]
+    return Fusion(tuple(round(float(c) * scale, 5) for c in direction), platt.intercept, 0.5)
+
+
+def learn_pointwise(groups: Sequence[Sequence[Collected]]) -> Fusion:
     """The regression over several sets, each set weighing the same in total (SkillSkape's many
     loosely labelled sentences must not decide alone)."""
     columns = np.vstack([c.columns for items in groups for c in items])
@@ -159,8 +194,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--precision", type=float, default=0.8, help="wanted precision of a confident top match")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--objective", choices=("pairwise", "pointwise"), default="pairwise")
     parser.add_argument("--write", action="store_true", help="write the model's fusion.json (the shipped fusion)")
     args = parser.parse_args(argv)
+    global OBJECTIVE
+    OBJECTIVE = args.objective
     print(f"load before: {os.getloadavg()}", file=sys.stderr)
     app = CompetencyMap(load_settings(model=args.model))
     app.index("esco", build=True, progress=True)

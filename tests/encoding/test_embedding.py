@@ -14,8 +14,10 @@ import pytest
 from competencymap._common.errors import ModelError
 from competencymap.encoding import encoder as embedding
 from competencymap.encoding.encoder import (
+    ADAPTED_SHA256,
     DEFAULT_MODEL,
     DEFAULT_MODEL_SHA256,
+    STOCK_MODEL,
     Encoder,
     file_sha256,
     locate_default_model,
@@ -62,18 +64,37 @@ def test_default_model_is_located_without_importing_its_package() -> None:
     assert (folder / "model.safetensors").is_file()
 
 
-def test_default_model_checksum_is_verified() -> None:
-    encoder = Encoder()
-    assert encoder.name == DEFAULT_MODEL
+def test_stock_model_checksum_is_verified() -> None:
+    encoder = Encoder(STOCK_MODEL)
+    assert encoder.name == STOCK_MODEL
     assert encoder.checksum == DEFAULT_MODEL_SHA256 == file_sha256(locate_default_model() / "model.safetensors")
 
 
-def test_tampered_default_model_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_model_is_the_stock_one_with_the_verified_adapter_merged() -> None:
+    encoder = Encoder()
+    assert encoder.name == DEFAULT_MODEL == "esco-minilm-l6"
+    manifest = json.loads((encoder.folder / "adapted.json").read_text())
+    assert manifest["base_sha256"] == DEFAULT_MODEL_SHA256
+    assert manifest["adapter_sha256"] == ADAPTED_SHA256[DEFAULT_MODEL]
+    assert encoder.checksum == manifest["model_sha256"] != DEFAULT_MODEL_SHA256
+
+
+@pytest.mark.parametrize("model", [STOCK_MODEL, DEFAULT_MODEL])
+def test_tampered_base_model_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: str) -> None:
     copy = _tampered_copy(tmp_path)
     monkeypatch.setattr(embedding, "locate_default_model", lambda: copy)
     with pytest.raises(ModelError, match="checksum mismatch") as caught:
-        Encoder(DEFAULT_MODEL)
+        Encoder(model, cache_dir=tmp_path / "cache")
     assert "model.safetensors" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_changed_bundled_adapter_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "adapters"
+    shutil.copytree(embedding.BUNDLED_ADAPTERS, folder)
+    _flip_byte(folder / DEFAULT_MODEL / "adapter.safetensors")
+    monkeypatch.setattr(embedding, "BUNDLED_ADAPTERS", folder)
+    with pytest.raises(ModelError, match="adapter checksum mismatch"):
+        Encoder(DEFAULT_MODEL, cache_dir=tmp_path / "cache")
 
 
 def test_weights_changed_after_verification_are_refused(tmp_path: Path) -> None:

@@ -218,17 +218,18 @@ def test_two_close_labelled_competencies_are_both_matched_one_grouped_under_the_
     done = _run(built_home, "map", "--framework", "mini", "--top-k", "10", stdin=json.dumps({"text": text}) + "\n")
     out = json.loads(done.stdout)
     ranked = [m["iri"] for m in out["matches"]]
-    assert ranked[:2] == [ONLINE_ANALYSIS, DATA_ANALYSIS]  # both named, both shown, each at its own rank
+    assert set(ranked[:2]) == {ONLINE_ANALYSIS, DATA_ANALYSIS}  # both named, both shown, each at its own rank
+    first, second = ranked[:2]
     entries = {m["iri"]: m for m in out["profile"]["mini"]}
-    assert entries[DATA_ANALYSIS]["grouped_under"] == ONLINE_ANALYSIS and entries[DATA_ANALYSIS]["confident"]
-    assert entries[ONLINE_ANALYSIS]["grouped_under"] is None
+    assert entries[second]["grouped_under"] == first and entries[second]["confident"]
+    assert entries[first]["grouped_under"] is None
     app = CompetencyMap(load_settings(home=built_home))
     profile = app.map(text, ["mini"], top_k=10).profiles["mini"]
-    assert DATA_ANALYSIS in profile[0].related and profile[1].grouped_under == ONLINE_ANALYSIS
+    assert second in profile[0].related and profile[1].grouped_under == first
     printed = _run(built_home, "map", "--framework", "mini", "--top-k", "3", "--format", "text", stdin=text).stdout
-    grouped = [line for line in printed.split("profile [mini]:")[1].splitlines() if DATA_ANALYSIS in line]
+    grouped = [line for line in printed.split("profile [mini]:")[1].splitlines() if second in line]
     assert grouped == [grouped[0]] and grouped[0].startswith("      ")
-    assert grouped[0].endswith("≈ grouped with perform online data analysis")
+    assert grouped[0].endswith(f"≈ grouped with {entries[first]['label']}")
 
 
 @pytest.mark.model

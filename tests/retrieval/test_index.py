@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from competencymap._common.errors import IndexNotReady
-from competencymap.encoding.encoder import Encoder
+from competencymap.encoding.encoder import DEFAULT_MODEL, Encoder
 from competencymap.model.framework import KIND_GROUP, KIND_UNTYPED, Competency, Framework
 from competencymap.retrieval.vector_index import CompetencyIndex, IndexEntry, content_checksum, framework_entries
 
@@ -111,7 +111,7 @@ def test_build_indexes_every_text_of_skills_only(built: CompetencyIndex, framewo
     expected = sum(len({t for _, t in c.texts(hidden=True)}) for c in skills)
     assert m["vector_count"] == len(built.entries) == expected == built.vectors().shape[0]
     assert m["field_counts"]["hidden_label"] >= 1 and sum(m["field_counts"].values()) == expected
-    assert m["model"] == "all-MiniLM-L6-v2" and m["dimension"] == 384 and m["framework_version"] == "v1.1.1"
+    assert m["model"] == DEFAULT_MODEL and m["dimension"] == 384 and m["framework_version"] == "v1.1.1"
     assert m["content_checksum"] == content_checksum(built.entries) and m["built_at"].endswith("+00:00")
     assert m["encoded"] == len({e.text for e in built.entries}) and m["reused"] == 0
     np.testing.assert_allclose(np.linalg.norm(built.vectors(), axis=1), 1.0, atol=1e-5)
@@ -169,7 +169,7 @@ def test_entries_and_pref_label_matrix(built: CompetencyIndex, framework: Framew
 
 
 def test_save_load_round_trip(built: CompetencyIndex, saved: Path, framework: Framework, encoder: Encoder) -> None:
-    assert saved.name == "all-minilm-l6-v2" and saved.parent.name == "esco"
+    assert saved.name == DEFAULT_MODEL and saved.parent.name == "esco"
     assert {p.name for p in saved.iterdir()} == {
         "manifest.json", "entries.json", "vectors.npy", "pref_label.faiss", "alt_label.faiss", "hidden_label.faiss", "description.faiss"
     }
@@ -203,11 +203,11 @@ def test_load_refuses_another_framework(saved: Path, skills, encoder: Encoder, c
 def test_load_refuses_another_model(saved: Path, framework: Framework, encoder: Encoder) -> None:
     other = CountingEncoder(encoder)
     other.checksum = "0" * 64
-    with pytest.raises(IndexNotReady, match="model checksum '53aa5.*' but it is now '0000"):
+    with pytest.raises(IndexNotReady, match="model checksum '[0-9a-f]{64}' but it is now '0000"):
         CompetencyIndex.load(saved, framework, other)  # type: ignore[arg-type]
     other = CountingEncoder(encoder)
     other.name = "paraphrase-multilingual"
-    with pytest.raises(IndexNotReady, match="model 'all-MiniLM-L6-v2' but it is now 'paraphrase-multilingual'"):
+    with pytest.raises(IndexNotReady, match=f"model {DEFAULT_MODEL!r} but it is now 'paraphrase-multilingual'"):
         CompetencyIndex.load(saved, framework, other)  # type: ignore[arg-type]
 
 

@@ -60,7 +60,7 @@ def test_a_suggested_near_duplicate_is_kept_and_marked_as_grouped() -> None:
     views = row.groups[0].tags
     assert [v.grouped_with for v in views] == ["", "perform online data analysis"]
     assert [v.tag.competency_iri for v in row.folded[0].tags] == ["urn:x:gather"]  # below the cut-off: folded
-    row = templates.get_template("parts/tag_row.html").render(view=views[1], t=messages_for("en"), csrf="x",
+    row = templates.get_template("parts/tag_row.html").render(name=lambda _iri, label: label, view=views[1], t=messages_for("en"), csrf="x",
                                                               csrf_field="token", counts=None)
     assert "≈ grouped with perform online data analysis" in row
 
@@ -90,7 +90,7 @@ def test_the_folded_list_is_closed_and_says_how_many() -> None:
 
     rows = review(_credential(), [_judged(1, True), _judged(2, False), _judged(3, False)], FRAMEWORKS)
     page = templates.get_template("parts/review.html").render(
-        rows=rows, credential=_credential(), counts={"suggested": 3, "accepted": 0, "rejected": 0},
+        rows=rows, credential=_credential(), counts={"suggested": 3, "accepted": 0, "rejected": 0}, name=lambda _i, label: label,
         t=messages_for("en"), csrf="x", csrf_field="token", confident_left=1)
     folded = page[page.index("<details class=\"below-cutoff\""):]
     assert "<details class=\"below-cutoff\" data-testid=\"below-cutoff\">" in page  # no `open`: closed
@@ -106,9 +106,9 @@ def test_a_decision_kept_from_the_previous_wording_says_so() -> None:
     carried = _judged(1, True, "accepted", carried_from="Write queries", decided_by="Dana")
     view = review(_credential(), [carried, _judged(2, True, "accepted")], FRAMEWORKS)[0].groups[0].tags
     assert [v.carried_from for v in view] == ["Write queries", ""]
-    html = templates.get_template("parts/tag_row.html").render(view=view[0], t=messages_for("en"), csrf="x",
+    html = templates.get_template("parts/tag_row.html").render(name=lambda _iri, label: label, view=view[0], t=messages_for("en"), csrf="x",
                                                                csrf_field="token", counts=None)
     assert "kept from the previous wording" in html and "<q>Write queries</q>" in html
-    plain = templates.get_template("parts/tag_row.html").render(view=view[1], t=messages_for("en"), csrf="x",
+    plain = templates.get_template("parts/tag_row.html").render(name=lambda _iri, label: label, view=view[1], t=messages_for("en"), csrf="x",
                                                                 csrf_field="token", counts=None)
     assert "previous wording" not in plain

@@ -99,7 +99,7 @@ def test_per_posting_file_round_trip(tmp_path: Path) -> None:
     assert read_postings_file(path, options) == postings
     table = pq.read_table(path)
     assert table.column_names == ["posting_id", "source", "line", "framework", "rank", "iri", "label", "score",
-                                  "confident", "optional", "statements", "grouped_under", "month", "region"]
+                                  "confident", "optional", "statements", "grouped_under", "not_read", "month", "region"]
     assert table.column("grouped_under").to_pylist() == [None, "http://x/sql", None, None, None, None]
     assert table.num_rows == 6 and list(path.parent.iterdir()) == [path]  # no temporary file left
     assert [e.iri for e in postings[0].needs(["esco", "sfs"])] == ["http://x/sql", "http://s/digital"]  # a group once

