@@ -49,7 +49,7 @@ STOCK_ALIASES = (STOCK_MODEL, f"sentence-transformers/{STOCK_MODEL}")
 # The default model is the stock one adapted to ESCO (a LoRA adapter shipped in data/models, trained by
 # `competencymap model train`; data/models/esco-minilm-l6/MODEL_CARD.md). Its file is verified by this sha256.
 BUNDLED_ADAPTERS = PROJECT_ROOT / "data" / "models"
-ADAPTED_SHA256 = {ADAPTED_MODEL: "6c124dcf382e575021015a9313ee887825a39b121410fb46cd4f5710dd58049c"}
+ADAPTED_SHA256 = {ADAPTED_MODEL: "d4056edd197fa10da194ccbcda3e7fa40de96d73d47ecf897bd295c4652847d6"}
 WEIGHTS_FILE = "model.safetensors"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
 TRUSTED_MODULE_PREFIX = "sentence_transformers."

@@ -253,7 +253,9 @@ def _train(base: Path, base_sha256: str, pairs: Sequence[Pair], out: Path, setti
     report.seconds = round(time.perf_counter() - started, 1)
     tensors = adapter_tensors(wrapped)
     meta = describe(base_sha256, settings, report, pairs_sha256, len(pairs))
-    save_adapter(tensors, out / ADAPTER_FILE, {"format": "competencymap-lora", "scale": str(settings.alpha / settings.rank)})
+    # One metadata key only: safetensors writes metadata in hash-map order, so two keys would make the
+    # file's bytes (and its sha256) differ between runs. The scale and the rest are in adapter.json.
+    save_adapter(tensors, out / ADAPTER_FILE, {"format": "competencymap-lora"})
     meta["adapter_sha256"] = file_sha256(out / ADAPTER_FILE)
     (out / ADAPTER_META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return report
