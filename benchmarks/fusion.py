@@ -251,7 +251,7 @@ def markdown(model: str, rows: list[dict], folds: list[dict], final: Fusion) -> 
               "| fold | cut-off | held-out statements | confident | precision |", "|---|---|---|---|---|"]
     lines += [f"| {r['fold']} | {r['cutoff']} | {r['held_out_statements']} | {r['confident']} | {r['precision']} |"
               for r in folds]
-    lines += ["", "Shipped fusion (fitted on all four learning sets): " + ", ".join(
+    lines += ["", "Fusion fitted on all four learning sets (what --write would ship; the adapted model ships none, design note 16): " + ", ".join(
         f"{name} {c:+.2f}" for name, c in zip(FEATURES, final.coefficients)) + f", intercept {final.intercept:+.2f}; "
               f"cut-off {final.threshold:.3f}.", ""]
     return "\n".join(lines)
