@@ -158,7 +158,10 @@ _COMPANY_CUES = re.compile(
     r"join (?:our|a|the) |our (?:company|team|mission|clients|customers|stores?|platform|people|home|"
     r"residents|store|office|fleet)\b|founded|headquartered|family[- ]owned|"
     r"with (?:over |more than )?\d[\d,]* (?:stores|locations|employees|trucks|offices|beds|members|clients|"
-    r"customers|staff|people))",
+    r"customers|staff|people))"
+    # an opening sentence whose subject is the employer's name: "Harbourline Systems builds scheduling software"
+    r"|^(?:[A-Z][\w&.'’-]*\s+){1,4}(?:provides|builds|runs|serves|operates|offers|makes|delivers|develops|"
+    r"manufactures|sells|helps|moves|designs|owns|manages|supports)\b|^our\b",
     _I,
 )
 _COMPANY_ANYWHERE = re.compile(r"^(?:we(?:'re|’re| are) an? |(?:founded|headquartered|established) in\b)", _I)

@@ -75,7 +75,9 @@ BOILERPLATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"commensurate|starting|offered|:)|\b(?:competitive|attractive|base|annual|starting|hourly)\s+"
         r"(?:salary|salaries|pay|wages?|compensation|rate)\b|\bsalary\s*:|\bpay\s*:", _I)),
     ("benefits", re.compile(
-        r"\b(?:dental|vision care|eye care|health (?:insurance|benefits|coverage|spending account)|"
+        # "dental" only as a benefit ("dental coverage", "health and dental"), never a dental assistant's duty
+        r"\b(?:dental (?:care|coverage|plans?|insurance|benefits?)|(?:health|medical)(?:,| and| &) dental|"
+        r"dental(?:,| and| &) (?:vision|health|extended|drug|medical)|vision care|eye care|health (?:insurance|benefits|coverage|spending account)|"
         r"extended health|medical (?:insurance|benefits|coverage)|life insurance|disability insurance|"
         r"pension|rrsp|dpsp|401\s?\(?k\)?|retirement (?:plan|savings)|paid (?:time off|vacation|holidays?|"
         r"leave|sick)|\bpto\b|vacation|parental leave|maternity|employee assistance|stock options?|"
@@ -93,7 +95,7 @@ BOILERPLATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"request (?:an? )?accommodation|accommodations? (?:during|for|throughout) (?:the |our )?"
         r"(?:recruitment|hiring|selection|interview|application|assessment)|accessibility for ontarians|"
         r"\baoda\b|encourage(?:s)? (?:applications|applicants) from|(?:visible|racialized) minorit|"
-        r"persons with disabilities|people with disabilities|indigenous peoples|"
+        r"persons with disabilities|indigenous peoples|"  # ("people with disabilities" alone may be a care posting's clients)
         r"(?:race|colou?r|religion|creed|gender identity|sexual orientation|national origin|veteran status)"
         r"(?:,| or| and)", _I)),
     ("how_to_apply", re.compile(
