@@ -131,3 +131,52 @@ def test_the_gaps_download_refuses_bad_input_readably(client: TestClient) -> Non
     assert "Paste the posting&#39;s text or upload a file." in empty.text
     foreign = client.post("/employer/gaps.csv", data={"posting": POSTING.text}, headers={"Origin": "https://evil.example"})
     assert foreign.status_code == 403
+
+
+LINES_POSTING = """Junior Data Analyst
+
+Northwind Analytics is a consulting firm serving retailers across Ontario.
+
+What you'll do:
+- Write SQL queries to analyse sales data
+- Water the office plants on Fridays
+
+Experience with Python is an asset.
+"""
+
+
+def _line_rows(page: str) -> list[tuple[str, str, str, str, str]]:
+    """(role, outcome, line, role shown, outcome shown) of each row of 'What became of each line'."""
+    rows = re.findall(r'<tr data-testid="posting-line" data-role="([^"]+)" data-outcome="([^"]+)"[^>]*>\s*'
+                      r'<td[^>]*>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>', page, re.S)
+    return [(role, outcome, html.unescape(text), shown, html.unescape(re.sub(r"<[^>]+>", "", said)).strip())
+            for role, outcome, text, shown, said in rows]
+
+
+def test_the_page_says_what_became_of_each_line(client: TestClient) -> None:
+    page = _match(client, LINES_POSTING)
+    assert "What became of each line (6)" in page
+    rows = _line_rows(page)
+    assert [r[2] for r in rows] == [line.strip() for line in LINES_POSTING.splitlines() if line.strip()]
+    title, company, heading, duty, chore, asset = rows
+    assert title[:2] == ("title", "dropped") and title[4] == "dropped: title"
+    assert company[:2] == ("company", "dropped") and company[4] == "dropped: company"
+    assert heading[:2] == ("heading", "dropped")
+    assert duty[0] == "duty" and duty[1] in ("mapped", "no_match")
+    assert duty[4].startswith("Need:" if duty[1] == "mapped" else "no confident match; best candidates:")
+    assert len(duty[4].split(":", 1)[1].strip()) > 0, "the duty's needs (or candidates) are named"
+    assert chore[:2] == ("duty", "no_match")  # nothing of the slice fits: its best candidates are named
+    assert chore[4].startswith("no confident match; best candidates:") and len(chore[4].split(";")) >= 1 + 3
+    assert asset[:2] == ("asset", "asset") and asset[4].startswith("asset (optional need)")
+    muted = re.findall(r'data-outcome="([^"]+)" class="muted"', page)
+    assert muted == ["dropped", "dropped", "dropped"]
+
+
+def test_the_lines_are_named_in_french(client: TestClient) -> None:
+    answer = client.post("/employer?lang=fr", data={"posting": LINES_POSTING, "title": POSTING.title},
+                         headers={"Origin": ORIGIN})
+    assert answer.status_code == 200, answer.text[:500]
+    rows = _line_rows(answer.text)
+    assert (rows[1][3], rows[1][4]) == ("entreprise", "écartée : entreprise")
+    assert "Ce que devient chaque ligne (6)" in answer.text
+    assert rows[4][4].startswith("aucune correspondance sûre; meilleures candidates :")

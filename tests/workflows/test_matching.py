@@ -434,6 +434,10 @@ def test_match_posting_on_the_esco_slice(built_home: Path, tmp_path: Path) -> No
     gap_labels = [n.label for n in report.uncovered_by_catalog]
     assert BAKE in gap_labels
     assert all(c.coverage < 1.0 for c in report.credentials)
+    # the report keeps what became of every line, from the one mapping of the posting
+    assert [(r.line.role, r.outcome) for r in report.lines] == [
+        ("title", "dropped"), ("heading", "dropped"), *[("requirement", "mapped")] * 3, ("benefits", "dropped")]
+    assert POSTGRES in {m.iri for m in report.lines[2].matches} and JAVA in {m.iri for m in report.lines[3].matches}
 
 
 @pytest.mark.model

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from competencymap._common.errors import CompetencyMapError
+from competencymap.mapping.lines import LineReport, account
 from competencymap.mapping.results import Evidence, MappingResult
 from competencymap.mapping.settings import PipelineConfig
 from competencymap.model.framework import KIND_GROUP, MAPPING_TYPES, Competency, Framework, Relation
@@ -109,6 +110,7 @@ class MatchReport:
     language: str = ""  # the posting's main language ('' when not judged)
     not_read: list[Statement] = field(default_factory=list)  # statements in a language the model does not read
     related_credentials: list[CredentialMatch] = field(default_factory=list)  # only related links (coverage 0)
+    lines: list[LineReport] = field(default_factory=list)  # every line of the posting and what became of it
 
 
 def need_dict(need: Need) -> dict[str, Any]:
@@ -474,4 +476,4 @@ def match_posting(
     if coverage is None or list(coverage.frameworks) != frameworks:
         coverage = catalog_coverage(engine, catalog, frameworks)
     report = coverage.match(needs_from_result(result, frameworks))
-    return replace(report, language=result.language, not_read=list(result.not_read))
+    return replace(report, language=result.language, not_read=list(result.not_read), lines=account(result))

@@ -1,6 +1,8 @@
 """The employer's page: paste or upload a posting and see its needs, which catalog credentials
-cover which needs (and by which rule), the needs no credential covers and a small stack of
-credentials covering the most (`workflows.employer_match.match_posting` over the catalog's accepted tags).
+cover which needs (and by which rule), the needs no credential covers, a small stack of
+credentials covering the most (`workflows.employer_match.match_posting` over the catalog's accepted tags),
+and what became of each line of the posting (its role, and the needs it became or why it was dropped:
+`MatchReport.lines`, from `mapping.lines`).
 
 Credentials link to their read-only page (`catalog_view`), never to the designer's editing page.
 The needs no credential covers download as CSV (`POST /employer/gaps.csv`, the posting sent
