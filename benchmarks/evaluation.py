@@ -8,6 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from competencymap.model.framework import Framework
+from competencymap.workflows.training_pairs import skillskape_rows
+
 HERE = Path(__file__).resolve().parent
 SKILL_EXTRACTION = HERE / "data" / "skill-extraction"
 # The learning-outcomes set must not ship with the product, so it is read where the project's
@@ -70,22 +73,10 @@ def score(rankings: Sequence[Sequence[str]], queries: Sequence[Query]) -> dict[s
 SKILLSKAPE = HERE.parent.parent / "shared" / "benchmarks" / "skillskape"
 
 
-def load_skillskape(split: str, label_to_iri: Mapping[str, str]) -> list[Query]:
-    """SkillSkape's `split` (dev or test; train is training data) as queries: labels matched to ESCO by
-    preferred label, exactly after trimming, then ignoring case; sentences with no matched label are
+def load_skillskape(split: str, framework: Framework) -> list[Query]:
+    """SkillSkape's `split` (dev or test; train is training data) as queries, read as the training
+    pairs read it (`workflows.training_pairs.skillskape_rows`); sentences with no matched label are
     left out."""
-    import ast
-
-    lower = {label.lower(): iri for label, iri in label_to_iri.items()}
-    queries = []
-    with (SKILLSKAPE / f"{split}.csv").open(encoding="utf-8", newline="") as handle:
-        for n, row in enumerate(csv.DictReader(handle)):
-            try:
-                labels = ast.literal_eval(row["skills"])
-            except (ValueError, SyntaxError):
-                continue
-            gold = {label_to_iri.get(x.strip()) or lower.get(x.strip().lower()) for x in labels if isinstance(x, str)}
-            gold.discard(None)
-            if gold and row["sentence"].strip():
-                queries.append(Query(f"skillskape-{split}-{n}", row["sentence"].strip(), frozenset(gold)))  # type: ignore[arg-type]
-    return queries
+    rows, _ = skillskape_rows(SKILLSKAPE / f"{split}.csv", framework)
+    return [Query(f"skillskape-{split}-{n}", sentence, frozenset(s.iri for s in skills))
+            for n, (sentence, skills) in enumerate(rows) if sentence and skills]

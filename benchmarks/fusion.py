@@ -62,10 +62,11 @@ class Collected:
 
 
 def load_all(app: CompetencyMap) -> dict[str, list[Query]]:
-    by_label = {c.pref_label: c.iri for c in app.framework("esco").skills()}
+    framework = app.framework("esco")
+    by_label = {c.pref_label: c.iri for c in framework.skills()}
     return {"TECH": load_skill_extraction("tech", by_label), "HOUSE": load_skill_extraction("house", by_label),
-            "OUTCOMES": load_learning_outcomes(), "SKILLSKAPE dev": load_skillskape("dev", by_label),
-            "SKILLSKAPE test": load_skillskape("test", by_label)}
+            "OUTCOMES": load_learning_outcomes(), "SKILLSKAPE dev": load_skillskape("dev", framework),
+            "SKILLSKAPE test": load_skillskape("test", framework)}
 
 
 def collect(app: CompetencyMap, matcher: FrameworkMatcher, queries: Sequence[Query]) -> list[Collected]:

@@ -118,7 +118,7 @@ def learned_ranker(app: CompetencyMap, sets: dict[str, list[Query]]) -> Ranker:
     """Rankings of the learned fusion: cross-validated on the sets it learns from (benchmarks/fusion.py),
     fitted on all of those for any other set."""
     matcher = app.matcher("esco", PipelineConfig())
-    learning = {name: load for name, load in fusion_sets(app).items()}
+    learning = fusion_sets(app)
     data = {name: collect(app, matcher, queries) for name, queries in learning.items()}
     held_out, _ = fusion_folds(data, learning, 5, 13, 0.8)
     by_text = {q.text: ranking for name in LEARN for q, ranking in zip(learning[name], held_out[name])}
@@ -164,7 +164,7 @@ def load_sets(app: CompetencyMap, wanted: Sequence[str]) -> dict[str, list[Query
     if "house" in wanted:
         sets["HOUSE"] = load_skill_extraction("house", by_label)
     if "skillskape" in wanted:
-        sets["SKILLSKAPE test"] = load_skillskape("test", by_label)
+        sets["SKILLSKAPE test"] = load_skillskape("test", framework)
     if "outcomes" in wanted:
         if LEARNING_OUTCOMES.is_file():
             outcomes = load_learning_outcomes()

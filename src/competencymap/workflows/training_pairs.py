@@ -79,24 +79,31 @@ def occupation_pairs(framework: Framework, rng: random.Random) -> list[Pair]:
     return pairs
 
 
-def skillskape_pairs(path: Path, framework: Framework) -> tuple[list[Pair], int]:
-    """SkillSkape sentences against each of their skills (matched to ESCO by preferred label,
-    exactly after trimming, then ignoring case). Returns the pairs and how many labels matched
-    no skill."""
+def skillskape_rows(path: Path, framework: Framework) -> tuple[list[tuple[str, list[Competency]]], int]:
+    """Each SkillSkape row as (sentence, its skills), the labels matched to ESCO by preferred label,
+    exactly after trimming, then ignoring case; and how many labels matched no skill."""
     by_label = {c.pref_label.strip(): c for c in framework.skills()}
     by_lower = {label.lower(): c for label, c in by_label.items()}
-    pairs: list[Pair] = []
+    rows: list[tuple[str, list[Competency]]] = []
     unmatched = 0
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             labels = _labels(row.get("skills") or "")
             skills = [by_label.get(label.strip()) or by_lower.get(label.strip().lower()) for label in labels]
             unmatched += sum(s is None for s in skills)
-            found = [s for s in skills if s is not None]
-            named = frozenset(s.iri for s in found)
-            sentence = (row.get("sentence") or "").strip()
-            pairs += [Pair(sentence, s.pref_label, s.iri, also=named, group=_group(framework, s))
-                      for s in found if sentence]
+            rows.append(((row.get("sentence") or "").strip(), [s for s in skills if s is not None]))
+    return rows, unmatched
+
+
+def skillskape_pairs(path: Path, framework: Framework) -> tuple[list[Pair], int]:
+    """SkillSkape sentences against each of their skills (`skillskape_rows`). Returns the pairs and
+    how many labels matched no skill."""
+    rows, unmatched = skillskape_rows(path, framework)
+    pairs: list[Pair] = []
+    for sentence, found in rows:
+        named = frozenset(s.iri for s in found)
+        pairs += [Pair(sentence, s.pref_label, s.iri, also=named, group=_group(framework, s))
+                  for s in found if sentence]
     return pairs, unmatched
 
 
